@@ -1,16 +1,324 @@
 package kernels
 
+import (
+	"fmt"
+	"sync"
+)
+
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major float32
 // matrices, where op(X) is X or Xᵀ as transA and transB say. op(A) is m×k,
 // op(B) is k×n and C is m×n. When beta is 0, C is not read (NaNs in it do
-// not propagate).
+// not propagate); when alpha is 0 or k is 0, A and B are not read.
+//
+// It panics if a dimension is negative, a leading dimension is smaller than
+// the row it strides over, or a slice is too short for the matrix it holds.
+// The work is spread over up to Threads() goroutines for large products.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	gemmRef(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	sImpl.gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // Dgemm is Sgemm for float64.
 func Dgemm(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
-	gemmRef(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	dImpl.gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// The fast path follows BLIS (Van Zee & van de Geijn, 2015): for each
+// nc-wide column block of C and kc-deep slice of the inner dimension, op(B)
+// is packed into nr-wide panels that stay in L3; for each mc-tall row
+// block, op(A) is packed into mr-tall panels that stay in L2; a micro-kernel
+// then multiplies one mr×kc A panel by one kc×nr B panel (in L1) into an
+// mr×nr tile of C held in registers. Packing is where transA and transB are
+// undone, so every transpose case runs the same kernel; it also pads edge
+// panels with zeros, so the kernel only ever sees full tiles.
+
+// microKernel computes the mr×nr tile C = alpha·Ap·Bp + beta·C from a
+// packed mr×k A panel and a packed k×nr B panel, with k ≥ 1. When beta is
+// 0 it must not read C.
+type microKernel[T float32 | float64] func(k int, a, b, c []T, ldc int, alpha, beta T)
+
+// gemmImpl is one element type's kernel with the blocking tuned for it.
+type gemmImpl[T float32 | float64] struct {
+	mr, nr     int // register tile of the kernel
+	mc, kc, nc int // cache blocks: multiples of mr, any, multiple of nr
+	kernel     microKernel[T]
+	bufs       sync.Pool // *packBuf[T], one per goroutine in a call
+}
+
+// packBuf holds one goroutine's packed panels, kept between calls so a
+// steady stream of GEMMs does not allocate.
+type packBuf[T float32 | float64] struct {
+	a, b, tmp []T
+}
+
+// parallelMin is the smallest m·n·k worth spreading over the pool: below
+// it, waking a worker costs more than the work it takes.
+const parallelMin = 96 * 96 * 96
+
+func (g *gemmImpl[T]) gemm(transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	checkGEMM(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	par := Threads()
+	if par > 1 && m*n*k >= parallelMin {
+		// Split the larger of m and n into one chunk per goroutine, in
+		// whole register tiles so that each element of C is computed by
+		// the same sequence of operations whatever the thread count (same
+		// inputs, same bits). Each chunk packs its own panels: with a few
+		// chunks the repacking of the shared operand costs ~1% and needs
+		// no barrier inside the loops.
+		if m >= n {
+			units := (m + g.mr - 1) / g.mr
+			chunks := min(par, units)
+			runChunks(chunks, par, func(i int) {
+				lo, hi := i*units/chunks*g.mr, min((i+1)*units/chunks*g.mr, m)
+				ai := lo * lda
+				if transA {
+					ai = lo
+				}
+				g.serial(transA, transB, hi-lo, n, k, alpha, a[ai:], lda, b, ldb, beta, c[lo*ldc:], ldc)
+			})
+			return
+		}
+		units := (n + g.nr - 1) / g.nr
+		chunks := min(par, units)
+		runChunks(chunks, par, func(i int) {
+			lo, hi := i*units/chunks*g.nr, min((i+1)*units/chunks*g.nr, n)
+			bi := lo
+			if transB {
+				bi = lo * ldb
+			}
+			g.serial(transA, transB, m, hi-lo, k, alpha, a, lda, b[bi:], ldb, beta, c[lo:], ldc)
+		})
+		return
+	}
+	g.serial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// serial runs the blocked loops on the calling goroutine; m, n, k ≥ 1.
+func (g *gemmImpl[T]) serial(transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	mr, nr := g.mr, g.nr
+	// Equal-sized blocks: 300 = 150+150 keeps both kernels' loops long,
+	// where 256+44 would run a short, overhead-bound second pass.
+	kc := split(k, g.kc, 1)
+	mc := split(m, g.mc, mr)
+	nc := split(n, g.nc, nr)
+
+	buf, _ := g.bufs.Get().(*packBuf[T])
+	if buf == nil {
+		buf = &packBuf[T]{tmp: make([]T, mr*nr)}
+	}
+	buf.a = grow(buf.a, roundUp(mc, mr)*kc)
+	buf.b = grow(buf.b, kc*roundUp(nc, nr))
+
+	for jc := 0; jc < n; jc += nc {
+		ncc := min(nc, n-jc)
+		for pc := 0; pc < k; pc += kc {
+			kcc := min(kc, k-pc)
+			packB(transB, b, ldb, pc, jc, kcc, ncc, nr, buf.b)
+			betaBlock := beta
+			if pc > 0 {
+				betaBlock = 1 // later slices accumulate onto the first
+			}
+			for ic := 0; ic < m; ic += mc {
+				mcc := min(mc, m-ic)
+				packA(transA, a, lda, ic, pc, mcc, kcc, mr, buf.a)
+				g.macro(mcc, ncc, kcc, alpha, betaBlock, buf, c[ic*ldc+jc:], ldc)
+			}
+		}
+	}
+	g.bufs.Put(buf)
+}
+
+// macro multiplies the packed mc×kc block of A by the packed kc×nc block
+// of B into C. The B panel (kc×nr) is the outer loop so it stays in L1
+// while the A panels stream from L2.
+func (g *gemmImpl[T]) macro(mc, nc, kc int, alpha, beta T, buf *packBuf[T], c []T, ldc int) {
+	mr, nr := g.mr, g.nr
+	for jr := 0; jr < nc; jr += nr {
+		nrr := min(nr, nc-jr)
+		bp := buf.b[jr*kc : (jr+nr)*kc]
+		for ir := 0; ir < mc; ir += mr {
+			mrr := min(mr, mc-ir)
+			ap := buf.a[ir*kc : (ir+mr)*kc]
+			if mrr == mr && nrr == nr {
+				g.kernel(kc, ap, bp, c[ir*ldc+jr:], ldc, alpha, beta)
+				continue
+			}
+			// Edge tile: the kernel writes a full tile to tmp, and only
+			// the part inside C is merged.
+			tmp := buf.tmp
+			g.kernel(kc, ap, bp, tmp, nr, alpha, 0)
+			for i := range mrr {
+				row := c[(ir+i)*ldc+jr : (ir+i)*ldc+jr+nrr]
+				t := tmp[i*nr : i*nr+nrr]
+				if beta == 0 {
+					copy(row, t)
+					continue
+				}
+				for j, v := range t {
+					row[j] = v + beta*row[j]
+				}
+			}
+		}
+	}
+}
+
+// packA copies op(A)[i0:i0+mc, p0:p0+kc] into mr-tall panels: panel r
+// holds rows r·mr … r·mr+mr-1 column by column, rows past mc set to zero.
+func packA[T float32 | float64](transA bool, a []T, lda, i0, p0, mc, kc, mr int, dst []T) {
+	for ir := 0; ir < mc; ir += mr {
+		mrr := min(mr, mc-ir)
+		d := dst[ir*kc : (ir+mr)*kc]
+		if transA {
+			// op(A) column p is a contiguous run of A's row p0+p.
+			for p := range kc {
+				src := a[(p0+p)*lda+i0+ir:][:mrr]
+				copy(d[p*mr:p*mr+mrr], src)
+			}
+		} else if mrr == mr && mr == 6 {
+			packRows6(a[(i0+ir)*lda+p0:], lda, kc, d)
+		} else if mrr == mr && mr == 4 {
+			packRows4(a[(i0+ir)*lda+p0:], lda, kc, d)
+		} else {
+			for i := range mrr {
+				row := a[(i0+ir+i)*lda+p0:][:kc]
+				for p, v := range row {
+					d[p*mr+i] = v
+				}
+			}
+		}
+		if mrr < mr {
+			for p := range kc {
+				clear(d[p*mr+mrr : p*mr+mr])
+			}
+		}
+	}
+}
+
+// packB copies op(B)[p0:p0+kc, j0:j0+nc] into nr-wide panels: panel r holds
+// columns r·nr … r·nr+nr-1 row by row, columns past nc set to zero.
+func packB[T float32 | float64](transB bool, b []T, ldb, p0, j0, kc, nc, nr int, dst []T) {
+	for jr := 0; jr < nc; jr += nr {
+		nrr := min(nr, nc-jr)
+		d := dst[jr*kc : (jr+nr)*kc]
+		if !transB {
+			// op(B) row p is a contiguous run of B's row p0+p.
+			for p := range kc {
+				src := b[(p0+p)*ldb+j0+jr:][:nrr]
+				copy(d[p*nr:p*nr+nrr], src)
+			}
+		} else {
+			for j := range nrr {
+				col := b[(j0+jr+j)*ldb+p0:][:kc]
+				for p, v := range col {
+					d[p*nr+j] = v
+				}
+			}
+		}
+		if nrr < nr {
+			for p := range kc {
+				clear(d[p*nr+nrr : p*nr+nr])
+			}
+		}
+	}
+}
+
+// packRows6 interleaves six rows of length kc, stride lda, into d.
+func packRows6[T float32 | float64](a []T, lda, kc int, d []T) {
+	r0 := a[:kc]
+	r1 := a[lda:][:kc]
+	r2 := a[2*lda:][:kc]
+	r3 := a[3*lda:][:kc]
+	r4 := a[4*lda:][:kc]
+	r5 := a[5*lda:][:kc]
+	d = d[:6*kc]
+	for p := range kc {
+		q := d[6*p : 6*p+6 : 6*p+6]
+		q[0], q[1], q[2], q[3], q[4], q[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+	}
+}
+
+// packRows4 interleaves four rows of length kc, stride lda, into d.
+func packRows4[T float32 | float64](a []T, lda, kc int, d []T) {
+	r0 := a[:kc]
+	r1 := a[lda:][:kc]
+	r2 := a[2*lda:][:kc]
+	r3 := a[3*lda:][:kc]
+	d = d[:4*kc]
+	for p := range kc {
+		q := d[4*p : 4*p+4 : 4*p+4]
+		q[0], q[1], q[2], q[3] = r0[p], r1[p], r2[p], r3[p]
+	}
+}
+
+// scaleC sets C = beta·C, writing zeros without reading C when beta is 0.
+func scaleC[T float32 | float64](m, n int, beta T, c []T, ldc int) {
+	if beta == 1 {
+		return
+	}
+	for i := range m {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+// split divides n into the fewest blocks of at most max (rounded up to a
+// multiple of unit) and returns the common block size, a multiple of unit.
+func split(n, max, unit int) int {
+	blocks := (n + max - 1) / max
+	return roundUp((n+blocks-1)/blocks, unit)
+}
+
+func roundUp(n, unit int) int { return (n + unit - 1) / unit * unit }
+
+// grow returns s if it holds n elements, or a new slice of n elements
+// whose start is 64-byte aligned, so the kernel's vector loads of packed
+// B never straddle a cache line.
+func grow[T float32 | float64](s []T, n int) []T {
+	if len(s) >= n {
+		return s
+	}
+	return alignedSlice[T](n)
+}
+
+// checkGEMM panics when the arguments describe matrices that the slices
+// cannot hold. The kernels write C through pointers, so this is what keeps
+// them inside memory the caller owns.
+func checkGEMM(transA, transB bool, m, n, k, la, lda, lb, ldb, lc, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic(fmt.Sprintf("kernels: negative dimension m=%d n=%d k=%d", m, n, k))
+	}
+	rowsA, colsA := m, k
+	if transA {
+		rowsA, colsA = k, m
+	}
+	rowsB, colsB := k, n
+	if transB {
+		rowsB, colsB = n, k
+	}
+	checkMatrix("A", rowsA, colsA, la, lda)
+	checkMatrix("B", rowsB, colsB, lb, ldb)
+	checkMatrix("C", m, n, lc, ldc)
+}
+
+func checkMatrix(name string, rows, cols, length, ld int) {
+	if ld < max(1, cols) {
+		panic(fmt.Sprintf("kernels: ld%s=%d smaller than its %d columns", name, ld, cols))
+	}
+	if rows > 0 && cols > 0 && length < (rows-1)*ld+cols {
+		panic(fmt.Sprintf("kernels: %s has %d elements, %d×%d with stride %d needs %d", name, length, rows, cols, ld, (rows-1)*ld+cols))
+	}
 }
 
 // gemmRef is the plain triple loop: the reference the fast paths are

@@ -1,0 +1,133 @@
+package kernels
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// The pool is work-sharing rather than work-queuing: a parallel call
+// publishes one job, runs chunks of it on the calling goroutine, and idle
+// workers that pick the job up claim further chunks through an atomic
+// counter. The caller only waits for chunks that a running goroutine has
+// already claimed, so a job never waits on a worker that is busy elsewhere:
+// nested calls (fn calling Sgemm) and concurrent callers cannot deadlock,
+// and a pool whose workers are all busy degrades to running inline.
+
+var (
+	threads atomic.Int32 // 0 means runtime.GOMAXPROCS(0)
+
+	poolMu  sync.Mutex
+	workers int           // goroutines started so far
+	jobs    chan *poolJob // published jobs; stale entries are harmless
+)
+
+// jobQueue is the capacity of the jobs channel. Publishing never blocks: a
+// full queue only means fewer helpers for that call.
+const jobQueue = 64
+
+// SetThreads sets how many goroutines (the caller included) a GEMM or a
+// ParallelFor may use. n <= 0 restores the default, runtime.GOMAXPROCS(0).
+// It is safe to call at any time; calls already running keep the count
+// they started with.
+func SetThreads(n int) {
+	if n < 0 {
+		n = 0
+	}
+	threads.Store(int32(min(n, 1<<16)))
+}
+
+// Threads reports the number of goroutines a call may use (see SetThreads).
+func Threads() int {
+	if n := threads.Load(); n > 0 {
+		return int(n)
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// poolJob is one parallel call: chunks [0, n) of fn.
+type poolJob struct {
+	fn   func(chunk int)
+	n    int32
+	next atomic.Int32
+	wg   sync.WaitGroup
+}
+
+// help runs unclaimed chunks until none are left.
+func (j *poolJob) help() {
+	for {
+		i := j.next.Add(1) - 1
+		if i >= j.n {
+			return
+		}
+		j.fn(int(i))
+		j.wg.Done()
+	}
+}
+
+// ensureWorkers starts workers lazily until there are n of them. Workers
+// are never stopped: an idle one costs a blocked goroutine.
+func ensureWorkers(n int) {
+	poolMu.Lock()
+	defer poolMu.Unlock()
+	if jobs == nil {
+		jobs = make(chan *poolJob, jobQueue)
+	}
+	for ; workers < n; workers++ {
+		go func() {
+			for j := range jobs {
+				j.help()
+			}
+		}()
+	}
+}
+
+// runChunks runs fn(0) … fn(chunks-1) over at most par goroutines, the
+// caller included, and returns when all have finished.
+func runChunks(chunks, par int, fn func(chunk int)) {
+	if chunks <= 1 || par <= 1 {
+		for i := range chunks {
+			fn(i)
+		}
+		return
+	}
+	helpers := min(par, chunks) - 1
+	ensureWorkers(helpers)
+	j := &poolJob{fn: fn, n: int32(chunks)}
+	j.wg.Add(chunks)
+	for range helpers {
+		select {
+		case jobs <- j:
+		default: // queue full: fewer helpers
+		}
+	}
+	j.help()
+	j.wg.Wait()
+}
+
+// ParallelFor calls fn(lo, hi) over consecutive ranges that together cover
+// [0, n) exactly once, spreading them over the pool. Each range holds at
+// least grain indices (except possibly the last). It runs fn inline when n
+// < grain or Threads() == 1. fn must be safe to call from several
+// goroutines at once; it may itself call ParallelFor or Sgemm. If fn
+// panics on a worker, the program crashes, as with any goroutine.
+func ParallelFor(n, grain int, fn func(lo, hi int)) {
+	if n <= 0 {
+		return
+	}
+	grain = max(grain, 1)
+	par := Threads()
+	if n < grain || par == 1 {
+		fn(0, n)
+		return
+	}
+	// A few chunks per goroutine balance the load when cores are shared,
+	// without making the chunks much smaller than grain asks.
+	chunks := min((n+grain-1)/grain, 4*par)
+	size := (n + chunks - 1) / chunks
+	chunks = (n + size - 1) / size
+	runChunks(chunks, par, func(i int) {
+		lo := i * size
+		fn(lo, min(lo+size, n))
+	})
+}
