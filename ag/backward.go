@@ -1,0 +1,180 @@
+package ag
+
+import (
+	"fmt"
+
+	"github.com/nabla-go/nabla/tensor"
+)
+
+// Option adjusts Backward and Grad.
+type Option func(*options)
+
+type options struct {
+	upstream    *Node
+	createGraph bool
+}
+
+// WithUpstream starts backpropagation from g (dL/dy, shaped like y) instead
+// of 1, which allows a non-scalar y: the result is then the
+// vector-Jacobian product gᵀ·∂y/∂x.
+func WithUpstream(g *tensor.Tensor) Option {
+	return func(o *options) { o.upstream = Const(g) }
+}
+
+// WithUpstreamNode is WithUpstream with a node, which may itself require a
+// gradient (as in forward mode through double backward).
+func WithUpstreamNode(g *Node) Option { return func(o *options) { o.upstream = g } }
+
+// CreateGraph records the backward pass as a graph, so that the gradients
+// can be differentiated again (Hessian-vector products, gradient
+// penalties).
+func CreateGraph() Option { return func(o *options) { o.createGraph = true } }
+
+// Backward computes the gradient of y with respect to every leaf that
+// requires one (and every node marked RetainGrad), adding it to the
+// gradient the node already holds. y must have one element unless
+// WithUpstream is given. Gradients of values used several times add up.
+func Backward(y *Node, opts ...Option) {
+	o := parseOptions("Backward", y, opts)
+	if !y.requiresGrad {
+		panic("ag: Backward of a value that does not depend on anything requiring a gradient (was it computed under NoGrad, or from constants only?)")
+	}
+	order := topoOrder(y)
+	keep := func(n *Node) bool { return n.retainGrad || (n.inputs == nil && n.requiresGrad) }
+	grads := run(order, y, o, keep)
+	for _, n := range order {
+		g := grads[n]
+		if g == nil || !keep(n) {
+			continue
+		}
+		if n.grad == nil {
+			n.grad = g
+		} else if o.createGraph {
+			n.grad = Add(n.grad, g)
+		} else {
+			n.grad = Const(tensor.Add(n.grad.value, g.value))
+		}
+	}
+}
+
+// Grad returns the gradients of y with respect to xs, one per x, without
+// touching any node's accumulated gradient (as torch.autograd.grad). An x
+// that y does not depend on gets a zero gradient.
+func Grad(y *Node, xs []*Node, opts ...Option) []*Node {
+	o := parseOptions("Grad", y, opts)
+	want := make(map[*Node]bool, len(xs))
+	for _, x := range xs {
+		want[x] = true
+	}
+	grads := run(topoOrder(y), y, o, func(n *Node) bool { return want[n] })
+	out := make([]*Node, len(xs))
+	for i, x := range xs {
+		if g := grads[x]; g != nil {
+			out[i] = g
+		} else {
+			out[i] = Const(tensor.ZerosLike(x.value))
+		}
+	}
+	return out
+}
+
+func parseOptions(op string, y *Node, opts []Option) options {
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.upstream == nil {
+		if y.value.Len() != 1 {
+			panic(&tensor.ShapeError{Op: op, Shapes: [][]int{y.Shape()}, Msg: "needs a one-element output, or an upstream gradient (WithUpstream)"})
+		}
+		o.upstream = Const(tensor.OnesLike(y.value))
+	} else if !tensor.EqualShape(o.upstream.Shape(), y.Shape()) {
+		panic(&tensor.ShapeError{Op: op, Shapes: [][]int{y.Shape(), o.upstream.Shape()}, Msg: "upstream gradient shape differs from the output's"})
+	} else if o.upstream.DType() != y.DType() {
+		panic(&tensor.DTypeError{Op: op, DTypes: []tensor.DType{y.DType(), o.upstream.DType()}})
+	}
+	return o
+}
+
+// topoOrder lists the nodes that y depends on through recorded ops, inputs
+// before the nodes computed from them. The walk follows inputs in argument
+// order, so the order (and every floating-point sum in backward) is the
+// same on every run.
+func topoOrder(y *Node) []*Node {
+	var order []*Node
+	seen := map[*Node]bool{y: true}
+	type frame struct {
+		n    *Node
+		next int
+	}
+	stack := []frame{{n: y}}
+	for len(stack) > 0 {
+		f := &stack[len(stack)-1]
+		if f.next < len(f.n.inputs) {
+			in := f.n.inputs[f.next]
+			f.next++
+			if in.requiresGrad && !seen[in] {
+				seen[in] = true
+				stack = append(stack, frame{n: in})
+			}
+			continue
+		}
+		order = append(order, f.n)
+		stack = stack[:len(stack)-1]
+	}
+	return order
+}
+
+// run propagates gradients from y in reverse topological order and returns
+// those of the nodes keep selects. Gradients of nodes not kept are dropped
+// as soon as they have been passed on.
+func run(order []*Node, y *Node, o options, keep func(*Node) bool) map[*Node]*Node {
+	grads := map[*Node]*Node{y: o.upstream}
+	if !o.createGraph {
+		grads[y] = Detach(o.upstream)
+	}
+	// Without CreateGraph the rules see detached inputs and a constant
+	// upstream gradient, so the ops they call record nothing: plain kernels.
+	for i := len(order) - 1; i >= 0; i-- {
+		n := order[i]
+		g := grads[n]
+		if g == nil || n.vjp == nil {
+			continue
+		}
+		if !keep(n) {
+			delete(grads, n)
+		}
+		in, out := n.inputs, n
+		if !o.createGraph {
+			in = make([]*Node, len(n.inputs))
+			for j, x := range n.inputs {
+				in[j] = Detach(x)
+			}
+			out = Detach(n)
+		}
+		need := make([]bool, len(in))
+		for j, x := range n.inputs {
+			need[j] = x.requiresGrad
+		}
+		gs := n.vjp(g, in, out, need)
+		if len(gs) != len(in) {
+			panic(fmt.Sprintf("ag: the VJP of %s returned %d gradients for %d inputs", n.op, len(gs), len(in)))
+		}
+		for j, x := range n.inputs {
+			gx := gs[j]
+			if gx == nil || !x.requiresGrad {
+				continue
+			}
+			if !tensor.EqualShape(gx.Shape(), x.Shape()) {
+				panic(&tensor.ShapeError{Op: n.op + " (VJP)", Shapes: [][]int{x.Shape(), gx.Shape()},
+					Msg: fmt.Sprintf("gradient for input %d does not match the input's shape", j)})
+			}
+			if prev := grads[x]; prev != nil {
+				grads[x] = Add(prev, gx)
+			} else {
+				grads[x] = gx
+			}
+		}
+	}
+	return grads
+}

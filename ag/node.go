@@ -1,0 +1,153 @@
+package ag
+
+import (
+	"fmt"
+	"sync/atomic"
+
+	"github.com/nabla-go/nabla/tensor"
+)
+
+// Node is a value in a computation graph: a tensor, and, when it was
+// computed from values that need gradients, the op that made it and that
+// op's vector-Jacobian product.
+type Node struct {
+	value        *tensor.Tensor
+	grad         *Node
+	requiresGrad bool
+	retainGrad   bool
+	op           string  // "" for a leaf
+	inputs       []*Node // in argument order; nil for a leaf
+	vjp          VJPFunc
+	name         string
+}
+
+// VJPFunc is an op's vector-Jacobian product rule. Given the upstream gradient g
+// (dL/d out, shaped like out), the op's inputs in and its output out, it
+// returns one gradient per input, shaped like that input: gᵀ·∂out/∂in[i].
+// need[i] says whether input i's gradient is wanted; a rule may return nil
+// for the others, and must for inputs that have no gradient (an integer
+// index, a mask).
+//
+// A rule is written with this package's ops, so that the gradient can
+// itself be differentiated (see CreateGraph). When no graph of the gradient
+// is wanted, the engine passes detached inputs, and the same rule runs as
+// plain tensor kernels.
+type VJPFunc func(g *Node, in []*Node, out *Node, need []bool) []*Node
+
+// Var returns a leaf that requires a gradient: a parameter or an input to
+// differentiate with respect to.
+func Var(t *tensor.Tensor) *Node { return &Node{value: t, requiresGrad: true} }
+
+// Const returns a leaf that needs no gradient: data, labels, masks.
+func Const(t *tensor.Tensor) *Node { return &Node{value: t} }
+
+// Scalar returns a constant scalar of dtype dt.
+func Scalar(dt tensor.DType, v float64) *Node { return Const(tensor.Scalar(dt, v)) }
+
+// Detach returns a constant leaf sharing x's value: gradients stop there.
+func Detach(x *Node) *Node { return &Node{value: x.value, name: x.name} }
+
+// Value is the node's tensor. Treat it as read-only while the graph that
+// uses it may still be differentiated.
+func (n *Node) Value() *tensor.Tensor { return n.value }
+
+// Grad is the gradient accumulated by Backward, or nil before any.
+func (n *Node) Grad() *tensor.Tensor {
+	if n.grad == nil {
+		return nil
+	}
+	return n.grad.value
+}
+
+// GradNode is the accumulated gradient as a node, which is itself part of
+// a graph when Backward was called with CreateGraph.
+func (n *Node) GradNode() *Node { return n.grad }
+
+// ZeroGrad forgets the accumulated gradient.
+func (n *Node) ZeroGrad() { n.grad = nil }
+
+// SetGrad replaces the accumulated gradient (nil clears it), for
+// optimisers and gradient clipping that edit gradients in place.
+func (n *Node) SetGrad(g *tensor.Tensor) {
+	if g == nil {
+		n.grad = nil
+		return
+	}
+	if !tensor.EqualShape(g.Shape(), n.value.Shape()) {
+		panic(&tensor.ShapeError{Op: "SetGrad", Shapes: [][]int{n.value.Shape(), g.Shape()}, Msg: "gradient shape differs from the value's"})
+	}
+	n.grad = Const(g)
+}
+
+// RequiresGrad reports whether gradients flow back through this node.
+func (n *Node) RequiresGrad() bool { return n.requiresGrad }
+
+// RetainGrad asks Backward to keep this intermediate node's gradient too
+// (leaves keep theirs always), for inspecting gradient flow. It returns n.
+func (n *Node) RetainGrad() *Node { n.retainGrad = true; return n }
+
+// Op is the name of the op that computed the node, or "" for a leaf.
+func (n *Node) Op() string { return n.op }
+
+// Inputs are the nodes the op read, in argument order (nil for a leaf).
+func (n *Node) Inputs() []*Node { return n.inputs }
+
+// Name is the label set by SetName, used when drawing graphs.
+func (n *Node) Name() string { return n.name }
+
+// SetName labels the node and returns it.
+func (n *Node) SetName(s string) *Node { n.name = s; return n }
+
+// Shape is the value's shape.
+func (n *Node) Shape() []int { return n.value.Shape() }
+
+// DType is the value's dtype.
+func (n *Node) DType() tensor.DType { return n.value.DType() }
+
+// Item is the value of a one-element node.
+func (n *Node) Item() float64 { return n.value.Item() }
+
+func (n *Node) String() string {
+	op := n.op
+	if op == "" {
+		op = "leaf"
+	}
+	return fmt.Sprintf("%s%v", op, n.value.Shape())
+}
+
+var noGrad atomic.Int64
+
+// NoGrad runs f with graph recording switched off: ops compute values only,
+// as in inference. Recording is off for every goroutine while f runs (Go
+// has no goroutine-local state), so don't train concurrently with a NoGrad
+// call; for concurrent inference, Detach the parameters instead.
+func NoGrad(f func()) {
+	noGrad.Add(1)
+	defer noGrad.Add(-1)
+	f()
+}
+
+// Recording reports whether ops currently record graphs (false inside
+// NoGrad).
+func Recording() bool { return noGrad.Load() == 0 }
+
+// Apply is how every op, built-in or user-defined, enters the graph: value
+// is the op's result, computed by the caller from the inputs' values, and
+// vjp its vector-Jacobian product. The node records the op only when some
+// input requires a gradient and recording is on; otherwise it is a
+// constant.
+func Apply(op string, value *tensor.Tensor, vjp VJPFunc, inputs ...*Node) *Node {
+	n := &Node{value: value, op: op}
+	if !Recording() {
+		return n
+	}
+	for _, in := range inputs {
+		if in.requiresGrad {
+			n.requiresGrad = true
+			n.inputs = inputs
+			n.vjp = vjp
+			break
+		}
+	}
+	return n
+}

@@ -1,0 +1,116 @@
+package tensor
+
+import (
+	"fmt"
+
+	"github.com/nabla-go/nabla/kernels"
+)
+
+// MatMul returns the matrix product of a and b. Both have at least two
+// dimensions: a is [..., m, k] and b is [..., k, n], and the leading (batch)
+// dimensions broadcast, as numpy.matmul. Transposed views (from T, Transpose
+// or Permute of the last two axes) are read in place, without a copy.
+func MatMul(a, b *Tensor) *Tensor {
+	sameDType("MatMul", a, b)
+	if len(a.shape) < 2 || len(b.shape) < 2 {
+		shapePanic("MatMul", "operands need at least 2 dimensions (reshape a vector to [1, n] or [n, 1])", a.shape, b.shape)
+	}
+	m, k := a.shape[len(a.shape)-2], a.shape[len(a.shape)-1]
+	k2, n := b.shape[len(b.shape)-2], b.shape[len(b.shape)-1]
+	if k != k2 {
+		shapePanic("MatMul", fmt.Sprintf("inner dimensions differ (%d vs %d)", k, k2), a.shape, b.shape)
+	}
+	batch := BroadcastShapes("MatMul", a.shape[:len(a.shape)-2], b.shape[:len(b.shape)-2])
+	// A batch of a's against one b is a single tall product.
+	if len(b.shape) == 2 && len(a.shape) > 2 && a.IsContiguous() {
+		rows := a.Len() / max(k, 1)
+		if k == 0 {
+			rows = 1
+			for _, s := range a.shape[:len(a.shape)-1] {
+				rows *= s
+			}
+		}
+		flat := Reshape(a, rows, k)
+		out := matmul2(flat, b)
+		return Reshape(out, append(append([]int{}, a.shape[:len(a.shape)-1]...), n)...)
+	}
+	if len(batch) == 0 {
+		return matmul2(a, b)
+	}
+	shape := append(append([]int{}, batch...), m, n)
+	out := New(a.dtype, shape...)
+	ab := BroadcastTo(a, append(append([]int{}, batch...), m, k)...)
+	bb := BroadcastTo(b, append(append([]int{}, batch...), k, n)...)
+	nb := len(batch)
+	i := 0
+	// Walk the batch index space, taking one matrix view of each side.
+	idx := make([]int, nb)
+	for {
+		av, bv := ab, bb
+		for d := nb - 1; d >= 0; d-- {
+			av = Slice(av, d, idx[d], idx[d]+1)
+			bv = Slice(bv, d, idx[d], idx[d]+1)
+		}
+		av = Reshape2(av, m, k)
+		bv = Reshape2(bv, k, n)
+		gemmInto(out, i*m*n, av, bv)
+		i++
+		d := nb - 1
+		for ; d >= 0; d-- {
+			idx[d]++
+			if idx[d] < batch[d] {
+				break
+			}
+			idx[d] = 0
+		}
+		if d < 0 {
+			break
+		}
+	}
+	return out
+}
+
+// Reshape2 views the last two axes of a tensor whose other axes all have
+// size 1 as a matrix, keeping its strides (so a transposed view stays one).
+func Reshape2(x *Tensor, r, c int) *Tensor {
+	nd := len(x.shape)
+	return &Tensor{dtype: x.dtype, shape: []int{r, c}, strides: []int{x.strides[nd-2], x.strides[nd-1]}, offset: x.offset, data: x.data}
+}
+
+func matmul2(a, b *Tensor) *Tensor {
+	m, n := a.shape[0], b.shape[1]
+	out := New(a.dtype, m, n)
+	gemmInto(out, 0, a, b)
+	return out
+}
+
+// gemmOperand returns how to pass a matrix view to GEMM: as it is, or
+// transposed, with its leading dimension; a view that is neither is copied.
+func gemmOperand(x *Tensor) (t *Tensor, trans bool, ld int) {
+	r, c := x.shape[0], x.shape[1]
+	sr, sc := x.strides[0], x.strides[1]
+	if (sc == 1 || c == 1) && sr >= max(c, 1) {
+		return x, false, sr
+	}
+	if (sr == 1 || r == 1) && sc >= max(r, 1) {
+		return x, true, sc
+	}
+	x = x.Clone()
+	return x, false, max(c, 1)
+}
+
+// gemmInto writes a·b into out's buffer at offset off (row-major, m×n).
+func gemmInto(out *Tensor, off int, a, b *Tensor) {
+	m, k, n := a.shape[0], a.shape[1], b.shape[1]
+	if m == 0 || n == 0 {
+		return
+	}
+	a, ta, lda := gemmOperand(a)
+	b, tb, ldb := gemmOperand(b)
+	switch d := out.data.(type) {
+	case []float32:
+		kernels.Sgemm(ta, tb, m, n, k, 1, a.data.([]float32)[a.offset:], lda, b.data.([]float32)[b.offset:], ldb, 0, d[off:], n)
+	case []float64:
+		kernels.Dgemm(ta, tb, m, n, k, 1, a.data.([]float64)[a.offset:], lda, b.data.([]float64)[b.offset:], ldb, 0, d[off:], n)
+	}
+}

@@ -1,0 +1,276 @@
+package tensor
+
+import "math"
+
+type unaryOp uint8
+
+const (
+	opNeg unaryOp = iota
+	opExp
+	opLog
+	opSqrt
+	opAbs
+	opSign
+	opSquare
+	opRecip
+	opTanh
+	opSigmoid
+	opErf
+	opReLU
+	opStep
+	opSoftplus
+	opSiLU
+	opGELU
+	opGELUTanh
+	opLeakyReLU // p = slope
+	opELU       // p = alpha
+	opScale     // p = factor
+	opShift     // p = addend
+	opPowScalar // p = exponent
+	opClampLo   // p = lower bound
+	opClampHi   // p = upper bound
+)
+
+// Neg returns −x.
+func Neg(x *Tensor) *Tensor { return unary(opNeg, x, 0) }
+
+// Exp returns eˣ element-wise.
+func Exp(x *Tensor) *Tensor { return unary(opExp, x, 0) }
+
+// Log returns the natural logarithm element-wise.
+func Log(x *Tensor) *Tensor { return unary(opLog, x, 0) }
+
+// Sqrt returns the square root element-wise.
+func Sqrt(x *Tensor) *Tensor { return unary(opSqrt, x, 0) }
+
+// Abs returns |x| element-wise.
+func Abs(x *Tensor) *Tensor { return unary(opAbs, x, 0) }
+
+// Sign returns −1, 0 or 1 by the sign of each element (NaN stays NaN).
+func Sign(x *Tensor) *Tensor { return unary(opSign, x, 0) }
+
+// Square returns x² element-wise.
+func Square(x *Tensor) *Tensor { return unary(opSquare, x, 0) }
+
+// Reciprocal returns 1/x element-wise.
+func Reciprocal(x *Tensor) *Tensor { return unary(opRecip, x, 0) }
+
+// Tanh returns the hyperbolic tangent element-wise.
+func Tanh(x *Tensor) *Tensor { return unary(opTanh, x, 0) }
+
+// Sigmoid returns 1/(1+e⁻ˣ) element-wise, computed without overflow.
+func Sigmoid(x *Tensor) *Tensor { return unary(opSigmoid, x, 0) }
+
+// Erf returns the error function element-wise.
+func Erf(x *Tensor) *Tensor { return unary(opErf, x, 0) }
+
+// ReLU returns max(0, x) element-wise.
+func ReLU(x *Tensor) *Tensor { return unary(opReLU, x, 0) }
+
+// Step returns 1 where x > 0 and 0 elsewhere (the derivative of ReLU, with
+// ReLU'(0) = 0 as in PyTorch).
+func Step(x *Tensor) *Tensor { return unary(opStep, x, 0) }
+
+// Softplus returns log(1+eˣ), computed as max(x,0)+log1p(e^−|x|) so that it
+// neither overflows nor loses precision.
+func Softplus(x *Tensor) *Tensor { return unary(opSoftplus, x, 0) }
+
+// SiLU returns x·σ(x) element-wise (also called swish).
+func SiLU(x *Tensor) *Tensor { return unary(opSiLU, x, 0) }
+
+// GELU returns x·Φ(x) = x/2·(1+erf(x/√2)), the exact Gaussian error linear
+// unit (Hendrycks and Gimpel, 2016).
+func GELU(x *Tensor) *Tensor { return unary(opGELU, x, 0) }
+
+// GELUTanh returns the tanh approximation of GELU,
+// x/2·(1+tanh(√(2/π)(x+0.044715x³))), as PyTorch's approximate="tanh".
+func GELUTanh(x *Tensor) *Tensor { return unary(opGELUTanh, x, 0) }
+
+// LeakyReLU returns x where x > 0 and slope·x elsewhere.
+func LeakyReLU(x *Tensor, slope float64) *Tensor { return unary(opLeakyReLU, x, slope) }
+
+// ELU returns x where x > 0 and alpha·(eˣ−1) elsewhere.
+func ELU(x *Tensor, alpha float64) *Tensor { return unary(opELU, x, alpha) }
+
+// Scale returns c·x.
+func Scale(x *Tensor, c float64) *Tensor { return unary(opScale, x, c) }
+
+// AddScalar returns x + c.
+func AddScalar(x *Tensor, c float64) *Tensor { return unary(opShift, x, c) }
+
+// PowScalar returns xᵖ element-wise.
+func PowScalar(x *Tensor, p float64) *Tensor { return unary(opPowScalar, x, p) }
+
+// Clamp limits every element to [lo, hi]. Pass math.Inf to leave a side
+// open. NaN stays NaN.
+func Clamp(x *Tensor, lo, hi float64) *Tensor {
+	y := x
+	if !math.IsInf(lo, -1) {
+		y = unary(opClampLo, y, lo)
+	}
+	if !math.IsInf(hi, 1) {
+		y = unary(opClampHi, y, hi)
+	}
+	if y == x {
+		return x.Clone()
+	}
+	return y
+}
+
+func unary(op unaryOp, x *Tensor, p float64) *Tensor {
+	c := x.Contiguous()
+	out := New(x.dtype, x.shape...)
+	switch d := out.data.(type) {
+	case []float32:
+		unaryRow(op, d, c.data.([]float32)[c.offset:c.offset+len(d)], p)
+	case []float64:
+		unaryRow(op, d, c.data.([]float64)[c.offset:c.offset+len(d)], p)
+	}
+	return out
+}
+
+const (
+	sqrt2        = math.Sqrt2
+	sqrt2OverPi  = 0.7978845608028654 // √(2/π)
+	geluTanhCoef = 0.044715
+)
+
+func sigmoid(v float64) float64 {
+	if v >= 0 {
+		return 1 / (1 + math.Exp(-v))
+	}
+	e := math.Exp(v)
+	return e / (1 + e)
+}
+
+func softplus(v float64) float64 { return math.Max(v, 0) + math.Log1p(math.Exp(-math.Abs(v))) }
+
+// unaryRow writes op(src) to dst. Cheap ops run in T; transcendental ones
+// are evaluated in float64 and rounded, which keeps float32 results within
+// half an ulp of the true value.
+func unaryRow[T Float](op unaryOp, dst, src []T, p float64) {
+	src = src[:len(dst)]
+	pt := T(p)
+	switch op {
+	case opNeg:
+		for i, v := range src {
+			dst[i] = -v
+		}
+	case opAbs:
+		for i, v := range src {
+			if v < 0 {
+				v = -v
+			}
+			dst[i] = v
+		}
+	case opSign:
+		for i, v := range src {
+			switch {
+			case v > 0:
+				dst[i] = 1
+			case v < 0:
+				dst[i] = -1
+			default:
+				dst[i] = v // 0, −0 or NaN
+			}
+		}
+	case opSquare:
+		for i, v := range src {
+			dst[i] = v * v
+		}
+	case opRecip:
+		for i, v := range src {
+			dst[i] = 1 / v
+		}
+	case opReLU:
+		for i, v := range src {
+			if v > 0 {
+				dst[i] = v
+			} else if v != v {
+				dst[i] = v
+			} else {
+				dst[i] = 0
+			}
+		}
+	case opStep:
+		for i, v := range src {
+			if v > 0 {
+				dst[i] = 1
+			} else {
+				dst[i] = 0
+			}
+		}
+	case opLeakyReLU:
+		for i, v := range src {
+			if v > 0 {
+				dst[i] = v
+			} else {
+				dst[i] = v * pt
+			}
+		}
+	case opScale:
+		for i, v := range src {
+			dst[i] = v * pt
+		}
+	case opShift:
+		for i, v := range src {
+			dst[i] = v + pt
+		}
+	case opClampLo:
+		for i, v := range src {
+			if v < pt {
+				v = pt
+			}
+			dst[i] = v
+		}
+	case opClampHi:
+		for i, v := range src {
+			if v > pt {
+				v = pt
+			}
+			dst[i] = v
+		}
+	default:
+		f := unaryFunc(op, p)
+		for i, v := range src {
+			dst[i] = T(f(float64(v)))
+		}
+	}
+}
+
+func unaryFunc(op unaryOp, p float64) func(float64) float64 {
+	switch op {
+	case opExp:
+		return math.Exp
+	case opLog:
+		return math.Log
+	case opSqrt:
+		return math.Sqrt
+	case opTanh:
+		return math.Tanh
+	case opErf:
+		return math.Erf
+	case opSigmoid:
+		return sigmoid
+	case opSoftplus:
+		return softplus
+	case opSiLU:
+		return func(v float64) float64 { return v * sigmoid(v) }
+	case opGELU:
+		return func(v float64) float64 { return 0.5 * v * (1 + math.Erf(v/sqrt2)) }
+	case opGELUTanh:
+		return func(v float64) float64 {
+			return 0.5 * v * (1 + math.Tanh(sqrt2OverPi*(v+geluTanhCoef*v*v*v)))
+		}
+	case opELU:
+		return func(v float64) float64 {
+			if v > 0 {
+				return v
+			}
+			return p * math.Expm1(v)
+		}
+	case opPowScalar:
+		return func(v float64) float64 { return math.Pow(v, p) }
+	}
+	panic("tensor: unknown unary op")
+}
