@@ -32,7 +32,7 @@ func Example_sigmoidNeuron() {
 // weight's gradient has the weight's shape, and no Jacobian is built.
 func Example_twoLayerNetwork() {
 	rng := tensor.NewRand(1)
-	x := ag.Const(tensor.Normal(rng, tensor.Float64, 0, 1, 4, 1)) // D = 4
+	x := ag.Const(tensor.Normal(rng, tensor.Float64, 0, 1, 4, 1))  // D = 4
 	w1 := ag.Var(tensor.Normal(rng, tensor.Float64, 0, 0.5, 3, 4)) // H = 3
 	w2 := ag.Var(tensor.Normal(rng, tensor.Float64, 0, 0.5, 2, 3)) // C = 2
 

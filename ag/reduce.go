@@ -33,7 +33,9 @@ func mean(x *Node, axes []int, keep bool) *Node {
 
 // Max takes the largest element over axes (all when none). The gradient
 // goes to the maximal elements, split evenly among ties (as torch.amax).
-func Max(x *Node, axes ...int) *Node { return extreme("Max", tensor.Max, tensor.MaxKeep, x, axes, false) }
+func Max(x *Node, axes ...int) *Node {
+	return extreme("Max", tensor.Max, tensor.MaxKeep, x, axes, false)
+}
 
 // MaxKeep is Max keeping the reduced axes with size 1.
 func MaxKeep(x *Node, axes ...int) *Node {
@@ -41,7 +43,9 @@ func MaxKeep(x *Node, axes ...int) *Node {
 }
 
 // Min takes the smallest element over axes; ties split the gradient.
-func Min(x *Node, axes ...int) *Node { return extreme("Min", tensor.Min, tensor.MinKeep, x, axes, false) }
+func Min(x *Node, axes ...int) *Node {
+	return extreme("Min", tensor.Min, tensor.MinKeep, x, axes, false)
+}
 
 // MinKeep is Min keeping the reduced axes with size 1.
 func MinKeep(x *Node, axes ...int) *Node {

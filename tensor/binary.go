@@ -250,9 +250,10 @@ func binFunc[T Float](op binOp) func(x, y T) T {
 }
 
 // Where returns, element-wise, a where cond is non-zero and b elsewhere.
-// The three operands broadcast together; cond must have a and b's dtype.
+// The three operands broadcast together; cond may have either dtype.
 func Where(cond, a, b *Tensor) *Tensor {
-	sameDType("Where", cond, a, b)
+	sameDType("Where", a, b)
+	cond = cond.AsType(a.dtype)
 	shape := BroadcastShapes("Where", cond.shape, a.shape, b.shape)
 	out := New(a.dtype, shape...)
 	switch d := out.data.(type) {

@@ -1,0 +1,67 @@
+// Package ag is nabla's reverse-mode automatic differentiation: the chain
+// rule applied op by op over a graph recorded as the program runs
+// (define-by-run).
+//
+// # Ops and their VJPs
+//
+// Every op computes its value with package tensor and, in the same place,
+// gives its vector-Jacobian product: a rule that turns the gradient of the
+// loss with respect to the op's output into gradients with respect to its
+// inputs. For y = W·x the rule is ∂L/∂x = Wᵀ·∂L/∂y, a matrix product; the
+// Jacobian ∂y/∂x (here W itself, but for a batch of B rows through a layer
+// of width H a (B·H)×(B·D) matrix, mostly zeros) is never built. This is
+// why backpropagation costs about as much as the forward pass, and why
+// training never needs a Jacobian. Jacobian, JacobianFwd, VJP, JVP,
+// Hessian and HVP are there to look at the maths on small functions.
+//
+// User-defined ops go through Apply, exactly as the built-in ones do:
+//
+//	func Softsign(x *ag.Node) *ag.Node {
+//		v := tensor.Div(x.Value(), tensor.AddScalar(tensor.Abs(x.Value()), 1))
+//		return ag.Apply("Softsign", v, func(g *ag.Node, in []*ag.Node, _ *ag.Node, _ []bool) []*ag.Node {
+//			return []*ag.Node{ag.Mul(g, ag.PowScalar(ag.AddScalar(ag.Abs(in[0]), 1), -2))}
+//		}, x)
+//	}
+//
+// # Gradients of gradients
+//
+// VJP rules are written with this package's ops. With CreateGraph the
+// backward pass is itself recorded, so gradients can be differentiated
+// again (Hessian-vector products, JVP through double backward); without
+// it, the rules see detached inputs and run as plain tensor kernels.
+//
+// # Backward
+//
+// Backward(loss) adds ∂loss/∂x into the gradient of every leaf x created
+// with Var (and of nodes marked RetainGrad); Grad returns gradients
+// without storing them. Gradients of a value used several times add up.
+// The graph is walked in a deterministic order (inputs in argument order),
+// so the same program gives the same bits. The graph lives as long as the
+// nodes that reach it: there is no global tape, and the garbage collector
+// frees it.
+//
+// # Conventions at kinks
+//
+// Where an op is not differentiable the derivative follows PyTorch:
+// ReLU'(0) = 0, LeakyReLU'(0) = slope, ELU'(0) = alpha, |x|' = 0 at 0,
+// Clamp passes the gradient at its bounds, Maximum/Minimum split it evenly
+// between equal operands, and Max/Min reductions split it among ties.
+//
+// # Shapes
+//
+// Binary ops broadcast as numpy does; the rules sum their gradients back
+// to each input's shape. The engine checks that every gradient a rule
+// returns has its input's shape and names the op when not.
+//
+// # Errors
+//
+// Shape and dtype mismatches panic with *tensor.ShapeError or
+// *tensor.DTypeError naming the op and the shapes; wrap graph building
+// driven by outside input in tensor.Try to get an error instead.
+//
+// # Concurrency
+//
+// Separate graphs may be built and differentiated on separate goroutines.
+// A graph, and the gradients it accumulates, belong to one goroutine at a
+// time. NoGrad switches recording off process-wide (see its doc).
+package ag
