@@ -4,36 +4,49 @@ package kernels
 
 //go:generate go run gen_asm.go
 
-// AVX2 gives sixteen 256-bit registers: the float32 kernel keeps a 6×16
-// tile of C in twelve of them (6 rows × 2 vectors of 8), the float64
-// kernel a 6×8 tile (6 rows × 2 vectors of 4); the other four hold two
-// B vectors and two broadcast A elements. Twelve independent FMA chains
-// cover the FMA latency (4 cycles) on both ports.
+// Each kernel keeps a tile of C in registers as 2 vectors per row and
+// loads one row of packed B (2 vectors) plus one broadcast element of A per
+// row and step of k; the 2·mr independent FMA chains cover the FMA latency
+// (4 cycles) on both FMA ports.
 //
-// Blocks: kc·nr elements of B (16 KiB at kc=256) stay in a 32 KiB L1d;
-// mc·kc of A (~240 KiB) take half of a 512 KiB L2; kc·nc of B (4 MiB) is
-// shared through L3.
+// AVX2 (16 YMM): 6×16 float32 / 6×8 float64 tiles in 12 accumulators.
+// Blocks for a Zen 3-class core: kc·nr of B (16 KiB at kc=256) stays in a
+// 32 KiB L1d, mc·kc of A (~240 KiB) takes half of a 512 KiB L2, kc·nc of B
+// (4 MiB) is shared through L3.
+//
+// AVX-512 (32 ZMM): 12×32 float32 / 12×16 float64 tiles in 24
+// accumulators, twice the flops per instruction of AVX2. Blocks for a
+// 48 KiB L1d and 2 MiB L2 (Sapphire Rapids, Zen 4 has 1 MiB): kc·nr of B
+// is 24 KiB at kc=192, mc·kc of A ~720 KiB.
 var (
-	sImpl = pickImpl(&gemmImpl[float32]{mr: 6, nr: 16, mc: 240, kc: 256, nc: 4096, kernel: sgemmKernelAVX2})
-	dImpl = pickImpl(&gemmImpl[float64]{mr: 6, nr: 8, mc: 120, kc: 256, nc: 2048, kernel: dgemmKernelAVX2})
+	sImpl = pickImpl(
+		&gemmImpl[float32]{mr: 12, nr: 32, mc: 480, kc: 384, nc: 4096, kernel: sgemmKernelAVX512},
+		&gemmImpl[float32]{mr: 6, nr: 16, mc: 240, kc: 256, nc: 4096, kernel: sgemmKernelAVX2})
+	dImpl = pickImpl(
+		&gemmImpl[float64]{mr: 12, nr: 16, mc: 240, kc: 384, nc: 2048, kernel: dgemmKernelAVX512},
+		&gemmImpl[float64]{mr: 6, nr: 8, mc: 120, kc: 256, nc: 2048, kernel: dgemmKernelAVX2})
 )
 
-// hasAVX2FMA reports whether the CPU and the OS support AVX2 and FMA.
-var hasAVX2FMA = detectAVX2FMA()
+// cpuLevel is the best vector extension that both the CPU and the OS
+// support: 0 (neither below), 1 (AVX2 and FMA) or 2 (also AVX-512F).
+var cpuLevel = detectCPU()
 
-func pickImpl[T float32 | float64](avx *gemmImpl[T]) *gemmImpl[T] {
-	if hasAVX2FMA {
-		return avx
+func pickImpl[T float32 | float64](avx512, avx2 *gemmImpl[T]) *gemmImpl[T] {
+	switch cpuLevel {
+	case 2:
+		return avx512
+	case 1:
+		return avx2
 	}
 	return goImpl[T]()
 }
 
-// detectAVX2FMA reads CPUID directly so the module needs no dependency
-// (golang.org/x/sys/cpu) for one feature test.
-func detectAVX2FMA() bool {
+// detectCPU reads CPUID directly so the module needs no dependency
+// (golang.org/x/sys/cpu) for two feature tests.
+func detectCPU() int {
 	maxID, _, _, _ := cpuid(0, 0)
 	if maxID < 7 {
-		return false
+		return 0
 	}
 	_, _, ecx1, _ := cpuid(1, 0)
 	const (
@@ -42,15 +55,27 @@ func detectAVX2FMA() bool {
 		avx     = 1 << 28
 	)
 	if ecx1&(fma|osxsave|avx) != fma|osxsave|avx {
-		return false
+		return 0
 	}
-	// The OS must save the XMM and YMM registers on context switches.
-	if xcr0, _ := xgetbv(); xcr0&6 != 6 {
-		return false
+	// The OS must save the XMM and YMM registers (XCR0 bits 1, 2) on
+	// context switches, and for AVX-512 also the opmask and ZMM state
+	// (bits 5, 6, 7).
+	xcr0, _ := xgetbv()
+	if xcr0&0x6 != 0x6 {
+		return 0
 	}
 	_, ebx7, _, _ := cpuid(7, 0)
-	const avx2 = 1 << 5
-	return ebx7&avx2 != 0
+	const (
+		avx2    = 1 << 5
+		avx512f = 1 << 16
+	)
+	if ebx7&avx2 == 0 {
+		return 0
+	}
+	if ebx7&avx512f != 0 && xcr0&0xe0 == 0xe0 {
+		return 2
+	}
+	return 1
 }
 
 func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
@@ -62,16 +87,32 @@ func sgemmKernel6x16(k int, a, b, c *float32, ldc int, alpha, beta float32)
 //go:noescape
 func dgemmKernel6x8(k int, a, b, c *float64, ldc int, alpha, beta float64)
 
-// sgemmKernelAVX2 adapts the assembly kernel to microKernel. The bounds
+//go:noescape
+func sgemmKernel12x32(k int, a, b, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func dgemmKernel12x16(k int, a, b, c *float64, ldc int, alpha, beta float64)
+
+// The wrappers adapt the assembly kernels to microKernel. Their bounds
 // checks (three compares per tile) keep the pointer arithmetic inside the
 // slices.
+
 func sgemmKernelAVX2(k int, a, b, c []float32, ldc int, alpha, beta float32) {
 	_, _, _ = a[6*k-1], b[16*k-1], c[5*ldc+15]
 	sgemmKernel6x16(k, &a[0], &b[0], &c[0], ldc, alpha, beta)
 }
 
-// dgemmKernelAVX2 adapts the assembly kernel to microKernel.
 func dgemmKernelAVX2(k int, a, b, c []float64, ldc int, alpha, beta float64) {
 	_, _, _ = a[6*k-1], b[8*k-1], c[5*ldc+7]
 	dgemmKernel6x8(k, &a[0], &b[0], &c[0], ldc, alpha, beta)
+}
+
+func sgemmKernelAVX512(k int, a, b, c []float32, ldc int, alpha, beta float32) {
+	_, _, _ = a[12*k-1], b[32*k-1], c[11*ldc+31]
+	sgemmKernel12x32(k, &a[0], &b[0], &c[0], ldc, alpha, beta)
+}
+
+func dgemmKernelAVX512(k int, a, b, c []float64, ldc int, alpha, beta float64) {
+	_, _, _ = a[12*k-1], b[16*k-1], c[11*ldc+15]
+	dgemmKernel12x16(k, &a[0], &b[0], &c[0], ldc, alpha, beta)
 }
