@@ -1,0 +1,54 @@
+// Package nn holds the layers of a network as Modules: Linear,
+// the activations, Dropout, and Sequential to chain them, with NewMLP to
+// build a multilayer perceptron from a configuration, weight
+// initialisation schemes (Init), and state dicts for saving and loading
+// parameters by name.
+//
+// A Module's Forward records an ag graph; its Params are the ag.Var leaves
+// an optimiser updates. Names and layouts follow PyTorch: a Linear's
+// weight is [out, in], and the parameters of nn.Sequential(Linear, ReLU,
+// Linear) are "0.weight", "0.bias", "2.weight", "2.bias" here as there, so
+// a state_dict moves between the two by name.
+//
+//	net, err := nn.NewMLP(nn.MLPConfig{In: 2, Hidden: []int{64}, Out: 3, Activation: "relu"}, rng)
+//	logits := net.Forward(ag.Const(x)) // x is [N, 2]; logits [N, 3]
+//
+// # Shapes
+//
+// Linear maps [N, in] (or [..., N, in]) to [N, out]. Activations and
+// Dropout work element-wise on any shape. Sequential checks nothing itself:
+// each layer checks its own input.
+//
+// # Randomness
+//
+// Every random draw comes from a *rand.Rand the caller passes
+// (tensor.NewRand(seed)): the same seed gives the same weights and the same
+// dropout masks, bit for bit. Init draws the weight and then the bias, in
+// row-major order; float32 parameters get the float64 draws rounded.
+//
+// # Training and evaluation
+//
+// Dropout behaves differently in training and evaluation, and starts in
+// training mode as PyTorch's does. SetTraining(net, false) switches every
+// layer of a (possibly nested) Sequential to evaluation, where Dropout is
+// the identity and draws nothing.
+//
+// # Errors
+//
+// Configuration that comes from outside (activation and init scheme names,
+// layer sizes and dropout probability in an MLPConfig, a state dict read
+// from a file) is checked and returns an error that names the bad value or
+// key and, for names, lists the valid ones. Graph building with wrong
+// shapes is a programming error and panics with a *tensor.ShapeError naming
+// the op and the shapes (for example "Linear" given [N, 5] for a weight
+// [2, 3]); tensor.Try turns those panics into errors. NewLinear with a size
+// below 1 and NewDropout with p outside [0, 1) panic too: NewMLP checks both
+// first.
+//
+// # Concurrency
+//
+// Forward only reads a module's parameters, so evaluation-mode forward
+// passes may run on several goroutines at once. Dropout in training mode
+// draws from its generator, and Backward adds into the parameters'
+// gradients: a module being trained belongs to one goroutine at a time.
+package nn

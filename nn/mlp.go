@@ -1,0 +1,88 @@
+package nn
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/nabla-go/nabla/tensor"
+)
+
+// MLPConfig describes a multilayer perceptron. The zero values of
+// Activation and Init mean "relu" and "default", and that of DType
+// float32.
+type MLPConfig struct {
+	In         int          // input features
+	Hidden     []int        // widths of the hidden layers, in order (none: a linear classifier)
+	Out        int          // outputs (classes)
+	Activation string       // a name from ActivationNames
+	Dropout    float64      // dropout probability after each hidden activation, in [0, 1); 0: no Dropout layers
+	Init       string       // a name from InitNames
+	DType      tensor.DType // of the parameters
+}
+
+// NewMLP builds Linear, activation, [Dropout], Linear, activation, …,
+// Linear, with the layout and parameter names of PyTorch's nn.Sequential
+// of the same layers: without dropout "0.weight", "0.bias", "2.weight", …;
+// with it "0.*", "3.*", "6.*", ….
+//
+// The weights are drawn from rng layer by layer; after them, when Dropout
+// is above 0, one value is drawn from rng to seed a generator that the
+// Dropout layers share. So the weights do not depend on the dropout
+// setting, and without dropout rng is used only for the weights.
+//
+// Sizes below 1, an unknown activation or init scheme, and a dropout
+// probability outside [0, 1) are errors; nothing is drawn then.
+func NewMLP(cfg MLPConfig, rng *rand.Rand) (*Sequential, error) {
+	if cfg.In < 1 || cfg.Out < 1 {
+		return nil, fmt.Errorf("nn: MLP: input and output sizes must be at least 1, got in=%d out=%d", cfg.In, cfg.Out)
+	}
+	for i, h := range cfg.Hidden {
+		if h < 1 {
+			return nil, fmt.Errorf("nn: MLP: hidden layer %d has width %d; widths must be at least 1", i, h)
+		}
+	}
+	if !(cfg.Dropout >= 0 && cfg.Dropout < 1) {
+		return nil, fmt.Errorf("nn: MLP: dropout probability %v is not in [0, 1)", cfg.Dropout)
+	}
+	act := cfg.Activation
+	if act == "" {
+		act = "relu"
+	}
+	if _, err := ActivationByName(act); err != nil {
+		return nil, err
+	}
+	scheme := cfg.Init
+	if scheme == "" {
+		scheme = "default"
+	}
+	if err := checkScheme(scheme); err != nil {
+		return nil, err
+	}
+
+	sizes := append(append([]int{cfg.In}, cfg.Hidden...), cfg.Out)
+	var linears []*Linear
+	for i := range len(sizes) - 1 {
+		l := newLinear(sizes[i], sizes[i+1], cfg.DType)
+		if err := Init(l.Weight.Value(), l.Bias.Value(), scheme, rng); err != nil {
+			return nil, err
+		}
+		linears = append(linears, l)
+	}
+	var dropRNG *rand.Rand
+	if cfg.Dropout > 0 {
+		dropRNG = tensor.NewRand(rng.Uint64())
+	}
+	var mods []Module
+	for i, l := range linears {
+		mods = append(mods, l)
+		if i == len(linears)-1 {
+			break
+		}
+		a, _ := ActivationByName(act)
+		mods = append(mods, a)
+		if dropRNG != nil {
+			mods = append(mods, NewDropout(cfg.Dropout, dropRNG))
+		}
+	}
+	return NewSequential(mods...), nil
+}
