@@ -33,15 +33,14 @@ type refTensor struct {
 }
 
 type refCase struct {
-	Name   string             `json:"name"`
-	Kind   string             `json:"kind"`
-	DType  string             `json:"dtype"`
-	Attrs  map[string]float64 `json:"-"`
-	Raw    json.RawMessage    `json:"attrs"`
-	Inputs []refTensor        `json:"inputs"`
-	Labels []int              `json:"labels"`
-	Loss   float64            `json:"loss"`
-	Grads  []*refTensor       `json:"grads"`
+	Name   string          `json:"name"`
+	Kind   string          `json:"kind"`
+	DType  string          `json:"dtype"`
+	Raw    json.RawMessage `json:"attrs"`
+	Inputs []refTensor     `json:"inputs"`
+	Labels []int           `json:"labels"`
+	Loss   float64         `json:"loss"`
+	Grads  []*refTensor    `json:"grads"`
 }
 
 type refFile struct {
