@@ -184,7 +184,7 @@ func RunTable(dt tensor.DType, seed uint64) []Row {
 	var rows []Row
 	for i, c := range Cases() {
 		rng := tensor.NewRand(seed + uint64(i))
-		res, err := Check(c.F, c.Inputs(rng), rng, Options{DType: dt, Wrt: c.Wrt})
+		res, err := Check(c.F, c.Inputs(rng), rng, Options{Float32: dt == tensor.Float32, Wrt: c.Wrt})
 		rows = append(rows, Row{Op: c.Op, Name: c.Name, DType: dt, Result: res, Err: err})
 	}
 	return rows

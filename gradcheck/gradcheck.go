@@ -36,10 +36,12 @@ type Options struct {
 	Step  float64 // finite-difference step h; default 1e-4
 	Floor float64 // least denominator of the relative error; default 1e-3
 	Tol   float64 // largest relative error that passes; default 1e-7 (float64), 1e-4 (float32)
-	// DType is the dtype of the analytic gradient. The numerical one is
-	// always computed in float64 from the same (float64) inputs, so a
-	// float32 check measures float32 rounding in the backward pass.
-	DType tensor.DType
+	// Float32 computes the analytic gradient in float32 instead of
+	// float64. The numerical one is always computed in float64 from the
+	// same inputs, so a float32 check measures the backward pass's float32
+	// rounding. (A bool rather than a DType, whose zero value is Float32:
+	// the zero Options must mean the strict float64 check.)
+	Float32 bool
 	// Wrt lists the inputs to differentiate; nil means all.
 	Wrt []int
 }
@@ -53,7 +55,7 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Tol == 0 {
 		o.Tol = 1e-7
-		if o.DType == tensor.Float32 {
+		if o.Float32 {
 			o.Tol = 1e-4
 		}
 	}
@@ -88,6 +90,10 @@ type Fn func(in []*ag.Node) *ag.Node
 // error when f's output is not finite or an input is not float64.
 func Check(f Fn, inputs []*tensor.Tensor, rng *rand.Rand, opts Options) (Result, error) {
 	o := opts.withDefaults()
+	dt := tensor.Float64
+	if o.Float32 {
+		dt = tensor.Float32
+	}
 	for i, x := range inputs {
 		if x.DType() != tensor.Float64 {
 			return Result{}, fmt.Errorf("gradcheck: input %d is %v; inputs must be float64", i, x.DType())
@@ -109,13 +115,13 @@ func Check(f Fn, inputs []*tensor.Tensor, rng *rand.Rand, opts Options) (Result,
 	// Analytic gradients, in the requested dtype.
 	nodes := make([]*ag.Node, len(inputs))
 	for i, x := range inputs {
-		nodes[i] = ag.Const(x.AsType(o.DType))
+		nodes[i] = ag.Const(x.AsType(dt))
 	}
 	for _, i := range wrt {
-		nodes[i] = ag.Var(inputs[i].AsType(o.DType))
+		nodes[i] = ag.Var(inputs[i].AsType(dt))
 	}
 	y := f(nodes)
-	ag.Backward(y, ag.WithUpstream(u.AsType(o.DType)))
+	ag.Backward(y, ag.WithUpstream(u.AsType(dt)))
 
 	res := Result{Pass: true}
 	uv := u.Values()

@@ -97,7 +97,7 @@ func TestGradcheck(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			res, err := gradcheck.Check(tc.f, tc.inputs, tensor.NewRand(2), gradcheck.Options{DType: tensor.Float64})
+			res, err := gradcheck.Check(tc.f, tc.inputs, tensor.NewRand(2), gradcheck.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

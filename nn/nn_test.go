@@ -39,7 +39,7 @@ func runGradcheck(t *testing.T, cases []gcCase) {
 	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			res, err := gradcheck.Check(tc.f, tc.inputs, tensor.NewRand(2), gradcheck.Options{DType: tensor.Float64})
+			res, err := gradcheck.Check(tc.f, tc.inputs, tensor.NewRand(2), gradcheck.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
