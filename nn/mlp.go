@@ -25,10 +25,11 @@ type MLPConfig struct {
 // of the same layers: without dropout "0.weight", "0.bias", "2.weight", …;
 // with it "0.*", "3.*", "6.*", ….
 //
-// The weights are drawn from rng layer by layer; after them, when Dropout
-// is above 0, one value is drawn from rng to seed a generator that the
-// Dropout layers share. So the weights do not depend on the dropout
-// setting, and without dropout rng is used only for the weights.
+// The weights are drawn from rng layer by layer; after them the Dropout
+// layers, if any, keep drawing their masks from rng itself. So the weights
+// do not depend on the dropout setting, and a caller that saves the state
+// of rng's source (as package train's checkpoints do) captures the dropout
+// stream too.
 //
 // Sizes below 1, an unknown activation or init scheme, and a dropout
 // probability outside [0, 1) are errors; nothing is drawn then.
@@ -68,10 +69,6 @@ func NewMLP(cfg MLPConfig, rng *rand.Rand) (*Sequential, error) {
 		}
 		linears = append(linears, l)
 	}
-	var dropRNG *rand.Rand
-	if cfg.Dropout > 0 {
-		dropRNG = tensor.NewRand(rng.Uint64())
-	}
 	var mods []Module
 	for i, l := range linears {
 		mods = append(mods, l)
@@ -80,8 +77,8 @@ func NewMLP(cfg MLPConfig, rng *rand.Rand) (*Sequential, error) {
 		}
 		a, _ := ActivationByName(act)
 		mods = append(mods, a)
-		if dropRNG != nil {
-			mods = append(mods, NewDropout(cfg.Dropout, dropRNG))
+		if cfg.Dropout > 0 {
+			mods = append(mods, NewDropout(cfg.Dropout, rng))
 		}
 	}
 	return NewSequential(mods...), nil
