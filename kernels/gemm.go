@@ -36,12 +36,22 @@ func Dgemm(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int
 // 0 it must not read C.
 type microKernel[T float32 | float64] func(k int, a, b, c []T, ldc int, alpha, beta T)
 
+// stridedKernel is microKernel for operands that need not be packed:
+// element (i, p) of the A panel is a[i·rsa + p·csa] and row p of the B
+// panel starts at b[p·ldb].
+type stridedKernel[T float32 | float64] func(k int, a []T, rsa, csa int, b []T, ldb int, c []T, ldc int, alpha, beta T)
+
 // gemmImpl is one element type's kernel with the blocking tuned for it.
 type gemmImpl[T float32 | float64] struct {
-	mr, nr     int // register tile of the kernel
-	mc, kc, nc int // cache blocks: multiples of mr, any, multiple of nr
+	name       string // for test messages
+	mr, nr     int    // register tile of the kernel
+	mc, kc, nc int    // cache blocks: multiples of mr, any, multiple of nr
 	kernel     microKernel[T]
-	bufs       sync.Pool // *packBuf[T], one per goroutine in a call
+	// strided, if not nil, is the kernel for operands in place (see
+	// stridedKernel); serial uses it when m·n·k ≤ directMax.
+	strided   stridedKernel[T]
+	directMax int
+	bufs      sync.Pool // *packBuf[T], one per goroutine in a call
 }
 
 // packBuf holds one goroutine's packed panels, kept between calls so a
@@ -108,6 +118,15 @@ func (g *gemmImpl[T]) serial(transA, transB bool, m, n, k int, alpha T, a []T, l
 	mc := split(m, g.mc, mr)
 	nc := split(n, g.nc, nr)
 
+	// Small products are dominated by packing, and their operands sit in
+	// L1/L2 anyway: the strided kernel reads A (either layout) and an
+	// untransposed B in place, and only the zero-padded edge panels are
+	// packed. Large ones pack everything, for unit-stride streams and no
+	// cache-set conflicts from power-of-two strides.
+	direct := g.strided != nil && m*n*k <= g.directMax
+	op := operands[T]{a: a, lda: lda, transA: transA, b: b, ldb: ldb, transB: transB,
+		directA: direct, directB: direct && !transB}
+
 	buf, _ := g.bufs.Get().(*packBuf[T])
 	if buf == nil {
 		buf = &packBuf[T]{tmp: make([]T, mr*nr)}
@@ -119,40 +138,80 @@ func (g *gemmImpl[T]) serial(transA, transB bool, m, n, k int, alpha T, a []T, l
 		ncc := min(nc, n-jc)
 		for pc := 0; pc < k; pc += kc {
 			kcc := min(kc, k-pc)
-			packB(transB, b, ldb, pc, jc, kcc, ncc, nr, buf.b)
+			if op.directB {
+				if full := ncc / nr * nr; full < ncc {
+					packB(transB, b, ldb, pc, jc+full, kcc, ncc-full, nr, buf.b[full*kcc:])
+				}
+			} else {
+				packB(transB, b, ldb, pc, jc, kcc, ncc, nr, buf.b)
+			}
 			betaBlock := beta
 			if pc > 0 {
 				betaBlock = 1 // later slices accumulate onto the first
 			}
 			for ic := 0; ic < m; ic += mc {
 				mcc := min(mc, m-ic)
-				packA(transA, a, lda, ic, pc, mcc, kcc, mr, buf.a)
-				g.macro(mcc, ncc, kcc, alpha, betaBlock, buf, c[ic*ldc+jc:], ldc)
+				if op.directA {
+					if full := mcc / mr * mr; full < mcc {
+						packA(transA, a, lda, ic+full, pc, mcc-full, kcc, mr, buf.a[full*kcc:])
+					}
+				} else {
+					packA(transA, a, lda, ic, pc, mcc, kcc, mr, buf.a)
+				}
+				g.macro(&op, ic, jc, pc, mcc, ncc, kcc, alpha, betaBlock, buf, c[ic*ldc+jc:], ldc)
 			}
 		}
 	}
 	g.bufs.Put(buf)
 }
 
-// macro multiplies the packed mc×kc block of A by the packed kc×nc block
-// of B into C. The B panel (kc×nr) is the outer loop so it stays in L1
-// while the A panels stream from L2.
-func (g *gemmImpl[T]) macro(mc, nc, kc int, alpha, beta T, buf *packBuf[T], c []T, ldc int) {
+// operands describes A and B as the caller passed them, for the panels
+// that the kernel reads in place.
+type operands[T float32 | float64] struct {
+	a, b             []T
+	lda, ldb         int
+	transA, transB   bool
+	directA, directB bool // full panels are read in place, not packed
+}
+
+// macro multiplies the mc×kc block of op(A) at (ic, pc) by the kc×nc
+// block of op(B) at (pc, jc) into C. The B panel (kc×nr) is the outer loop
+// so it stays in L1 while the A panels stream from L2.
+func (g *gemmImpl[T]) macro(op *operands[T], ic, jc, pc, mc, nc, kc int, alpha, beta T, buf *packBuf[T], c []T, ldc int) {
 	mr, nr := g.mr, g.nr
 	for jr := 0; jr < nc; jr += nr {
 		nrr := min(nr, nc-jr)
-		bp := buf.b[jr*kc : (jr+nr)*kc]
+		bp, bStride, bPacked := buf.b[jr*kc:(jr+nr)*kc], nr, true
+		if op.directB && nrr == nr {
+			bp, bStride, bPacked = op.b[pc*op.ldb+jc+jr:], op.ldb, false
+		}
 		for ir := 0; ir < mc; ir += mr {
 			mrr := min(mr, mc-ir)
-			ap := buf.a[ir*kc : (ir+mr)*kc]
+			ap, rsA, csA, aPacked := buf.a[ir*kc:(ir+mr)*kc], 1, mr, true
+			if op.directA && mrr == mr {
+				if op.transA {
+					ap, rsA, csA = op.a[pc*op.lda+ic+ir:], 1, op.lda
+				} else {
+					ap, rsA, csA = op.a[(ic+ir)*op.lda+pc:], op.lda, 1
+				}
+				aPacked = false
+			}
 			if mrr == mr && nrr == nr {
-				g.kernel(kc, ap, bp, c[ir*ldc+jr:], ldc, alpha, beta)
+				if aPacked && bPacked {
+					g.kernel(kc, ap, bp, c[ir*ldc+jr:], ldc, alpha, beta)
+				} else {
+					g.strided(kc, ap, rsA, csA, bp, bStride, c[ir*ldc+jr:], ldc, alpha, beta)
+				}
 				continue
 			}
 			// Edge tile: the kernel writes a full tile to tmp, and only
 			// the part inside C is merged.
 			tmp := buf.tmp
-			g.kernel(kc, ap, bp, tmp, nr, alpha, 0)
+			if aPacked && bPacked {
+				g.kernel(kc, ap, bp, tmp, nr, alpha, 0)
+			} else {
+				g.strided(kc, ap, rsA, csA, bp, bStride, tmp, nr, alpha, 0)
+			}
 			for i := range mrr {
 				row := c[(ir+i)*ldc+jr : (ir+i)*ldc+jr+nrr]
 				t := tmp[i*nr : i*nr+nrr]
@@ -180,6 +239,8 @@ func packA[T float32 | float64](transA bool, a []T, lda, i0, p0, mc, kc, mr int,
 				src := a[(p0+p)*lda+i0+ir:][:mrr]
 				copy(d[p*mr:p*mr+mrr], src)
 			}
+		} else if mrr == mr && mr == 12 {
+			packRows6x2(a[(i0+ir)*lda+p0:], lda, kc, d)
 		} else if mrr == mr && mr == 6 {
 			packRows6(a[(i0+ir)*lda+p0:], lda, kc, d)
 		} else if mrr == mr && mr == 4 {
@@ -239,6 +300,33 @@ func packRows6[T float32 | float64](a []T, lda, kc int, d []T) {
 	d = d[:6*kc]
 	for p := range kc {
 		q := d[6*p : 6*p+6 : 6*p+6]
+		q[0], q[1], q[2], q[3], q[4], q[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+	}
+}
+
+// packRows6x2 interleaves twelve rows of length kc, stride lda, into d,
+// in two passes of six so the twelve row slices do not spill registers.
+func packRows6x2[T float32 | float64](a []T, lda, kc int, d []T) {
+	r0 := a[:kc]
+	r1 := a[lda:][:kc]
+	r2 := a[2*lda:][:kc]
+	r3 := a[3*lda:][:kc]
+	r4 := a[4*lda:][:kc]
+	r5 := a[5*lda:][:kc]
+	d = d[:12*kc]
+	for p := range kc {
+		q := d[12*p : 12*p+6 : 12*p+6]
+		q[0], q[1], q[2], q[3], q[4], q[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+	}
+	a = a[6*lda:]
+	r0 = a[:kc]
+	r1 = a[lda:][:kc]
+	r2 = a[2*lda:][:kc]
+	r3 = a[3*lda:][:kc]
+	r4 = a[4*lda:][:kc]
+	r5 = a[5*lda:][:kc]
+	for p := range kc {
+		q := d[12*p+6 : 12*p+12 : 12*p+12]
 		q[0], q[1], q[2], q[3], q[4], q[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
 	}
 }

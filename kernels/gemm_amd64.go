@@ -19,24 +19,58 @@ package kernels
 // 48 KiB L1d and 2 MiB L2 (Sapphire Rapids, Zen 4 has 1 MiB): kc·nr of B
 // is 24 KiB at kc=192, mc·kc of A ~720 KiB.
 var (
-	sImpl = pickImpl(
-		&gemmImpl[float32]{mr: 12, nr: 32, mc: 480, kc: 384, nc: 4096, kernel: sgemmKernelAVX512},
-		&gemmImpl[float32]{mr: 6, nr: 16, mc: 240, kc: 256, nc: 4096, kernel: sgemmKernelAVX2})
-	dImpl = pickImpl(
-		&gemmImpl[float64]{mr: 12, nr: 16, mc: 240, kc: 384, nc: 2048, kernel: dgemmKernelAVX512},
-		&gemmImpl[float64]{mr: 6, nr: 8, mc: 120, kc: 256, nc: 2048, kernel: dgemmKernelAVX2})
+	sImpl = pickImpl(newSgemmAVX512, newSgemmAVX2)
+	dImpl = pickImpl(newDgemmAVX512, newDgemmAVX2)
 )
+
+func newSgemmAVX512() *gemmImpl[float32] {
+	return &gemmImpl[float32]{name: "avx512", mr: 12, nr: 32, mc: 240, kc: 256, nc: 4096,
+		kernel: sgemmKernelAVX512, strided: sgemmStridedAVX512, directMax: directMax}
+}
+
+func newSgemmAVX2() *gemmImpl[float32] {
+	return &gemmImpl[float32]{name: "avx2", mr: 6, nr: 16, mc: 240, kc: 256, nc: 4096,
+		kernel: sgemmKernelAVX2, strided: sgemmStridedAVX2, directMax: directMax}
+}
+
+func newDgemmAVX512() *gemmImpl[float64] {
+	return &gemmImpl[float64]{name: "avx512", mr: 12, nr: 16, mc: 240, kc: 256, nc: 2048,
+		kernel: dgemmKernelAVX512, strided: dgemmStridedAVX512, directMax: directMax}
+}
+
+func newDgemmAVX2() *gemmImpl[float64] {
+	return &gemmImpl[float64]{name: "avx2", mr: 6, nr: 8, mc: 120, kc: 256, nc: 2048,
+		kernel: dgemmKernelAVX2, strided: dgemmStridedAVX2, directMax: directMax}
+}
+
+// candidateImpls returns a fresh copy of every configuration this CPU can
+// run, so tests reach the kernels that the dispatch does not pick.
+func candidateImpls() ([]*gemmImpl[float32], []*gemmImpl[float64]) {
+	s, d := []*gemmImpl[float32]{goImpl[float32]()}, []*gemmImpl[float64]{goImpl[float64]()}
+	if cpuLevel >= 1 {
+		s, d = append(s, newSgemmAVX2()), append(d, newDgemmAVX2())
+	}
+	if cpuLevel >= 2 {
+		s, d = append(s, newSgemmAVX512()), append(d, newDgemmAVX512())
+	}
+	return s, d
+}
+
+// directMax is the largest m·n·k (per goroutine) run on unpacked operands:
+// up to 256³ skipping the packing gains 15–50% on this CPU; at 1024³
+// the strided reads lose as much.
+const directMax = 256 * 256 * 256
 
 // cpuLevel is the best vector extension that both the CPU and the OS
 // support: 0 (neither below), 1 (AVX2 and FMA) or 2 (also AVX-512F).
 var cpuLevel = detectCPU()
 
-func pickImpl[T float32 | float64](avx512, avx2 *gemmImpl[T]) *gemmImpl[T] {
+func pickImpl[T float32 | float64](avx512, avx2 func() *gemmImpl[T]) *gemmImpl[T] {
 	switch cpuLevel {
 	case 2:
-		return avx512
+		return avx512()
 	case 1:
-		return avx2
+		return avx2()
 	}
 	return goImpl[T]()
 }
@@ -82,6 +116,18 @@ func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 func xgetbv() (eax, edx uint32)
 
 //go:noescape
+func sgemmKernel6x16Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func dgemmKernel6x8Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func sgemmKernel12x32Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func dgemmKernel12x16Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
 func sgemmKernel6x16(k int, a, b, c *float32, ldc int, alpha, beta float32)
 
 //go:noescape
@@ -115,4 +161,31 @@ func sgemmKernelAVX512(k int, a, b, c []float32, ldc int, alpha, beta float32) {
 func dgemmKernelAVX512(k int, a, b, c []float64, ldc int, alpha, beta float64) {
 	_, _, _ = a[12*k-1], b[16*k-1], c[11*ldc+15]
 	dgemmKernel12x16(k, &a[0], &b[0], &c[0], ldc, alpha, beta)
+}
+
+// stridedBounds panics unless the mr×k A panel with strides rsa, csa,
+// the k×nr B panel with row stride ldb and the mr×nr C tile lie inside
+// their slices; the kernels then cannot touch memory outside them.
+func stridedBounds[T float32 | float64](k, mr, nr int, a []T, rsa, csa int, b []T, ldb int, c []T, ldc int) {
+	_, _, _ = a[(mr-1)*rsa+(k-1)*csa], b[(k-1)*ldb+nr-1], c[(mr-1)*ldc+nr-1]
+}
+
+func sgemmStridedAVX2(k int, a []float32, rsa, csa int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
+	stridedBounds(k, 6, 16, a, rsa, csa, b, ldb, c, ldc)
+	sgemmKernel6x16Strided(k, &a[0], rsa, csa, &b[0], ldb, &c[0], ldc, alpha, beta)
+}
+
+func dgemmStridedAVX2(k int, a []float64, rsa, csa int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64) {
+	stridedBounds(k, 6, 8, a, rsa, csa, b, ldb, c, ldc)
+	dgemmKernel6x8Strided(k, &a[0], rsa, csa, &b[0], ldb, &c[0], ldc, alpha, beta)
+}
+
+func sgemmStridedAVX512(k int, a []float32, rsa, csa int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
+	stridedBounds(k, 12, 32, a, rsa, csa, b, ldb, c, ldc)
+	sgemmKernel12x32Strided(k, &a[0], rsa, csa, &b[0], ldb, &c[0], ldc, alpha, beta)
+}
+
+func dgemmStridedAVX512(k int, a []float64, rsa, csa int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64) {
+	stridedBounds(k, 12, 16, a, rsa, csa, b, ldb, c, ldc)
+	dgemmKernel12x16Strided(k, &a[0], rsa, csa, &b[0], ldb, &c[0], ldc, alpha, beta)
 }

@@ -126,14 +126,37 @@ func testGEMM[T float32 | float64](t *testing.T, gemm gemmFunc[T], eps float64) 
 func TestSgemm(t *testing.T) { testGEMM[float32](t, Sgemm, 1e-6) }
 func TestDgemm(t *testing.T) { testGEMM[float64](t, Dgemm, 1e-14) }
 
-// TestGoKernel runs the portable kernel through the blocked driver on
-// amd64 too, where the assembly kernel otherwise hides it.
-func TestGoKernel(t *testing.T) {
-	s, d := goImpl[float32](), goImpl[float64]()
+// TestKernels runs every kernel this CPU supports (not only the one the
+// dispatch picks) through the driver, both on packed operands and on
+// operands read in place.
+func TestKernels(t *testing.T) {
+	defer SetThreads(0)
+	simpls, dimpls := candidateImpls()
+	for _, threads := range []int{1, 2} {
+		SetThreads(threads)
+		for _, direct := range []int{0, math.MaxInt} {
+			for _, s := range simpls {
+				s.directMax = direct
+				testImpl(t, s, 1e-6, threads)
+			}
+			for _, d := range dimpls {
+				d.directMax = direct
+				testImpl(t, d, 1e-14, threads)
+			}
+		}
+	}
+}
+
+func testImpl[T float32 | float64](t *testing.T, g *gemmImpl[T], eps float64, threads int) {
 	for _, tc := range gemmCases(true) {
 		for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
-			checkGEMMAgainstRef(t, s.gemm, 1e-6, tc, tr[0], tr[1], 1.5, 0.5, 2)
-			checkGEMMAgainstRef(t, d.gemm, 1e-14, tc, tr[0], tr[1], 1.5, 0, 2)
+			for _, ab := range alphaBetas[:4] {
+				name := fmt.Sprintf("%s/threads=%d/direct=%v/%dx%dx%d+%d/tA=%v,tB=%v/alpha=%v,beta=%v",
+					g.name, threads, g.directMax > 0, tc.m, tc.n, tc.k, tc.pad, tr[0], tr[1], ab.alpha, ab.beta)
+				t.Run(name, func(t *testing.T) {
+					checkGEMMAgainstRef(t, g.gemm, eps, tc, tr[0], tr[1], T(ab.alpha), T(ab.beta), 2)
+				})
+			}
 		}
 	}
 }

@@ -31,7 +31,10 @@ type kernel struct {
 	alpha, beta, zero int
 }
 
-const unroll = 4
+const (
+	unroll = 4
+	aAhead = 4 // loop iterations of A fetched ahead
+)
 
 func main() {
 	var w bytes.Buffer
@@ -40,14 +43,20 @@ func main() {
 		return kernel{name: name, typ: typ, size: size, reg: "Y", vec: 32, mr: 6,
 			bregs: [2]int{12, 13}, aregs: []int{14, 15}, alpha: 14, beta: 15, zero: 13}
 	}
-	avx512 := func(name, typ string, size int) kernel {
-		return kernel{name: name, typ: typ, size: size, reg: "Z", vec: 64, mr: 12,
+	avx512 := func(name, typ string, size, mr int) kernel {
+		return kernel{name: name, typ: typ, size: size, reg: "Z", vec: 64, mr: mr,
 			bregs: [2]int{24, 25}, aregs: []int{26, 27, 28, 29}, alpha: 30, beta: 31, zero: 24}
 	}
 	gen(&w, avx2("sgemmKernel6x16", "float32", 4))
 	gen(&w, avx2("dgemmKernel6x8", "float64", 8))
-	gen(&w, avx512("sgemmKernel12x32", "float32", 4))
-	gen(&w, avx512("dgemmKernel12x16", "float64", 8))
+	gen(&w, avx512("sgemmKernel12x32", "float32", 4, 12))
+	gen(&w, avx512("dgemmKernel12x16", "float64", 8, 12))
+	for _, k := range []kernel{
+		avx2("sgemmKernel6x16", "float32", 4), avx2("dgemmKernel6x8", "float64", 8),
+		avx512("sgemmKernel12x32", "float32", 4, 12), avx512("dgemmKernel12x16", "float64", 8, 12),
+	} {
+		genStrided(&w, k)
+	}
 	if err := os.WriteFile("gemm_amd64.s", w.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
 	}
@@ -55,49 +64,29 @@ func main() {
 
 func gen(w *bytes.Buffer, k kernel) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, "\t"+format+"\n", args...) }
-	sfx, mov, bcast, scalar, cmp := "PS", "VMOVUPS", "VBROADCASTSS", "VMOVSS", "VUCOMISS"
-	if k.size == 8 {
-		sfx, mov, bcast, scalar, cmp = "PD", "VMOVUPD", "VBROADCASTSD", "VMOVSD", "VUCOMISD"
-	}
-	// VXORPS on ZMM needs AVX512DQ; VPXORD needs only AVX512F.
-	xor := "VXORPS"
-	if k.reg == "Z" {
-		xor = "VPXORD"
-	}
+	ins := instrs(k)
 	r := func(n int) string { return fmt.Sprintf("%s%d", k.reg, n) }
 	rowA := k.mr * k.size // bytes of packed A per step of k
 	rowB := 2 * k.vec     // bytes of packed B per step of k
-	alphaOff := 40
-	betaOff := alphaOff + k.size
+	shift := map[int]int{4: 2, 8: 3}[k.size]
 
 	fmt.Fprintf(w, "\n// func %s(k int, a, b, c *%s, ldc int, alpha, beta %s)\n", k.name, k.typ, k.typ)
-	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-%d\n", k.name, betaOff+k.size)
+	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-%d\n", k.name, 40+2*k.size)
 	p("MOVQ k+0(FP), CX")
 	p("MOVQ a+8(FP), SI")
 	p("MOVQ b+16(FP), DI")
 	p("MOVQ c+24(FP), DX")
 	p("MOVQ ldc+32(FP), R8")
-	p("SHLQ $%d, R8", map[int]int{4: 2, 8: 3}[k.size])
-	fmt.Fprintf(w, "\n\t// Fetch the C tile now so the stores do not wait on it.\n")
-	p("MOVQ DX, R9")
-	for i := range k.mr {
-		for off := 0; off < rowB; off += 64 {
-			p("PREFETCHT0 %d(R9)", off)
-		}
-		p("PREFETCHT0 %d(R9)", rowB-1)
-		if i < k.mr-1 {
-			p("ADDQ R8, R9")
-		}
-	}
-	for i := range 2 * k.mr {
-		p("%s %s, %s, %s", xor, r(i), r(i), r(i))
-	}
-	p("MOVQ CX, BX")
-	p("SHRQ $%d, BX", 2)
-	p("JZ %s_tail", k.name)
+	p("SHLQ $%d, R8", shift)
+	prologue(p, k, r, ins)
 	fmt.Fprintf(w, "\n%s_loop:\n", k.name)
+	// The A panel changes with every call and streams from L2; fetch it
+	// a few iterations ahead. B stays in L1 across calls.
+	for off := 0; off < unroll*rowA; off += 64 {
+		p("PREFETCHT0 %d(SI)", aAhead*unroll*rowA+off)
+	}
 	for u := range unroll {
-		step(p, k, r, mov, bcast, sfx, u*rowA, u*rowB)
+		step(p, k, r, ins, func(i int) string { return fmt.Sprintf("%d(SI)", u*rowA+i*k.size) }, u*rowB)
 	}
 	p("ADDQ $%d, SI", unroll*rowA)
 	p("ADDQ $%d, DI", unroll*rowB)
@@ -107,25 +96,134 @@ func gen(w *bytes.Buffer, k kernel) {
 	p("ANDQ $%d, CX", unroll-1)
 	p("JZ %s_store", k.name)
 	fmt.Fprintf(w, "\n%s_tail1:\n", k.name)
-	step(p, k, r, mov, bcast, sfx, 0, 0)
+	step(p, k, r, ins, func(i int) string { return fmt.Sprintf("%d(SI)", i*k.size) }, 0)
 	p("ADDQ $%d, SI", rowA)
 	p("ADDQ $%d, DI", rowB)
 	p("DECQ CX")
 	p("JNZ %s_tail1", k.name)
+	epilogue(w, p, k, r, ins, 40)
+}
 
+// genStrided writes the general-stride variant: element (i, p) of A is at
+// a + i·rsa + p·csa and row p of B at b + p·ldb, so small products can
+// run on A and B in place, without packing. Rows of A are addressed from
+// three bases four rows apart, as x86 scales an index by 1, 2 or 4 only.
+func genStrided(w *bytes.Buffer, k kernel) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, "\t"+format+"\n", args...) }
+	ins := instrs(k)
+	r := func(n int) string { return fmt.Sprintf("%s%d", k.reg, n) }
+	shift := map[int]int{4: 2, 8: 3}[k.size]
+	name := k.name + "Strided"
+
+	fmt.Fprintf(w, "\n// func %s(k int, a *%s, rsa, csa int, b *%s, ldb int, c *%s, ldc int, alpha, beta %s)\n", name, k.typ, k.typ, k.typ, k.typ)
+	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-%d\n", name, 64+2*k.size)
+	p("MOVQ k+0(FP), CX")
+	p("MOVQ a+8(FP), SI")
+	p("MOVQ rsa+16(FP), R10")
+	p("SHLQ $%d, R10", shift)
+	p("MOVQ csa+24(FP), AX")
+	p("SHLQ $%d, AX", shift)
+	p("MOVQ b+32(FP), DI")
+	p("MOVQ ldb+40(FP), R9")
+	p("SHLQ $%d, R9", shift)
+	p("MOVQ c+48(FP), DX")
+	p("MOVQ ldc+56(FP), R8")
+	p("SHLQ $%d, R8", shift)
+	p("LEAQ (R10)(R10*2), R11")
+	p("LEAQ (SI)(R10*4), R12")
+	p("LEAQ (R12)(R10*4), R13")
+	bases := []string{"SI", "R12", "R13"}
+	addrA := func(i int) string {
+		base := bases[i/4]
+		switch i % 4 {
+		case 0:
+			return "(" + base + ")"
+		case 1:
+			return "(" + base + ")(R10*1)"
+		case 2:
+			return "(" + base + ")(R10*2)"
+		}
+		return "(" + base + ")(R11*1)"
+	}
+	advance := func() {
+		for _, b := range bases[:(k.mr+3)/4] {
+			p("ADDQ AX, %s", b)
+		}
+		p("ADDQ R9, DI")
+	}
+	prologue(p, k.withName(name), r, ins)
+	fmt.Fprintf(w, "\n%s_loop:\n", name)
+	for range unroll {
+		step(p, k, r, ins, addrA, 0)
+		advance()
+	}
+	p("DECQ BX")
+	p("JNZ %s_loop", name)
+	fmt.Fprintf(w, "\n%s_tail:\n", name)
+	p("ANDQ $%d, CX", unroll-1)
+	p("JZ %s_store", name)
+	fmt.Fprintf(w, "\n%s_tail1:\n", name)
+	step(p, k, r, ins, addrA, 0)
+	advance()
+	p("DECQ CX")
+	p("JNZ %s_tail1", name)
+	epilogue(w, p, k.withName(name), r, ins, 64)
+}
+
+func (k kernel) withName(name string) kernel { k.name = name; return k }
+
+// instrSet names the instructions for one element size and width.
+type instrSet struct{ sfx, mov, bcast, scalar, cmp, xor string }
+
+func instrs(k kernel) instrSet {
+	s := instrSet{"PS", "VMOVUPS", "VBROADCASTSS", "VMOVSS", "VUCOMISS", "VXORPS"}
+	if k.size == 8 {
+		s = instrSet{"PD", "VMOVUPD", "VBROADCASTSD", "VMOVSD", "VUCOMISD", "VXORPS"}
+	}
+	if k.reg == "Z" {
+		s.xor = "VPXORD" // VXORPS on ZMM needs AVX512DQ; VPXORD only AVX512F
+	}
+	return s
+}
+
+// prologue prefetches the C tile (DX, row stride R8), zeroes the
+// accumulators and sets BX to the number of unrolled iterations.
+func prologue(p func(string, ...any), k kernel, r func(int) string, ins instrSet) {
+	rowC := 2 * k.vec
+	p("MOVQ DX, BX")
+	for i := range k.mr {
+		for off := 0; off < rowC; off += 64 {
+			p("PREFETCHT0 %d(BX)", off)
+		}
+		p("PREFETCHT0 %d(BX)", rowC-1)
+		if i < k.mr-1 {
+			p("ADDQ R8, BX")
+		}
+	}
+	for i := range 2 * k.mr {
+		p("%s %s, %s, %s", ins.xor, r(i), r(i), r(i))
+	}
+	p("MOVQ CX, BX")
+	p("SHRQ $%d, BX", map[int]int{4: 2, 8: 3}[unroll])
+	p("JZ %s_tail", k.name)
+}
+
+// epilogue writes C = alpha·acc + beta·C, or alpha·acc without reading C
+// when beta is 0; alpha and beta sit at argOff in the frame.
+func epilogue(w *bytes.Buffer, p func(string, ...any), k kernel, r func(int) string, ins instrSet, argOff int) {
 	fmt.Fprintf(w, "\n%s_store:\n", k.name)
-	p("%s alpha+%d(FP), %s", bcast, alphaOff, r(k.alpha))
-	p("%s beta+%d(FP), X%d", scalar, betaOff, k.beta)
-	p("%s %s, %s, %s", xor, r(k.zero), r(k.zero), r(k.zero))
-	p("%s X%d, X%d", cmp, k.zero, k.beta)
+	p("%s alpha+%d(FP), %s", ins.bcast, argOff, r(k.alpha))
+	p("%s beta+%d(FP), X%d", ins.scalar, argOff+k.size, k.beta)
+	p("%s %s, %s, %s", ins.xor, r(k.zero), r(k.zero), r(k.zero))
+	p("%s X%d, X%d", ins.cmp, k.zero, k.beta)
 	p("JNE %s_beta", k.name)
 	p("JPS %s_beta", k.name) // a NaN beta is not zero
 	fmt.Fprintf(w, "\n\t// beta == 0: C is written, never read.\n")
 	for i := range k.mr {
 		for v := range 2 {
 			y := r(2*i + v)
-			p("VMUL%s %s, %s, %s", sfx, r(k.alpha), y, y)
-			p("%s %s, %d(DX)", mov, y, v*k.vec)
+			p("VMUL%s %s, %s, %s", ins.sfx, r(k.alpha), y, y)
+			p("%s %s, %d(DX)", ins.mov, y, v*k.vec)
 		}
 		if i < k.mr-1 {
 			p("ADDQ R8, DX")
@@ -134,13 +232,13 @@ func gen(w *bytes.Buffer, k kernel) {
 	p("VZEROUPPER")
 	p("RET")
 	fmt.Fprintf(w, "\n%s_beta:\n", k.name)
-	p("%s X%d, %s", bcast, k.beta, r(k.beta))
+	p("%s X%d, %s", ins.bcast, k.beta, r(k.beta))
 	for i := range k.mr {
 		for v := range 2 {
 			y := r(2*i + v)
-			p("VMUL%s %s, %s, %s", sfx, r(k.alpha), y, y)
-			p("VFMADD231%s %d(DX), %s, %s", sfx, v*k.vec, r(k.beta), y)
-			p("%s %s, %d(DX)", mov, y, v*k.vec)
+			p("VMUL%s %s, %s, %s", ins.sfx, r(k.alpha), y, y)
+			p("VFMADD231%s %d(DX), %s, %s", ins.sfx, v*k.vec, r(k.beta), y)
+			p("%s %s, %d(DX)", ins.mov, y, v*k.vec)
 		}
 		if i < k.mr-1 {
 			p("ADDQ R8, DX")
@@ -150,16 +248,17 @@ func gen(w *bytes.Buffer, k kernel) {
 	p("RET")
 }
 
-// step emits one rank-1 update: two B vectors times mr broadcast A
-// elements into the accumulators. Broadcasts rotate over several registers
-// so a load can issue while the previous element's FMAs run.
-func step(p func(string, ...any), k kernel, r func(int) string, mov, bcast, sfx string, offA, offB int) {
-	p("%s %d(DI), %s", mov, offB, r(k.bregs[0]))
-	p("%s %d(DI), %s", mov, offB+k.vec, r(k.bregs[1]))
+// step emits one rank-1 update: two B vectors (at offB(DI)) times mr
+// broadcast A elements (at addrA(i)) into the accumulators. Broadcasts
+// rotate over several registers so a load can issue while the previous
+// element's FMAs run.
+func step(p func(string, ...any), k kernel, r func(int) string, ins instrSet, addrA func(i int) string, offB int) {
+	p("%s %d(DI), %s", ins.mov, offB, r(k.bregs[0]))
+	p("%s %d(DI), %s", ins.mov, offB+k.vec, r(k.bregs[1]))
 	for i := range k.mr {
 		t := r(k.aregs[i%len(k.aregs)])
-		p("%s %d(SI), %s", bcast, offA+i*k.size, t)
-		p("VFMADD231%s %s, %s, %s", sfx, r(k.bregs[0]), t, r(2*i))
-		p("VFMADD231%s %s, %s, %s", sfx, r(k.bregs[1]), t, r(2*i+1))
+		p("%s %s, %s", ins.bcast, addrA(i), t)
+		p("VFMADD231%s %s, %s, %s", ins.sfx, r(k.bregs[0]), t, r(2*i))
+		p("VFMADD231%s %s, %s, %s", ins.sfx, r(k.bregs[1]), t, r(2*i+1))
 	}
 }

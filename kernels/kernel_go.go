@@ -54,7 +54,7 @@ func storeRow4[T float32 | float64](c []T, alpha, beta, v0, v1, v2, v3 T) {
 // accumulators the kernel is bound by the FPU, not memory, so the blocks
 // only need to keep panels in cache.
 func goImpl[T float32 | float64]() *gemmImpl[T] {
-	return &gemmImpl[T]{mr: 4, nr: 4, mc: 128, kc: 256, nc: 2048, kernel: kernelGo4x4[T]}
+	return &gemmImpl[T]{name: "go", mr: 4, nr: 4, mc: 128, kc: 256, nc: 2048, kernel: kernelGo4x4[T]}
 }
 
 // alignedSlice returns n zeroed elements starting on a 64-byte boundary.
