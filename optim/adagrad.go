@@ -1,0 +1,84 @@
+package optim
+
+import (
+	"math"
+
+	"github.com/nabla-go/nabla/ag"
+	"github.com/nabla-go/nabla/tensor"
+)
+
+// AdaGradConfig configures AdaGrad, as torch.optim.Adagrad.
+type AdaGradConfig struct {
+	LR                      float64 // learning rate
+	LRDecay                 float64 // the step size is LR/(1 + (t−1)·LRDecay) at step t
+	WeightDecay             float64 // L2 penalty, added to the gradient
+	InitialAccumulatorValue float64 // starting value of the sum of squares
+	Eps                     float64 // added to the denominator; 1e-10 when 0
+}
+
+func (c AdaGradConfig) validate() error {
+	v := check{op: "AdaGrad"}
+	v.lr(c.LR)
+	v.nonneg("lr decay", c.LRDecay)
+	v.nonneg("weight decay", c.WeightDecay)
+	v.nonneg("initial accumulator value", c.InitialAccumulatorValue)
+	v.nonneg("eps", c.Eps)
+	return v.err
+}
+
+// AdaGrad scales each coordinate's step by the root of the sum of its
+// squared gradients:
+//
+//	g ← g + weightDecay·w
+//	s ← s + g²
+//	w ← w − lr/(1 + (t−1)·lrDecay) · g/(√s + eps)
+//
+// with t the parameter's step count (from 1), as torch.optim.Adagrad.
+// State: "<i>.sum".
+type AdaGrad struct {
+	core
+	cfg AdaGradConfig
+}
+
+// NewAdaGrad returns an AdaGrad optimiser over params. It panics on an
+// invalid configuration (a negative value) and on a non-contiguous
+// parameter.
+func NewAdaGrad(params []*ag.Node, cfg AdaGradConfig) *AdaGrad {
+	mustValid(cfg.validate())
+	cfg.Eps = orDefault(cfg.Eps, 1e-10)
+	return &AdaGrad{core: newCore("AdaGrad", params, cfg.LR, cfg.InitialAccumulatorValue, "sum"), cfg: cfg}
+}
+
+// Config returns the configuration, defaults filled in.
+func (o *AdaGrad) Config() AdaGradConfig { return o.cfg }
+
+// Step makes one update (see AdaGrad).
+func (o *AdaGrad) Step() {
+	for i, p := range o.params {
+		if p.Grad() == nil {
+			continue
+		}
+		o.steps[i]++
+		if p.DType() == tensor.Float64 {
+			adagradStep[float64](o, i)
+		} else {
+			adagradStep[float32](o, i)
+		}
+	}
+}
+
+func adagradStep[T tensor.Float](o *AdaGrad, i int) {
+	w, g, _ := grad[T](&o.core, i)
+	s := buf[T](&o.core, i, 0)
+	s, g = s[:len(w)], g[:len(w)]
+	clr := o.lr / (1 + float64(o.steps[i]-1)*o.cfg.LRDecay)
+	wd, negCLR, eps := T(o.cfg.WeightDecay), T(-clr), T(o.cfg.Eps)
+	for j := range w {
+		gj := g[j]
+		if wd != 0 {
+			gj += wd * w[j]
+		}
+		s[j] += gj * gj
+		w[j] += negCLR * (gj / (T(math.Sqrt(float64(s[j]))) + eps))
+	}
+}

@@ -1,0 +1,135 @@
+package optim
+
+import (
+	"math"
+
+	"github.com/nabla-go/nabla/ag"
+	"github.com/nabla-go/nabla/tensor"
+)
+
+// AdamConfig configures Adam (torch.optim.Adam) and AdamW
+// (torch.optim.AdamW). A zero field takes PyTorch's default.
+type AdamConfig struct {
+	LR    float64 // learning rate
+	Beta1 float64 // decay of the first moment; 0.9 when 0
+	Beta2 float64 // decay of the second moment; 0.999 when 0
+	Eps   float64 // added to the denominator; 1e-8 when 0
+	// WeightDecay is, for Adam, an L2 penalty added to the gradient
+	// (coupled); for AdamW, a decay of the weights themselves, w ← w·(1 −
+	// lr·WeightDecay), outside the adaptive step (decoupled; 0.01 when 0,
+	// as PyTorch).
+	WeightDecay float64
+	AMSGrad     bool // divide by the running maximum of the second moment
+}
+
+func (c AdamConfig) validate(op string) error {
+	v := check{op: op}
+	v.lr(c.LR)
+	v.unit("beta1", c.Beta1)
+	v.unit("beta2", c.Beta2)
+	v.nonneg("eps", c.Eps)
+	v.nonneg("weight decay", c.WeightDecay)
+	return v.err
+}
+
+// Adam is the adaptive moment estimator. With t the parameter's step count
+// (from 1), one step is
+//
+//	g ← g + weightDecay·w             (Adam only)
+//	w ← w·(1 − lr·weightDecay)        (AdamW only)
+//	m ← β₁·m + (1 − β₁)·g
+//	v ← β₂·v + (1 − β₂)·g²
+//	v̂ ← max(v̂, v) (AMSGrad), or v
+//	w ← w − lr/(1 − β₁ᵗ) · m/(√v̂/√(1 − β₂ᵗ) + eps)
+//
+// exactly as torch.optim.Adam and AdamW. State: "<i>.exp_avg",
+// "<i>.exp_avg_sq", and "<i>.max_exp_avg_sq" with AMSGrad.
+type Adam struct {
+	core
+	cfg       AdamConfig
+	decoupled bool
+}
+
+// NewAdam returns an Adam optimiser over params, with coupled (L2) weight
+// decay. It panics on an invalid configuration and on a non-contiguous
+// parameter.
+func NewAdam(params []*ag.Node, cfg AdamConfig) *Adam { return newAdam("Adam", params, cfg, false) }
+
+// NewAdamW returns an AdamW optimiser over params: Adam with decoupled
+// weight decay, 0.01 when cfg.WeightDecay is 0.
+func NewAdamW(params []*ag.Node, cfg AdamConfig) *Adam {
+	cfg.WeightDecay = orDefault(cfg.WeightDecay, 0.01)
+	return newAdam("AdamW", params, cfg, true)
+}
+
+func newAdam(op string, params []*ag.Node, cfg AdamConfig, decoupled bool) *Adam {
+	mustValid(cfg.validate(op))
+	cfg.Beta1 = orDefault(cfg.Beta1, 0.9)
+	cfg.Beta2 = orDefault(cfg.Beta2, 0.999)
+	cfg.Eps = orDefault(cfg.Eps, 1e-8)
+	names := []string{"exp_avg", "exp_avg_sq"}
+	if cfg.AMSGrad {
+		names = append(names, "max_exp_avg_sq")
+	}
+	return &Adam{core: newCore(op, params, cfg.LR, 0, names...), cfg: cfg, decoupled: decoupled}
+}
+
+// Config returns the configuration, defaults filled in.
+func (o *Adam) Config() AdamConfig { return o.cfg }
+
+// Step makes one update (see Adam).
+func (o *Adam) Step() {
+	for i, p := range o.params {
+		if p.Grad() == nil {
+			continue
+		}
+		o.steps[i]++
+		if p.DType() == tensor.Float64 {
+			adamStep[float64](o, i)
+		} else {
+			adamStep[float32](o, i)
+		}
+	}
+}
+
+func adamStep[T tensor.Float](o *Adam, i int) {
+	w, g, _ := grad[T](&o.core, i)
+	n := len(w)
+	m, v, g := buf[T](&o.core, i, 0)[:n], buf[T](&o.core, i, 1)[:n], g[:n]
+	var vmax []T
+	if o.cfg.AMSGrad {
+		vmax = buf[T](&o.core, i, 2)[:n]
+	}
+	c := o.cfg
+	t := float64(o.steps[i])
+	bc1 := 1 - math.Pow(c.Beta1, t)
+	bc2 := 1 - math.Pow(c.Beta2, t)
+	negStep := T(-(o.lr / bc1))
+	bc2sqrt := T(math.Sqrt(bc2))
+	b1, b2, omb1, omb2, eps := T(c.Beta1), T(c.Beta2), T(1-c.Beta1), T(1-c.Beta2), T(c.Eps)
+	var l2, decay T
+	if o.decoupled {
+		decay = T(1 - o.lr*c.WeightDecay)
+	} else {
+		l2 = T(c.WeightDecay)
+	}
+	for j := range w {
+		gj := g[j]
+		if o.decoupled {
+			w[j] *= decay
+		} else if l2 != 0 {
+			gj += l2 * w[j]
+		}
+		m[j] = m[j]*b1 + omb1*gj
+		v[j] = v[j]*b2 + omb2*gj*gj
+		vj := v[j]
+		if vmax != nil {
+			if vj > vmax[j] || vj != vj { // a NaN sticks, as torch.maximum's
+				vmax[j] = vj
+			}
+			vj = vmax[j]
+		}
+		d := T(math.Sqrt(float64(vj)))/bc2sqrt + eps
+		w[j] += negStep * (m[j] / d)
+	}
+}

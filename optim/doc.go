@@ -1,0 +1,67 @@
+// Package optim updates parameters from their gradients: the optimisers
+// SGD (with momentum, dampening, Nesterov momentum and weight decay),
+// AdaGrad, RMSProp, Adam and AdamW, global gradient-norm clipping, and
+// learning-rate schedules. Each matches its PyTorch 1.13 counterpart
+// (torch.optim, torch.nn.utils.clip_grad_norm_, torch.optim.lr_scheduler)
+// step for step; the tests replay trajectories recorded from PyTorch by
+// testdata/optim/gen_optim.py.
+//
+// A training step reads:
+//
+//	opt := optim.NewAdam(params, optim.AdamConfig{LR: 1e-3})
+//	sched := optim.Cosine{BaseLR: 1e-3, TMax: steps}
+//	for step := range steps {
+//		opt.SetLR(sched.LR(step))
+//		opt.ZeroGrad()
+//		ag.Backward(loss(params))
+//		optim.ClipGradNorm(params, 1)
+//		opt.Step()
+//	}
+//
+// # Updates
+//
+// Parameters are *ag.Node leaves made by ag.Var, float32 or float64, with
+// contiguous values. Step updates each value in place, in one fused loop
+// over its elements per parameter, and allocates nothing when the
+// gradients are contiguous (a strided gradient, such as the broadcast view
+// ag gives the operand of a Sum, is copied first). State buffers are
+// allocated once, by the constructor, in the parameter's dtype. Arithmetic
+// is done in the parameter's dtype, with the scalar factors (bias
+// corrections, 1 − β) computed in float64 and rounded once, as PyTorch
+// does. A parameter whose gradient is nil is skipped and its step count
+// does not advance.
+//
+// # Configuration
+//
+// Config structs take PyTorch's defaults for zero fields where PyTorch's
+// default is not zero (Adam's betas and eps, RMSProp's alpha, AdamW's
+// weight decay…); a consequence is that those fields cannot be set to
+// exactly 0. Schedules are plain values except ReduceOnPlateau, which has
+// state.
+//
+// # Checkpoints
+//
+// StateDict returns copies of an optimiser's buffers, step counts and
+// learning rate as tensors keyed "<paramIndex>.<buffer>", "<paramIndex>.step"
+// and "lr"; LoadStateDict into an optimiser of the same kind and
+// configuration over the same parameter shapes resumes bit-exactly.
+// ReduceOnPlateau has the same pair; the other schedules need only the
+// step number.
+//
+// # Errors
+//
+// An invalid configuration given to a New function (a negative learning
+// rate, a momentum outside [0, 1)) is a programming error and panics, as
+// does a non-contiguous parameter or a gradient of the wrong dtype.
+// ByName and ScheduleByName, meant for command-line flags, return errors
+// instead, and so does LoadStateDict for a state that does not fit.
+//
+// # Concurrency
+//
+// An optimiser, and a ReduceOnPlateau, belong to one goroutine at a time:
+// Step writes the parameters' values and its own state, so it must not run
+// while another goroutine reads the parameters (a forward pass) or calls
+// the optimiser. The value schedules (Constant, Step, Cosine…) are safe to
+// share. Separate optimisers over disjoint parameters may step
+// concurrently.
+package optim

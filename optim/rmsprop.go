@@ -1,0 +1,118 @@
+package optim
+
+import (
+	"math"
+
+	"github.com/nabla-go/nabla/ag"
+	"github.com/nabla-go/nabla/tensor"
+)
+
+// RMSPropConfig configures RMSProp, as torch.optim.RMSprop.
+type RMSPropConfig struct {
+	LR          float64 // learning rate
+	Alpha       float64 // smoothing constant of the mean square; 0.99 when 0
+	Eps         float64 // added to the denominator; 1e-8 when 0
+	WeightDecay float64 // L2 penalty, added to the gradient
+	Momentum    float64 // momentum factor; 0 for none
+	Centered    bool    // divide by the estimated variance instead of the mean square
+}
+
+func (c RMSPropConfig) validate() error {
+	v := check{op: "RMSProp"}
+	v.lr(c.LR)
+	v.unit("alpha", c.Alpha)
+	v.nonneg("eps", c.Eps)
+	v.nonneg("weight decay", c.WeightDecay)
+	v.unit("momentum", c.Momentum)
+	return v.err
+}
+
+// RMSProp divides the gradient by a running root mean square:
+//
+//	g ← g + weightDecay·w
+//	v ← α·v + (1 − α)·g²
+//	m ← α·m + (1 − α)·g,  d ← √(v − m²) + eps      (Centered)
+//	d ← √v + eps                                   (otherwise)
+//	b ← momentum·b + g/d,  w ← w − lr·b            (Momentum > 0)
+//	w ← w − lr·g/d                                 (otherwise)
+//
+// as torch.optim.RMSprop. State: "<i>.square_avg", and "<i>.grad_avg"
+// when Centered, "<i>.momentum_buffer" when Momentum > 0.
+type RMSProp struct {
+	core
+	cfg          RMSPropConfig
+	gavg, mombuf int // buffer indices, −1 when unused
+}
+
+// NewRMSProp returns an RMSProp optimiser over params. It panics on an
+// invalid configuration and on a non-contiguous parameter.
+func NewRMSProp(params []*ag.Node, cfg RMSPropConfig) *RMSProp {
+	mustValid(cfg.validate())
+	cfg.Alpha = orDefault(cfg.Alpha, 0.99)
+	cfg.Eps = orDefault(cfg.Eps, 1e-8)
+	names := []string{"square_avg"}
+	o := &RMSProp{cfg: cfg, gavg: -1, mombuf: -1}
+	if cfg.Centered {
+		o.gavg = len(names)
+		names = append(names, "grad_avg")
+	}
+	if cfg.Momentum > 0 {
+		o.mombuf = len(names)
+		names = append(names, "momentum_buffer")
+	}
+	o.core = newCore("RMSProp", params, cfg.LR, 0, names...)
+	return o
+}
+
+// Config returns the configuration, defaults filled in.
+func (o *RMSProp) Config() RMSPropConfig { return o.cfg }
+
+// Step makes one update (see RMSProp).
+func (o *RMSProp) Step() {
+	for i, p := range o.params {
+		if p.Grad() == nil {
+			continue
+		}
+		o.steps[i]++
+		if p.DType() == tensor.Float64 {
+			rmspropStep[float64](o, i)
+		} else {
+			rmspropStep[float32](o, i)
+		}
+	}
+}
+
+func rmspropStep[T tensor.Float](o *RMSProp, i int) {
+	w, g, _ := grad[T](&o.core, i)
+	v := buf[T](&o.core, i, 0)
+	v, g = v[:len(w)], g[:len(w)]
+	var m, b []T
+	if o.gavg >= 0 {
+		m = buf[T](&o.core, i, o.gavg)[:len(w)]
+	}
+	if o.mombuf >= 0 {
+		b = buf[T](&o.core, i, o.mombuf)[:len(w)]
+	}
+	wd, alpha, oneMinus := T(o.cfg.WeightDecay), T(o.cfg.Alpha), T(1-o.cfg.Alpha)
+	eps, mom, negLR := T(o.cfg.Eps), T(o.cfg.Momentum), T(-o.lr)
+	for j := range w {
+		gj := g[j]
+		if wd != 0 {
+			gj += wd * w[j]
+		}
+		v[j] = v[j]*alpha + oneMinus*gj*gj
+		var d T
+		if m != nil {
+			m[j] = m[j]*alpha + oneMinus*gj
+			d = T(math.Sqrt(float64(v[j]-m[j]*m[j]))) + eps
+		} else {
+			d = T(math.Sqrt(float64(v[j]))) + eps
+		}
+		if b != nil {
+			b[j] = b[j]*mom + gj/d
+			w[j] += negLR * b[j]
+		} else {
+			w[j] += negLR * (gj / d)
+		}
+	}
+}

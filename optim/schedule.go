@@ -1,0 +1,207 @@
+package optim
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+)
+
+// Schedule gives the learning rate for each step of training. step is the
+// number of scheduler steps taken so far (0 before any); a training loop
+// calls opt.SetLR(s.LR(step)) before each optimiser step, or once per
+// epoch for epoch-based schedules. Every schedule here gives the learning
+// rate torch.optim.lr_scheduler's class of the same name would have put in
+// the optimiser after step calls to its step(), in the closed form (torch
+// mostly updates the rate recursively, which agrees to rounding: within
+// 1e-15 of the initial rate in the tests). The starting rate is the field
+// BaseLR (torch's base_lr), since LR is the method.
+type Schedule interface{ LR(step int) float64 }
+
+// Constant keeps the learning rate at LR.
+type Constant struct{ BaseLR float64 }
+
+// LR returns the constant rate.
+func (c Constant) LR(int) float64 { return c.BaseLR }
+
+// Step multiplies the learning rate by Gamma every StepSize steps:
+// LR·Gamma^⌊step/StepSize⌋ (torch StepLR). A StepSize below 1 never decays.
+type Step struct {
+	BaseLR   float64
+	StepSize int
+	Gamma    float64
+}
+
+// LR returns the rate after step steps.
+func (s Step) LR(step int) float64 {
+	if s.StepSize < 1 || step < 0 {
+		return s.BaseLR
+	}
+	return s.BaseLR * math.Pow(s.Gamma, float64(step/s.StepSize))
+}
+
+// MultiStep multiplies the learning rate by Gamma at each milestone:
+// LR·Gamma^k with k the number of milestones ≤ step, a milestone listed
+// twice counting twice (torch MultiStepLR).
+type MultiStep struct {
+	BaseLR     float64
+	Milestones []int
+	Gamma      float64
+}
+
+// LR returns the rate after step steps.
+func (m MultiStep) LR(step int) float64 {
+	k := 0
+	for _, ms := range m.Milestones {
+		if ms <= step {
+			k++
+		}
+	}
+	return m.BaseLR * math.Pow(m.Gamma, float64(k))
+}
+
+// Exponential multiplies the learning rate by Gamma every step:
+// LR·Gamma^step (torch ExponentialLR).
+type Exponential struct {
+	BaseLR float64
+	Gamma  float64
+}
+
+// LR returns the rate after step steps.
+func (e Exponential) LR(step int) float64 {
+	if step < 0 {
+		step = 0
+	}
+	return e.BaseLR * math.Pow(e.Gamma, float64(step))
+}
+
+// Cosine anneals the learning rate from LR to EtaMin along half a cosine
+// over TMax steps, after an optional linear warm-up of Warmup steps:
+//
+//	LR·(step+1)/(Warmup+1)                                   step < Warmup
+//	EtaMin + (LR − EtaMin)·(1 + cos(π·(step−Warmup)/T))/2    otherwise
+//
+// with T = TMax − Warmup, so that the rate reaches EtaMin at step TMax.
+// Without warm-up this is torch's CosineAnnealingLR(T_max=TMax,
+// eta_min=EtaMin); with it, torch's
+//
+//	SequentialLR([LinearLR(start_factor=1/(Warmup+1), total_iters=Warmup),
+//	              CosineAnnealingLR(T_max=TMax−Warmup, eta_min=EtaMin)],
+//	             milestones=[Warmup])
+//
+// The warm-up's first step runs at LR/(Warmup+1) (never at 0, which would
+// waste a step) and reaches LR at step Warmup. Past TMax the rate follows
+// the cosine back up, as torch's does: set TMax to the number of steps
+// you will take. A TMax not above Warmup leaves the rate at LR after the
+// warm-up.
+type Cosine struct {
+	BaseLR float64
+	TMax   int
+	EtaMin float64
+	Warmup int
+}
+
+// LR returns the rate after step steps.
+func (c Cosine) LR(step int) float64 {
+	if step < 0 {
+		step = 0
+	}
+	if step < c.Warmup {
+		return c.BaseLR * float64(step+1) / float64(c.Warmup+1)
+	}
+	t, tmax := step-c.Warmup, c.TMax-c.Warmup
+	if tmax <= 0 {
+		return c.BaseLR
+	}
+	return c.EtaMin + (c.BaseLR-c.EtaMin)*(1+math.Cos(math.Pi*float64(t)/float64(tmax)))/2
+}
+
+// OneCycle is the one-cycle policy of torch's OneCycleLR, stepped once per
+// batch: the rate rises from MaxLR/DivFactor to MaxLR over the first
+// PctStart of TotalSteps, then falls to MaxLR/(DivFactor·FinalDivFactor),
+// along a cosine ("cos") or a line ("linear"). Zero fields take torch's
+// defaults: PctStart 0.3, DivFactor 25, FinalDivFactor 1e4, "cos".
+// Momentum is not cycled (torch's cycle_momentum=False). Steps from
+// TotalSteps−1 on keep the final rate (torch extrapolates one step past
+// it, then raises an error).
+type OneCycle struct {
+	MaxLR          float64
+	TotalSteps     int
+	PctStart       float64
+	DivFactor      float64
+	FinalDivFactor float64
+	AnnealStrategy string // "cos" (the default) or "linear"
+}
+
+// LR returns the rate after step steps.
+func (o OneCycle) LR(step int) float64 {
+	pctStart := orDefault(o.PctStart, 0.3)
+	initial := o.MaxLR / orDefault(o.DivFactor, 25)
+	final := initial / orDefault(o.FinalDivFactor, 1e4)
+	step = min(max(step, 0), o.TotalSteps-1)
+	anneal := annealCos
+	if o.AnnealStrategy == "linear" {
+		anneal = annealLinear
+	}
+	s := float64(step)
+	end1 := pctStart*float64(o.TotalSteps) - 1
+	if s <= end1 && end1 > 0 {
+		return anneal(initial, o.MaxLR, s/end1)
+	}
+	end2 := float64(o.TotalSteps - 1)
+	if end2 <= end1 {
+		return final
+	}
+	return anneal(o.MaxLR, final, (s-end1)/(end2-end1))
+}
+
+func annealCos(start, end, pct float64) float64 {
+	return end + (start-end)/2*(math.Cos(math.Pi*pct)+1)
+}
+
+func annealLinear(start, end, pct float64) float64 { return (end-start)*pct + start }
+
+// ScheduleNames lists the schedules ScheduleByName knows.
+var ScheduleNames = []string{"constant", "step", "multistep", "exponential", "cosine", "onecycle", "plateau"}
+
+// ScheduleByName returns a schedule for a command line's --schedule flag,
+// starting at lr, with defaults sized to totalSteps (the number of
+// scheduler steps the run will take):
+//
+//   - constant: lr throughout;
+//   - step: ×0.1 every ⌈totalSteps/3⌉ steps;
+//   - multistep: ×0.1 at 50% and 75% of totalSteps;
+//   - exponential: ×γ per step, γ chosen so the rate ends at lr/100;
+//   - cosine: cosine annealing to 0 over totalSteps;
+//   - onecycle: OneCycle with MaxLR lr over totalSteps;
+//   - plateau: NewReduceOnPlateau(lr) (the caller must Report a metric).
+//
+// An unknown name, lr ≤ 0, or totalSteps < 1 is an error.
+func ScheduleByName(name string, lr float64, totalSteps int) (Schedule, error) {
+	name = strings.ToLower(strings.TrimSpace(name))
+	if !slices.Contains(ScheduleNames, name) {
+		return nil, fmt.Errorf("optim: unknown schedule %q (want one of %s)", name, strings.Join(ScheduleNames, ", "))
+	}
+	if !(lr > 0) || math.IsInf(lr, 0) {
+		return nil, fmt.Errorf("optim: schedule %s: learning rate %v must be > 0", name, lr)
+	}
+	if totalSteps < 1 {
+		return nil, fmt.Errorf("optim: schedule %s: total steps %d must be ≥ 1", name, totalSteps)
+	}
+	switch name {
+	case "constant":
+		return Constant{lr}, nil
+	case "step":
+		return Step{BaseLR: lr, StepSize: (totalSteps + 2) / 3, Gamma: 0.1}, nil
+	case "multistep":
+		return MultiStep{BaseLR: lr, Milestones: []int{totalSteps / 2, totalSteps * 3 / 4}, Gamma: 0.1}, nil
+	case "exponential":
+		return Exponential{BaseLR: lr, Gamma: math.Pow(0.01, 1/float64(totalSteps))}, nil
+	case "cosine":
+		return Cosine{BaseLR: lr, TMax: totalSteps}, nil
+	case "onecycle":
+		return OneCycle{MaxLR: lr, TotalSteps: totalSteps}, nil
+	default: // plateau
+		return NewReduceOnPlateau(lr), nil
+	}
+}

@@ -1,0 +1,106 @@
+package optim
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestScheduleByName(t *testing.T) {
+	for _, name := range ScheduleNames {
+		s, err := ScheduleByName(name, 0.1, 100)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if lr := s.LR(0); !(lr > 0 && lr <= 0.1) {
+			t.Errorf("%s: first rate %v, want in (0, 0.1]", name, lr)
+		}
+		for step := range 100 {
+			if lr := s.LR(step); !(lr >= 0 && lr <= 0.1) || math.IsNaN(lr) {
+				t.Errorf("%s: rate %v at step %d", name, lr, step)
+				break
+			}
+		}
+	}
+	if s, _ := ScheduleByName("exponential", 0.1, 50); math.Abs(s.LR(50)-0.001) > 1e-15 {
+		t.Errorf("exponential: rate %v after 50 steps, want 0.001", s.LR(50))
+	}
+	if s, _ := ScheduleByName("Step", 1, 9); s.LR(2) != 1 || s.LR(3) != 0.1 {
+		t.Errorf("step: rates %v, %v at steps 2, 3; want 1, 0.1", s.LR(2), s.LR(3))
+	}
+	bad := []struct {
+		name string
+		lr   float64
+		n    int
+		want string
+	}{
+		{"linear", 0.1, 10, "constant, step, multistep, exponential, cosine, onecycle, plateau"},
+		{"cosine", 0, 10, "learning rate"},
+		{"cosine", math.NaN(), 10, "learning rate"},
+		{"onecycle", 0.1, 0, "total steps"},
+	}
+	for _, b := range bad {
+		if _, err := ScheduleByName(b.name, b.lr, b.n); err == nil || !strings.Contains(err.Error(), b.want) {
+			t.Errorf("ScheduleByName(%q, %v, %d): error %v, want one mentioning %q", b.name, b.lr, b.n, err, b.want)
+		}
+	}
+}
+
+func TestScheduleEdges(t *testing.T) {
+	if got := (Constant{0.3}).LR(1000); got != 0.3 {
+		t.Errorf("Constant: %v", got)
+	}
+	oc := OneCycle{MaxLR: 1, TotalSteps: 10}
+	if a, b := oc.LR(9), oc.LR(1000); a != b || a != 1.0/25/1e4 {
+		t.Errorf("OneCycle past the end: %v, %v; want the final rate %v", a, b, 1.0/25/1e4)
+	}
+	if got := (OneCycle{MaxLR: 1, TotalSteps: 2}).LR(0); math.IsNaN(got) {
+		t.Errorf("OneCycle with a one-step warm-up: NaN")
+	}
+	if got := (Cosine{BaseLR: 1, TMax: 3, Warmup: 3}).LR(5); got != 1 {
+		t.Errorf("Cosine with TMax ≤ Warmup: %v after warm-up, want 1", got)
+	}
+	if got := (Step{BaseLR: 1, Gamma: 0.5}).LR(5); got != 1 {
+		t.Errorf("Step with StepSize 0: %v, want 1", got)
+	}
+}
+
+// TestPlateauResume saves a ReduceOnPlateau mid-run and checks that a
+// restored copy makes the same decisions.
+func TestPlateauResume(t *testing.T) {
+	metrics := []float64{5, 4, 4, 4, 4, 3.99, 3.99, 3.99, 3.99, 3, 3, 3, 3, 3, 3, 3}
+	mk := func() *ReduceOnPlateau {
+		r := NewReduceOnPlateau(1)
+		r.Patience, r.Cooldown, r.Factor = 1, 2, 0.5
+		return r
+	}
+	a := mk()
+	var b *ReduceOnPlateau
+	for i, m := range metrics {
+		if i == 6 {
+			b = mk()
+			if err := b.LoadStateDict(a.StateDict()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		a.Report(m)
+		if b != nil {
+			b.Report(m)
+			if a.LR(i) != b.LR(i) {
+				t.Fatalf("report %d: restored rate %v, want %v", i, b.LR(i), a.LR(i))
+			}
+		}
+	}
+	if a.LR(0) >= 1 {
+		t.Errorf("rate never reduced: %v", a.LR(0))
+	}
+	sd := a.StateDict()
+	delete(sd, "best")
+	if err := b.LoadStateDict(sd); err == nil || !strings.Contains(err.Error(), `"best"`) {
+		t.Errorf("missing best: error %v", err)
+	}
+	if got := NewReduceOnPlateau(1).StateDict()["best"].Item(); !math.IsInf(got, 1) {
+		t.Errorf("best before any report: %v, want +Inf", got)
+	}
+}

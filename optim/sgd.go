@@ -1,0 +1,107 @@
+package optim
+
+import (
+	"github.com/nabla-go/nabla/ag"
+	"github.com/nabla-go/nabla/tensor"
+)
+
+// SGDConfig configures stochastic gradient descent, as torch.optim.SGD.
+type SGDConfig struct {
+	LR          float64 // learning rate
+	Momentum    float64 // momentum factor; 0 for plain SGD
+	Dampening   float64 // dampening for momentum
+	Nesterov    bool    // Nesterov momentum (needs Momentum > 0 and Dampening 0)
+	WeightDecay float64 // L2 penalty, added to the gradient (coupled, as PyTorch)
+}
+
+func (c SGDConfig) validate() error {
+	v := check{op: "SGD"}
+	v.lr(c.LR)
+	v.unit("momentum", c.Momentum)
+	v.nonneg("dampening", c.Dampening)
+	v.nonneg("weight decay", c.WeightDecay)
+	v.that(!c.Nesterov || (c.Momentum > 0 && c.Dampening == 0), "Nesterov momentum needs momentum > 0 and zero dampening")
+	return v.err
+}
+
+// SGD is stochastic gradient descent with optional momentum, dampening,
+// Nesterov momentum and weight decay. With g the gradient, w the
+// parameter and b the momentum buffer, one step is
+//
+//	g ← g + weightDecay·w
+//	b ← g on the first step, else momentum·b + (1 − dampening)·g
+//	g ← g + momentum·b (Nesterov), or b
+//	w ← w − lr·g
+//
+// exactly as torch.optim.SGD. State: "<i>.momentum_buffer" when Momentum
+// is not 0.
+type SGD struct {
+	core
+	cfg SGDConfig
+}
+
+// NewSGD returns an SGD optimiser over params. It panics on an invalid
+// configuration (negative learning rate, momentum outside [0, 1),
+// Nesterov without momentum) and on a non-contiguous parameter.
+func NewSGD(params []*ag.Node, cfg SGDConfig) *SGD {
+	mustValid(cfg.validate())
+	var bufs []string
+	if cfg.Momentum != 0 {
+		bufs = []string{"momentum_buffer"}
+	}
+	return &SGD{core: newCore("SGD", params, cfg.LR, 0, bufs...), cfg: cfg}
+}
+
+// Config returns the configuration (with the learning rate it started with).
+func (o *SGD) Config() SGDConfig { return o.cfg }
+
+// Step makes one update (see SGD).
+func (o *SGD) Step() {
+	for i, p := range o.params {
+		if p.Grad() == nil {
+			continue
+		}
+		if p.DType() == tensor.Float64 {
+			sgdStep[float64](o, i)
+		} else {
+			sgdStep[float32](o, i)
+		}
+		o.steps[i]++
+	}
+}
+
+func sgdStep[T tensor.Float](o *SGD, i int) {
+	w, g, _ := grad[T](&o.core, i)
+	wd, negLR := T(o.cfg.WeightDecay), T(-o.lr)
+	if o.cfg.Momentum == 0 {
+		for j, gj := range g {
+			if wd != 0 {
+				gj += wd * w[j]
+			}
+			w[j] += negLR * gj
+		}
+		return
+	}
+	b := buf[T](&o.core, i, 0)
+	b = b[:len(w)]
+	g = g[:len(w)]
+	mom, damp := T(o.cfg.Momentum), T(1-o.cfg.Dampening)
+	first, nesterov := o.steps[i] == 0, o.cfg.Nesterov
+	for j := range w {
+		gj := g[j]
+		if wd != 0 {
+			gj += wd * w[j]
+		}
+		if first {
+			b[j] = gj
+		} else {
+			b[j] = b[j]*mom + damp*gj
+		}
+		if nesterov {
+			gj += mom * b[j]
+		} else {
+			gj = b[j]
+		}
+		w[j] += negLR * gj
+	}
+}
