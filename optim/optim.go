@@ -227,17 +227,20 @@ var Names = []string{"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"
 // ByName returns the optimiser called name (see Names; case does not
 // matter) over params, for command-line flags:
 //
-//   - sgd: SGD with the given momentum (0 for plain SGD);
+//   - sgd: plain SGD (momentum is ignored);
 //   - momentum: SGD with momentum (0.9 when momentum is 0);
 //   - nesterov: SGD with Nesterov momentum (0.9 when momentum is 0);
-//   - adagrad: AdaGrad (momentum must be 0);
-//   - rmsprop: RMSProp with the given momentum;
-//   - adam: Adam, with L2 weight decay added to the gradient;
-//   - adamw: AdamW, with decoupled weight decay (0.01 when weightDecay is 0).
+//   - adagrad: AdaGrad (momentum is ignored);
+//   - rmsprop: RMSProp with the given momentum (0 for none);
+//   - adam: Adam, with L2 weight decay added to the gradient (momentum is
+//     ignored);
+//   - adamw: AdamW, with decoupled weight decay (0.01 when weightDecay is
+//     0; momentum is ignored).
 //
-// Other settings take PyTorch's defaults. An unknown name, lr ≤ 0,
-// momentum outside [0, 1), a momentum given to an optimiser that has none,
-// or a negative weightDecay is an error.
+// Momentum is ignored where it has no meaning so that a command line can
+// pass its --momentum flag whatever the optimiser. Other settings take
+// PyTorch's defaults. An unknown name, lr ≤ 0, momentum outside [0, 1) or
+// a negative weightDecay is an error.
 func ByName(name string, params []*ag.Node, lr, momentum, weightDecay float64) (Optimizer, error) {
 	name = strings.ToLower(strings.TrimSpace(name))
 	if !slices.Contains(Names, name) {
@@ -252,18 +255,12 @@ func ByName(name string, params []*ag.Node, lr, momentum, weightDecay float64) (
 	if !(weightDecay >= 0) || math.IsInf(weightDecay, 0) {
 		return nil, fmt.Errorf("optim: %s: weight decay %v must be ≥ 0", name, weightDecay)
 	}
-	switch name {
-	case "adagrad", "adam", "adamw":
-		if momentum != 0 {
-			return nil, fmt.Errorf("optim: %s has no momentum setting (got %v)", name, momentum)
-		}
-	}
 	var err error
 	switch name {
 	case "sgd", "momentum", "nesterov":
-		cfg := SGDConfig{LR: lr, Momentum: momentum, WeightDecay: weightDecay, Nesterov: name == "nesterov"}
-		if name != "sgd" && cfg.Momentum == 0 {
-			cfg.Momentum = 0.9
+		cfg := SGDConfig{LR: lr, WeightDecay: weightDecay, Nesterov: name == "nesterov"}
+		if name != "sgd" {
+			cfg.Momentum = orDefault(momentum, 0.9)
 		}
 		if err = cfg.validate(); err == nil {
 			return NewSGD(params, cfg), nil

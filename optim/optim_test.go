@@ -370,7 +370,15 @@ func TestByName(t *testing.T) {
 	if c := opt.(*SGD).Config(); err != nil || !c.Nesterov || c.Momentum != 0.5 || c.WeightDecay != 1e-4 {
 		t.Errorf("nesterov: %+v, %v", c, err)
 	}
-	opt, err = ByName("adamw", params, 0.1, 0, 0)
+	opt, err = ByName("sgd", params, 0.1, 0.9, 0)
+	if err != nil || opt.(*SGD).Config().Momentum != 0 {
+		t.Errorf("sgd with momentum 0.9: %v, %v; want plain SGD", opt, err)
+	}
+	opt, err = ByName("rmsprop", params, 0.1, 0.9, 0)
+	if err != nil || opt.(*RMSProp).Config().Momentum != 0.9 {
+		t.Errorf("rmsprop with momentum 0.9: %v, %v; want momentum 0.9", opt, err)
+	}
+	opt, err = ByName("adamw", params, 0.1, 0.9, 0) // momentum ignored
 	if c := opt.(*Adam).Config(); err != nil || c.WeightDecay != 0.01 {
 		t.Errorf("adamw: %+v, %v; want weight decay 0.01", c, err)
 	}
@@ -387,7 +395,7 @@ func TestByName(t *testing.T) {
 		{"momentum", 0.1, 1, 0, "momentum"},
 		{"rmsprop", 0.1, -0.1, 0, "momentum"},
 		{"sgd", 0.1, math.NaN(), 0, "momentum"},
-		{"adam", 0.1, 0.9, 0, "momentum"},
+		{"adam", 0.1, 1.5, 0, "momentum"},
 		{"sgd", 0.1, 0, -1, "weight decay"},
 	}
 	for _, b := range bad {
