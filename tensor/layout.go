@@ -133,7 +133,15 @@ func Slice(x *Tensor, axis, start, end int) *Tensor {
 // start+len) along axis: the adjoint of Slice.
 func PadSlice(x *Tensor, shape []int, axis, start int) *Tensor {
 	out := New(x.dtype, shape...)
-	Slice(out, axis, start, start+x.shape[out.axis("PadSlice", axis)]).CopyFrom(x)
+	a := out.axis("PadSlice", axis)
+	want := append([]int{}, shape...)
+	if len(x.shape) == len(shape) {
+		want[a] = x.shape[a]
+	}
+	if !equalShape(x.shape, want) || start < 0 || start+x.shape[a] > shape[a] {
+		shapePanic("PadSlice", fmt.Sprintf("tensor does not fit at %d on axis %d", start, a), x.shape, shape)
+	}
+	Slice(out, a, start, start+x.shape[a]).CopyFrom(x)
 	return out
 }
 
@@ -195,8 +203,11 @@ func IndexSelect(x *Tensor, axis int, idx []int) *Tensor {
 func IndexAdd(src *Tensor, shape []int, axis int, idx []int) *Tensor {
 	out := New(src.dtype, shape...)
 	a := out.axis("IndexAdd", axis)
-	if len(idx) != src.shape[a] {
-		shapePanic("IndexAdd", "index count differs from the source's axis", src.shape, shape)
+	// Check the whole shape: Add below would broadcast a size-1 source.
+	want := append([]int{}, shape...)
+	want[a] = len(idx)
+	if !equalShape(src.shape, want) {
+		shapePanic("IndexAdd", "source is not the target with one entry per index on axis", src.shape, shape)
 	}
 	for i, k := range idx {
 		if k < 0 || k >= shape[a] {
@@ -269,7 +280,11 @@ func gatherScatter[T Float](big *Tensor, bd []T, small []T, axis int, idx []int,
 	for p, o := range offs {
 		k := idx[p]
 		if k < 0 || k >= n {
-			shapePanic("Gather", fmt.Sprintf("index %d out of range on axis %d", k, axis), big.shape)
+			op := "Gather"
+			if scatter {
+				op = "Scatter"
+			}
+			shapePanic(op, fmt.Sprintf("index %d out of range on axis %d", k, axis), big.shape)
 		}
 		if scatter {
 			bd[o+k*st] += small[p]

@@ -20,7 +20,11 @@ func MatMul(a, b *Tensor) *Tensor {
 	if k != k2 {
 		shapePanic("MatMul", fmt.Sprintf("inner dimensions differ (%d vs %d)", k, k2), a.shape, b.shape)
 	}
-	batch := BroadcastShapes("MatMul", a.shape[:len(a.shape)-2], b.shape[:len(b.shape)-2])
+	// Name the operands' shapes, not just their batch parts, in the error.
+	var batch []int
+	if Try(func() { batch = BroadcastShapes("MatMul", a.shape[:len(a.shape)-2], b.shape[:len(b.shape)-2]) }) != nil {
+		shapePanic("MatMul", "batch dimensions do not broadcast", a.shape, b.shape)
+	}
 	// A batch of a's against one b is a single tall product.
 	if len(b.shape) == 2 && len(a.shape) > 2 && a.IsContiguous() {
 		rows := a.Len() / max(k, 1)
@@ -39,6 +43,9 @@ func MatMul(a, b *Tensor) *Tensor {
 	}
 	shape := append(append([]int{}, batch...), m, n)
 	out := New(a.dtype, shape...)
+	if out.Len() == 0 { // an empty batch (or m or n = 0): no matrix to slice out
+		return out
+	}
 	ab := BroadcastTo(a, append(append([]int{}, batch...), m, k)...)
 	bb := BroadcastTo(b, append(append([]int{}, batch...), k, n)...)
 	nb := len(batch)

@@ -382,6 +382,9 @@ func (t *Tensor) CopyFrom(src *Tensor) {
 	if s.dtype != t.dtype {
 		s = src.AsType(t.dtype)
 	}
+	if s == src && SameBuffer(t, src) {
+		s = src.Clone() // the views may overlap: read all of src before writing t
+	}
 	s = s.Contiguous()
 	switch d := t.data.(type) {
 	case []float32:
