@@ -325,3 +325,23 @@ func TestHessian(t *testing.T) {
 		t.Fatalf("Hessian = %v, want %v", h, want)
 	}
 }
+
+// Stored gradients are contiguous and never alias each other or the
+// caller's upstream tensor, so that optimisers may edit them in place.
+func TestStoredGradientsAreOwned(t *testing.T) {
+	a, b := ag.Var(f64(1, 2)), ag.Var(f64(3, 4))
+	up := f64(0.5, -1)
+	ag.Backward(ag.Add(a, b), ag.WithUpstream(up))
+	if tensor.SameBuffer(a.Grad(), b.Grad()) || tensor.SameBuffer(a.Grad(), up) || tensor.SameBuffer(b.Grad(), up) {
+		t.Fatal("gradients share a buffer")
+	}
+	a.Grad().Float64s()[0] = 99
+	if up.At(0) != 0.5 || b.Grad().At(0) != 0.5 {
+		t.Fatal("editing one gradient changed another tensor")
+	}
+	c := ag.Var(tensor.FromFloat64([]float64{1, 2, 3, 4}, 2, 2))
+	ag.Backward(ag.Sum(c)) // the rule returns a broadcast view of one value
+	if !c.Grad().IsContiguous() {
+		t.Fatal("stored gradient is a strided view")
+	}
+}

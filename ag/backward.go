@@ -42,10 +42,15 @@ func Backward(y *Node, opts ...Option) {
 	order := topoOrder(y)
 	keep := func(n *Node) bool { return n.retainGrad || (n.inputs == nil && n.requiresGrad) }
 	grads := run(order, y, o, keep)
+	var stored []*tensor.Tensor
 	for _, n := range order {
 		g := grads[n]
 		if g == nil || !keep(n) {
 			continue
+		}
+		if !o.createGraph {
+			g = owned(g, o.upstream.value, stored)
+			stored = append(stored, g.value)
 		}
 		if n.grad == nil {
 			n.grad = g
@@ -55,6 +60,23 @@ func Backward(y *Node, opts ...Option) {
 			n.grad = Const(tensor.Add(n.grad.value, g.value))
 		}
 	}
+}
+
+// owned returns g, or a contiguous copy of it when its value is a strided
+// view (a broadcast gradient of Sum, say) or shares its buffer with the
+// upstream gradient or a gradient already stored: rules pass gradients
+// through without copying, and a stored gradient must be safe to edit in
+// place (optimisers, clipping) and cheap to read as a flat slice.
+func owned(g *Node, upstream *tensor.Tensor, stored []*tensor.Tensor) *Node {
+	v := g.value
+	shared := !v.IsContiguous() || tensor.SameBuffer(v, upstream)
+	for _, s := range stored {
+		shared = shared || tensor.SameBuffer(v, s)
+	}
+	if !shared {
+		return g
+	}
+	return Const(v.Clone())
 }
 
 // Grad returns the gradients of y with respect to xs, one per x, without
