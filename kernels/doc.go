@@ -8,8 +8,36 @@
 // elements, between the starts of two rows), as in CBLAS with
 // CblasRowMajor.
 //
+// # Errors
+//
+// Sgemm and Dgemm panic on programmer errors: a negative dimension, a
+// leading dimension smaller than the row it strides over, or a slice too
+// short for the matrix it describes. They return nothing else.
+//
+// # Speed
+//
+// Sgemm and Dgemm follow BLIS: operands are packed into cache-sized
+// panels (transposes undone while packing) and multiplied by a micro-kernel
+// that holds a tile of C in vector registers. On amd64 the kernels are
+// assembly, AVX-512F (12×32 float32, 12×16 float64) or AVX2+FMA (6×16,
+// 6×8), chosen at start-up from CPUID; products up to 256³ skip packing
+// and read A and B in place. Elsewhere, with the purego build tag, or on
+// CPUs without AVX2, a portable 4×4 Go kernel runs in the same blocked
+// loops. gen_asm.go generates the assembly (go generate).
+//
+// Results do not depend on the number of threads: work is split along
+// whole register tiles, so each element of C sees the same operations.
+// They can differ in the last bits between kernels (FMA versus separate
+// multiply and add) and from a naive loop (summation order).
+//
 // # Concurrency
 //
 // The functions are safe to call from several goroutines at once; each call
-// may itself spread its work over the pool (see SetThreads).
+// may itself spread its work over the pool (see SetThreads). The pool's
+// goroutines start on first use and live for the life of the process.
+// ParallelFor exposes the pool for element-wise loops; a function it runs
+// may call Sgemm or ParallelFor again, and when every worker is busy such
+// nested calls simply run on the calling goroutine. To hand work over in
+// well under a microsecond, idle workers spin for up to 100 µs before they
+// sleep.
 package kernels

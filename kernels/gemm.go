@@ -62,7 +62,7 @@ type packBuf[T float32 | float64] struct {
 
 // parallelMin is the smallest m·n·k worth spreading over the pool: below
 // it, waking a worker costs more than the work it takes.
-const parallelMin = 96 * 96 * 96
+const parallelMin = 48 * 48 * 48
 
 func (g *gemmImpl[T]) gemm(transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	checkGEMM(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)

@@ -132,7 +132,11 @@ func TestDgemm(t *testing.T) { testGEMM[float64](t, Dgemm, 1e-14) }
 func TestKernels(t *testing.T) {
 	defer SetThreads(0)
 	simpls, dimpls := candidateImpls()
-	for _, threads := range []int{1, 2} {
+	threadCounts := []int{1, 2}
+	if testing.Short() {
+		threadCounts = threadCounts[:1] // -race: TestConcurrentCallers covers the pool
+	}
+	for _, threads := range threadCounts {
 		SetThreads(threads)
 		for _, direct := range []int{0, math.MaxInt} {
 			for _, s := range simpls {
