@@ -16,9 +16,6 @@ func runGradcheck(args []string, stdout, stderr io.Writer) error {
 	seed := fs.Uint64("seed", 1, "seed for inputs and upstream gradients")
 	only := fs.String("op", "", "check only the ops whose name contains this (case-insensitive)")
 	if err := parseFlags(fs, args); err != nil {
-		if fs.Lookup("h") == nil {
-			fs.Usage()
-		}
 		return err
 	}
 	var dts []tensor.DType

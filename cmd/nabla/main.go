@@ -7,6 +7,8 @@
 //
 // Commands:
 //
+//	train       train a network (default: a 2-layer ReLU net on the spiral set)
+//	eval        score a saved model on a data set, with a confusion matrix
 //	gradcheck   compare every op's gradient with finite differences
 //	version     print the version
 //
@@ -30,6 +32,8 @@ type command struct {
 }
 
 var commands = map[string]command{
+	"train":     {"train a network (default: a 2-layer ReLU net on the spiral set)", runTrain},
+	"eval":      {"score a saved model on a data set, with a confusion matrix", runEval},
 	"gradcheck": {"compare every op's gradient with finite differences", runGradcheck},
 	"version":   {"print the version", runVersion},
 }
@@ -97,21 +101,25 @@ func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: nabla %s\n\n", synopsis)
+		fs.SetOutput(stderr)
 		fs.PrintDefaults()
 	}
 	return fs
 }
 
-// parseFlags parses args, turning flag errors into one-line errors (the
-// flag package has already printed the usage for -h).
+// parseFlags parses args. A bad flag gives one line naming it (no usage
+// dump); -h prints the usage.
 func parseFlags(fs *flag.FlagSet, args []string) error {
+	usage := fs.Usage
+	fs.Usage = func() {}
 	fs.SetOutput(io.Discard)
 	err := fs.Parse(args)
 	if errors.Is(err, flag.ErrHelp) {
+		usage()
 		return err
 	}
 	if err != nil {
-		return fmt.Errorf("%s: %v", fs.Name(), err)
+		return fmt.Errorf("%s: %v (see 'nabla %s -h')", fs.Name(), err, fs.Name())
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/nabla-go/nabla/ag"
+	"github.com/nabla-go/nabla/nn"
+)
+
+const runFlagsFile = "config.json"
+
+// writeRunFlags saves a run's settings in its folder (atomically), for
+// --resume and for the record.
+func writeRunFlags(dir string, f trainFlags) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, ".config-*.json")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), filepath.Join(dir, runFlagsFile))
+}
+
+// loadRunFlags reads the settings of the run in dir into f, then applies
+// the flags given on this command line, refusing any that would change the
+// run: only the number of epochs (to train longer) and where the data lives
+// may differ.
+func loadRunFlags(fs *flag.FlagSet, dir string, f *trainFlags) error {
+	b, err := os.ReadFile(filepath.Join(dir, runFlagsFile))
+	if err != nil {
+		return fmt.Errorf("train: --resume %s: %v (is it a run folder?)", dir, err)
+	}
+	given := *f
+	if err := json.Unmarshal(b, f); err != nil {
+		return fmt.Errorf("train: --resume %s: %s is not valid: %v", dir, runFlagsFile, err)
+	}
+	var bad []string
+	fs.Visit(func(fl *flag.Flag) {
+		switch {
+		case fl.Name == "epochs":
+			f.Epochs = given.Epochs
+		case fl.Name == "data-dir":
+			f.DataDir = given.DataDir
+		case fl.Name == "resume" || fl.Name == "threads" || fl.Name == "quiet" || fl.Name == "out":
+		default:
+			bad = append(bad, "--"+fl.Name)
+		}
+	})
+	if len(bad) > 0 {
+		return fmt.Errorf("train: cannot change %s when resuming (only --epochs, --data-dir and --threads)", strings.Join(bad, ", "))
+	}
+	return nil
+}
+
+func paramNodes(m nn.Module) []*ag.Node {
+	ps := m.Params()
+	out := make([]*ag.Node, len(ps))
+	for i, p := range ps {
+		out[i] = p.Node
+	}
+	return out
+}
+
+func describeMLP(c nn.MLPConfig) string {
+	sizes := []string{fmt.Sprint(c.In)}
+	for _, h := range c.Hidden {
+		sizes = append(sizes, fmt.Sprint(h))
+	}
+	sizes = append(sizes, fmt.Sprint(c.Out))
+	return fmt.Sprintf("an MLP %s (%s)", strings.Join(sizes, "-"), c.Activation)
+}
+
+// isTerminal reports whether w is a character device (a terminal), where a
+// redrawn progress bar makes sense.
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

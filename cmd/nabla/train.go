@@ -1,0 +1,324 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nabla-go/nabla/data"
+	"github.com/nabla-go/nabla/kernels"
+	"github.com/nabla-go/nabla/loss"
+	"github.com/nabla-go/nabla/nn"
+	"github.com/nabla-go/nabla/optim"
+	"github.com/nabla-go/nabla/tensor"
+	"github.com/nabla-go/nabla/train"
+)
+
+// trainFlags are the settings of a training run, saved as config.json in
+// the run folder so that --resume can rebuild the same run.
+type trainFlags struct {
+	Data        string  `json:"data"`
+	DataDir     string  `json:"data_dir,omitempty"`
+	LabelCol    int     `json:"label_col"`
+	Header      bool    `json:"header"`
+	RawPixels   bool    `json:"raw_pixels,omitempty"`
+	Normalize   bool    `json:"normalize,omitempty"`
+	Val         float64 `json:"val"`
+	Hidden      string  `json:"hidden"`
+	Activation  string  `json:"activation"`
+	Loss        string  `json:"loss"`
+	Optimizer   string  `json:"optimizer"`
+	LR          float64 `json:"lr"`
+	Momentum    float64 `json:"momentum"`
+	Schedule    string  `json:"schedule"`
+	Batch       int     `json:"batch"`
+	Epochs      int     `json:"epochs"`
+	L1          float64 `json:"l1"`
+	L2          float64 `json:"l2"`
+	WeightDecay float64 `json:"weight_decay"`
+	Dropout     float64 `json:"dropout"`
+	Init        string  `json:"init"`
+	Clip        float64 `json:"clip"`
+	Patience    int     `json:"patience"`
+	Seed        uint64  `json:"seed"`
+	DType       string  `json:"dtype"`
+}
+
+func defineTrainFlags(fs *flag.FlagSet, f *trainFlags) {
+	fs.StringVar(&f.Data, "data", "spiral", "data set: spiral, moons, circles, xor, blobs, mnist, or a CSV file")
+	fs.StringVar(&f.DataDir, "data-dir", "", "folder with the MNIST IDX files (default: $NABLA_DATA, then the GoMNIST module)")
+	fs.IntVar(&f.LabelCol, "label-col", -1, "CSV: column of the class label (negative counts from the end)")
+	fs.BoolVar(&f.Header, "header", false, "CSV: the first line is a header")
+	fs.BoolVar(&f.RawPixels, "raw-pixels", false, "MNIST: keep pixels in 0..255 instead of scaling to [0, 1]")
+	fs.BoolVar(&f.Normalize, "normalize", false, "standardise each feature with the training set's mean and std")
+	fs.Float64Var(&f.Val, "val", 0, "fraction of the training data held out for validation each epoch")
+	fs.StringVar(&f.Hidden, "hidden", "", "hidden layer sizes, comma-separated (default: 100 for the synthetic sets, 512,256 for mnist)")
+	fs.StringVar(&f.Activation, "activation", "relu", "activation: "+strings.Join(nn.ActivationNames(), ", "))
+	fs.StringVar(&f.Loss, "loss", "cross-entropy", "loss: cross-entropy, hinge, mse, bce")
+	fs.StringVar(&f.Optimizer, "optimizer", "adam", "optimiser: sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw")
+	fs.Float64Var(&f.LR, "lr", 0, "learning rate (default: 0.01 for the synthetic sets, 0.001 otherwise)")
+	fs.Float64Var(&f.Momentum, "momentum", 0, "momentum (0: 0.9 for the momentum and nesterov optimisers, none for rmsprop)")
+	fs.StringVar(&f.Schedule, "schedule", "constant", "learning-rate schedule: constant, step, multistep, exponential, cosine, onecycle, plateau")
+	fs.IntVar(&f.Batch, "batch", 0, "mini-batch size (default: 32 for the synthetic sets, 128 otherwise)")
+	fs.IntVar(&f.Epochs, "epochs", 0, "passes over the training data (default: 100 for the synthetic sets, 5 otherwise)")
+	fs.Float64Var(&f.L1, "l1", 0, "L1 penalty strength λ on the weights")
+	fs.Float64Var(&f.L2, "l2", 0, "L2 penalty strength λ on the weights (loss + λ·Σw²)")
+	fs.Float64Var(&f.WeightDecay, "weight-decay", 0, "weight decay in the optimiser (decoupled for adamw)")
+	fs.Float64Var(&f.Dropout, "dropout", 0, "dropout probability after each hidden activation")
+	fs.StringVar(&f.Init, "init", "default", "weight initialisation: default (PyTorch's), xavier-uniform, xavier-normal, he-uniform, he-normal")
+	fs.Float64Var(&f.Clip, "clip", 0, "clip the global gradient norm to this (0: off)")
+	fs.IntVar(&f.Patience, "patience", 0, "stop after this many epochs without improvement (0: off)")
+	fs.Uint64Var(&f.Seed, "seed", 1, "seed for data, initialisation, shuffling and dropout")
+	fs.StringVar(&f.DType, "dtype", "float32", "float32 or float64")
+}
+
+var synthetic = map[string]bool{"spiral": true, "moons": true, "circles": true, "xor": true, "blobs": true}
+
+// fillDefaults sets the data-dependent defaults of the flags left at zero.
+func (f *trainFlags) fillDefaults() {
+	small := synthetic[f.Data]
+	pick := func(smallV, bigV float64) float64 {
+		if small {
+			return smallV
+		}
+		return bigV
+	}
+	if f.Hidden == "" {
+		f.Hidden = map[bool]string{true: "100", false: "512,256"}[small]
+	}
+	if f.LR == 0 {
+		f.LR = pick(0.01, 0.001)
+	}
+	if f.Batch == 0 {
+		f.Batch = int(pick(32, 128))
+	}
+	if f.Epochs == 0 {
+		f.Epochs = int(pick(100, 5))
+	}
+}
+
+func parseSizes(s string) ([]int, error) {
+	if strings.TrimSpace(s) == "" || s == "none" {
+		return nil, nil
+	}
+	var out []int
+	for _, part := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(part))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("--hidden: %q is not a positive layer size", part)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func parseDType(s string) (tensor.DType, error) {
+	switch s {
+	case "float32", "":
+		return tensor.Float32, nil
+	case "float64":
+		return tensor.Float64, nil
+	}
+	return 0, fmt.Errorf("--dtype must be float32 or float64, not %q", s)
+}
+
+// loadData returns the training set and, where the data set has one, the
+// test set (nil otherwise).
+func loadData(name, dataDir string, labelCol int, header, raw bool, seed uint64) (trainSet, testSet *data.InMemory, err error) {
+	switch {
+	case synthetic[name]:
+		ds, err := data.Synthetic(name, tensor.NewRand(seed))
+		return ds, nil, err
+	case name == "mnist":
+		dir, err := data.FindMNIST(dataDir)
+		if err != nil {
+			return nil, nil, err
+		}
+		return data.LoadMNIST(dir, !raw)
+	case strings.HasSuffix(strings.ToLower(name), ".csv"):
+		ds, err := data.LoadCSV(name, labelCol, header)
+		return ds, nil, err
+	}
+	return nil, nil, fmt.Errorf("unknown data set %q: use spiral, moons, circles, xor, blobs, mnist or a .csv file", name)
+}
+
+func runTrain(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("train", "train [flags]", stderr)
+	var f trainFlags
+	defineTrainFlags(fs, &f)
+	out := fs.String("out", "", "run folder (default: runs/<time>-<data>)")
+	resume := fs.String("resume", "", "continue the run in this folder from its last checkpoint")
+	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "threads for the kernels (default: all cores, following GOMAXPROCS)")
+	quiet := fs.Bool("quiet", false, "print only the final result")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *threads < 1 {
+		return fmt.Errorf("train: --threads must be at least 1, not %d", *threads)
+	}
+	kernels.SetThreads(*threads)
+
+	dir := *out
+	if *resume != "" {
+		if err := loadRunFlags(fs, *resume, &f); err != nil {
+			return err
+		}
+		dir = *resume
+	} else {
+		f.fillDefaults()
+		if dir == "" {
+			dir = filepath.Join("runs", time.Now().Format("20060102-150405")+"-"+strings.TrimSuffix(filepath.Base(f.Data), ".csv"))
+		}
+	}
+	run, err := buildRun(f, dir)
+	if err != nil {
+		return err
+	}
+	if *resume == "" {
+		if err := writeRunFlags(dir, f); err != nil {
+			return err
+		}
+	} else if err := run.trainer.Resume(dir); err != nil {
+		return err
+	}
+	if !*quiet {
+		run.trainer.Config.Log = stdout
+		run.trainer.Config.Progress = isTerminal(stdout)
+		fmt.Fprintf(stdout, "training %s on %s: %d examples, %d features, %d classes, %d parameters; run folder %s\n",
+			describeMLP(run.cfg), f.Data, run.train.Len(), run.train.Features(), run.train.Classes(), nn.NumParams(run.model), dir)
+		if *resume != "" {
+			fmt.Fprintf(stdout, "resuming after epoch %d of %d\n", run.trainer.Epoch(), f.Epochs)
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	res, err := run.trainer.Run(ctx)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return fmt.Errorf("train: interrupted; resume with: nabla train --resume %s", dir)
+		}
+		return fmt.Errorf("train: %w", err)
+	}
+	if res.Stopped != "" {
+		fmt.Fprintln(stdout, res.Stopped)
+	}
+	ev := train.Evaluate(run.model, run.trainer.Loss, run.train, 1024)
+	fmt.Fprintf(stdout, "train accuracy %.2f%% (loss %.4f)\n", 100*ev.Accuracy, ev.Loss)
+	if run.val != nil {
+		ev := train.Evaluate(run.model, run.trainer.Loss, run.val, 1024)
+		fmt.Fprintf(stdout, "validation accuracy %.2f%% (loss %.4f)\n", 100*ev.Accuracy, ev.Loss)
+	}
+	if run.test != nil {
+		ev := train.Evaluate(run.model, run.trainer.Loss, run.test, 1024)
+		fmt.Fprintf(stdout, "test accuracy %.2f%% (loss %.4f)\n", 100*ev.Accuracy, ev.Loss)
+	}
+	fmt.Fprintf(stdout, "model saved to %s\n", filepath.Join(dir, "model.safetensors"))
+	return nil
+}
+
+// run is everything a training run is built from.
+type trainRun struct {
+	trainer          *train.Trainer
+	model            *nn.Sequential
+	cfg              nn.MLPConfig
+	train, val, test *data.InMemory
+}
+
+// buildRun turns the flags into data, a model, an optimiser and a trainer.
+// Every random choice draws from generators derived from f.Seed, so a
+// resumed run rebuilds exactly the same objects before loading the
+// checkpoint.
+func buildRun(f trainFlags, dir string) (*trainRun, error) {
+	dt, err := parseDType(f.DType)
+	if err != nil {
+		return nil, err
+	}
+	hidden, err := parseSizes(f.Hidden)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case f.Val < 0 || f.Val >= 1:
+		return nil, fmt.Errorf("--val must be in [0, 1), not %g", f.Val)
+	case f.Batch <= 0:
+		return nil, fmt.Errorf("--batch must be positive, not %d", f.Batch)
+	case f.Epochs <= 0:
+		return nil, fmt.Errorf("--epochs must be positive, not %d", f.Epochs)
+	case f.L1 < 0 || f.L2 < 0 || f.WeightDecay < 0:
+		return nil, errors.New("--l1, --l2 and --weight-decay must not be negative")
+	case f.Dropout < 0 || f.Dropout >= 1:
+		return nil, fmt.Errorf("--dropout must be in [0, 1), not %g", f.Dropout)
+	}
+	lossFn, err := loss.ByName(f.Loss)
+	if err != nil {
+		return nil, err
+	}
+	trainSet, testSet, err := loadData(f.Data, f.DataDir, f.LabelCol, f.Header, f.RawPixels, f.Seed)
+	if err != nil {
+		return nil, err
+	}
+	r := &trainRun{train: trainSet, test: testSet}
+	if f.Val > 0 {
+		r.train, r.val = data.Split(trainSet, f.Val, tensor.NewRand(f.Seed+1))
+	}
+	if f.Normalize {
+		norm := data.FitNormalizer(r.train)
+		r.train = norm.Apply(r.train)
+		if r.val != nil {
+			r.val = norm.Apply(r.val)
+		}
+		if r.test != nil {
+			r.test = norm.Apply(r.test)
+		}
+	}
+	r.cfg = nn.MLPConfig{In: r.train.Features(), Hidden: hidden, Out: r.train.Classes(), Activation: f.Activation, Dropout: f.Dropout, Init: f.Init, DType: dt}
+	// One generator initialises the weights and then drives Dropout; the
+	// trainer saves its state in every checkpoint.
+	modelRNG := rand.NewPCG(f.Seed, 2)
+	r.model, err = nn.NewMLP(r.cfg, rand.New(modelRNG))
+	if err != nil {
+		return nil, err
+	}
+	params := paramNodes(r.model)
+	opt, err := optim.ByName(f.Optimizer, params, f.LR, f.Momentum, f.WeightDecay)
+	if err != nil {
+		return nil, err
+	}
+	batches := r.train.Len() / f.Batch
+	if r.train.Len()%f.Batch != 0 {
+		batches++
+	}
+	sched, err := optim.ScheduleByName(f.Schedule, f.LR, f.Epochs*batches)
+	if err != nil {
+		return nil, err
+	}
+	arch, err := json.Marshal(r.cfg)
+	if err != nil {
+		return nil, err
+	}
+	var val data.Dataset
+	if r.val != nil {
+		val = r.val
+	}
+	r.trainer = &train.Trainer{
+		Model: r.model, Loss: train.LossFunc(lossFn), Opt: opt, Schedule: sched,
+		Train: r.train, Val: val,
+		RNG: map[string]*rand.PCG{"shuffle": rand.NewPCG(f.Seed, 4), "model": modelRNG},
+		Config: train.Config{
+			Epochs: f.Epochs, Batch: f.Batch, ClipNorm: f.Clip, L1: f.L1, L2: f.L2, Patience: f.Patience,
+			Dir: dir, Metadata: map[string]string{train.MetaMLP: string(arch)},
+		},
+	}
+	return r, nil
+}

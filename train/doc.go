@@ -1,0 +1,28 @@
+// Package train runs the training loop: epochs of mini-batches, validation,
+// metrics, learning-rate schedules, early stopping and checkpoints that
+// resume a killed run to the same bits.
+//
+// # Run folders
+//
+// A run with Config.Dir set writes, in that folder:
+//
+//	config.json             the run's settings (written by the caller, e.g. the CLI)
+//	metrics.jsonl           one JSON object per epoch (loss, accuracy, lr, samples/s, …)
+//	checkpoint.safetensors  weights, optimiser state, schedule, RNG states, epoch and step
+//	model.safetensors       the final weights, with the architecture in the metadata
+//
+// Files are written atomically (temporary file, fsync, rename), so a run
+// killed at any moment leaves the last complete checkpoint.
+//
+// # Reproducibility
+//
+// All randomness (shuffling, dropout) comes from PCG generators owned by the
+// Trainer and saved in every checkpoint. Resume restores them with the
+// weights and the optimiser state, so a run interrupted after epoch k and
+// resumed gives the same final weights, bit for bit, as one never stopped.
+//
+// # Errors
+//
+// A loss that becomes NaN or ±Inf stops the run with an error naming the
+// epoch and step; the last checkpoint (from the previous epoch) is kept.
+package train
