@@ -46,8 +46,8 @@ func newTrainer(t *testing.T, dir string, epochs int) *train.Trainer {
 		Opt:      optim.NewAdam(params, optim.AdamConfig{LR: 0.01}),
 		Schedule: optim.Cosine{BaseLR: 0.01, TMax: 6 * batches},
 		Train:    tr, Val: val,
-		RNG:      map[string]*rand.PCG{"shuffle": rand.NewPCG(4, 4), "model": modelRNG},
-		Config:   train.Config{Epochs: epochs, Batch: 32, Dir: dir, L2: 1e-4},
+		RNG:    map[string]*rand.PCG{"shuffle": rand.NewPCG(4, 4), "model": modelRNG},
+		Config: train.Config{Epochs: epochs, Batch: 32, Dir: dir, L2: 1e-4},
 	}
 }
 
