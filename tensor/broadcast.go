@@ -1,6 +1,5 @@
 package tensor
 
-import "fmt"
 
 // BroadcastShapes returns the shape that shapes broadcast to under numpy's
 // rules (align trailing dimensions; a dimension of 1 stretches), or panics
@@ -46,7 +45,7 @@ func broadcastStrides(t *Tensor, shape []int) []int {
 // if x does not broadcast to it.
 func BroadcastTo(x *Tensor, shape ...int) *Tensor {
 	if len(shape) < len(x.shape) {
-		shapePanic("BroadcastTo", fmt.Sprintf("cannot broadcast to fewer dimensions"), x.shape, shape)
+		shapePanic("BroadcastTo", "cannot broadcast to fewer dimensions", x.shape, shape)
 	}
 	got := BroadcastShapes("BroadcastTo", x.shape, shape)
 	if !equalShape(got, shape) {
