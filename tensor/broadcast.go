@@ -1,6 +1,5 @@
 package tensor
 
-
 // BroadcastShapes returns the shape that shapes broadcast to under numpy's
 // rules (align trailing dimensions; a dimension of 1 stretches), or panics
 // with a *ShapeError naming op.
