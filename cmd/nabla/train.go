@@ -53,6 +53,8 @@ type trainFlags struct {
 	Patience    int     `json:"patience"`
 	Seed        uint64  `json:"seed"`
 	DType       string  `json:"dtype"`
+	Record      bool    `json:"record,omitempty"`       // see record.go
+	RecordEvery int     `json:"record_every,omitempty"` // see record.go
 }
 
 func defineTrainFlags(fs *flag.FlagSet, f *trainFlags) {
@@ -67,9 +69,9 @@ func defineTrainFlags(fs *flag.FlagSet, f *trainFlags) {
 	fs.StringVar(&f.Activation, "activation", "relu", "activation: "+strings.Join(nn.ActivationNames(), ", "))
 	fs.StringVar(&f.Loss, "loss", "cross-entropy", "loss: cross-entropy, hinge, mse, bce")
 	fs.StringVar(&f.Optimizer, "optimizer", "adam", "optimiser: sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw")
-	fs.Float64Var(&f.LR, "lr", 0, "learning rate (default: 0.01 for the synthetic sets, 0.001 otherwise)")
+	fs.Float64Var(&f.LR, "lr", 0, "learning rate, the peak rate under the one-cycle schedule (default: 0.01 for the synthetic sets, 0.003 otherwise)")
 	fs.Float64Var(&f.Momentum, "momentum", 0, "momentum (0: 0.9 for the momentum and nesterov optimisers, none for rmsprop)")
-	fs.StringVar(&f.Schedule, "schedule", "constant", "learning-rate schedule: constant, step, multistep, exponential, cosine, onecycle, plateau")
+	fs.StringVar(&f.Schedule, "schedule", "onecycle", "learning-rate schedule: constant, step, multistep, exponential, cosine, onecycle, plateau")
 	fs.IntVar(&f.Batch, "batch", 0, "mini-batch size (default: 32 for the synthetic sets, 128 otherwise)")
 	fs.IntVar(&f.Epochs, "epochs", 0, "passes over the training data (default: 100 for the synthetic sets, 5 otherwise)")
 	fs.Float64Var(&f.L1, "l1", 0, "L1 penalty strength λ on the weights")
@@ -81,6 +83,7 @@ func defineTrainFlags(fs *flag.FlagSet, f *trainFlags) {
 	fs.IntVar(&f.Patience, "patience", 0, "stop after this many epochs without improvement (0: off)")
 	fs.Uint64Var(&f.Seed, "seed", 1, "seed for data, initialisation, shuffling and dropout")
 	fs.StringVar(&f.DType, "dtype", "float32", "float32 or float64")
+	defineRecordFlags(fs, f)
 }
 
 var synthetic = map[string]bool{"spiral": true, "moons": true, "circles": true, "xor": true, "blobs": true}
@@ -98,7 +101,7 @@ func (f *trainFlags) fillDefaults() {
 		f.Hidden = map[bool]string{true: "100", false: "512,256"}[small]
 	}
 	if f.LR == 0 {
-		f.LR = pick(0.01, 0.001)
+		f.LR = pick(0.01, 0.003)
 	}
 	if f.Batch == 0 {
 		f.Batch = int(pick(32, 128))
@@ -142,6 +145,9 @@ func loadData(name, dataDir string, labelCol int, header, raw bool, seed uint64)
 		return ds, nil, err
 	case name == "mnist":
 		dir, err := data.FindMNIST(dataDir)
+		if errors.Is(err, data.ErrMNISTNotFound) && dataDir == "" {
+			dir, err = fetchMNIST(err)
+		}
 		if err != nil {
 			return nil, nil, err
 		}
@@ -151,6 +157,21 @@ func loadData(name, dataDir string, labelCol int, header, raw bool, seed uint64)
 		return ds, nil, err
 	}
 	return nil, nil, fmt.Errorf("unknown data set %q: use spiral, moons, circles, xor, blobs, mnist or a .csv file", name)
+}
+
+// fetchMNIST downloads MNIST into the user cache, with its SHA-256 checks,
+// when no local copy was found; notFound is FindMNIST's error, returned
+// with the download's when that fails too (as it does with no internet).
+func fetchMNIST(notFound error) (string, error) {
+	dir, err := data.MNISTCacheDir()
+	if err != nil {
+		return "", notFound
+	}
+	fmt.Fprintf(os.Stderr, "MNIST not found locally; downloading it from %s into %s\n", data.MNISTURL, dir)
+	if err := data.FetchMNIST(data.MNISTURL, dir); err != nil {
+		return "", fmt.Errorf("%v; the download failed too: %v", notFound, err)
+	}
+	return dir, nil
 }
 
 func runTrain(args []string, stdout, stderr io.Writer) error {
@@ -192,6 +213,10 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	} else if err := run.trainer.Resume(dir); err != nil {
 		return err
 	}
+	rec, err := attachRecorder(run, f)
+	if err != nil {
+		return err
+	}
 	if !*quiet {
 		run.trainer.Config.Log = stdout
 		run.trainer.Config.Progress = isTerminal(stdout)
@@ -209,6 +234,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("train: interrupted; resume with: nabla train --resume %s", dir)
 		}
 		return fmt.Errorf("train: %w", err)
+	}
+	if err := recorderErr(rec); err != nil {
+		return err
 	}
 	if res.Stopped != "" {
 		fmt.Fprintln(stdout, res.Stopped)
