@@ -1,0 +1,139 @@
+package plot
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/nabla-go/nabla/train"
+)
+
+// Series is one named line: Y against X. Points whose X or Y is NaN, and
+// on a log axis points that are not positive, are left out.
+type Series struct {
+	Name string
+	X, Y []float64
+}
+
+// LineOptions shape a plot of Series.
+type LineOptions struct {
+	Title, XLabel, YLabel string
+	LogX, LogY            bool
+	Points                bool // mark every point with a glyph too
+}
+
+// LinePlot draws series as lines in distinct colours (and dash patterns
+// after the seventh), with a legend when there is more than one. A series
+// with no drawable point is skipped; so is its legend entry.
+func LinePlot(series []Series, o LineOptions) (*plot.Plot, error) {
+	p := plot.New()
+	p.Title.Text = o.Title
+	p.X.Label.Text, p.Y.Label.Text = o.XLabel, o.YLabel
+	p.Add(plotter.NewGrid())
+	if o.LogX {
+		p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+	}
+	if o.LogY {
+		p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+	}
+	p.Legend.Top = true
+	drawn := 0
+	for i, s := range series {
+		var pts plotter.XYs
+		for j := range min(len(s.X), len(s.Y)) {
+			x, y := s.X[j], s.Y[j]
+			if math.IsNaN(x) || math.IsNaN(y) || math.IsInf(x, 0) || math.IsInf(y, 0) || (o.LogX && x <= 0) || (o.LogY && y <= 0) {
+				continue
+			}
+			pts = append(pts, plotter.XY{X: x, Y: y})
+		}
+		if len(pts) == 0 {
+			continue
+		}
+		l, err := plotter.NewLine(pts)
+		if err != nil {
+			return nil, fmt.Errorf("plot: %s: %w", s.Name, err)
+		}
+		l.Color, l.Width = plotutil.Color(i), vg.Points(1.5)
+		if i >= len(plotutil.DefaultColors) {
+			l.Dashes = plotutil.Dashes(i / len(plotutil.DefaultColors))
+		}
+		p.Add(l)
+		var thumbs []plot.Thumbnailer
+		thumbs = append(thumbs, l)
+		if o.Points || len(pts) == 1 {
+			sc, err := plotter.NewScatter(pts)
+			if err != nil {
+				return nil, fmt.Errorf("plot: %s: %w", s.Name, err)
+			}
+			sc.Color = l.Color
+			sc.Shape = plotutil.Shape(i)
+			p.Add(sc)
+			thumbs = append(thumbs, sc)
+		}
+		if len(series) > 1 && s.Name != "" {
+			p.Legend.Add(s.Name, thumbs...)
+		}
+		drawn++
+	}
+	if drawn == 0 {
+		return nil, fmt.Errorf("plot: %q: nothing to draw (no finite%s values)", o.Title, map[bool]string{true: ", positive", false: ""}[o.LogX || o.LogY])
+	}
+	return p, nil
+}
+
+// CurveSeries turns a run's metrics into the learning curves, by epoch:
+// loss (train, and validation where there is one), accuracy (the same)
+// and the learning rate at the end of each epoch.
+func CurveSeries(ms []train.Metrics) (loss, acc, lr []Series) {
+	n := len(ms)
+	ep := make([]float64, n)
+	tl, ta, vl, va, rate := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	hasVal := false
+	for i, m := range ms {
+		ep[i] = float64(m.Epoch)
+		tl[i], ta[i], rate[i] = m.TrainLoss, m.TrainAcc, m.LR
+		vl[i], va[i] = math.NaN(), math.NaN()
+		if m.ValLoss != nil {
+			vl[i], hasVal = *m.ValLoss, true
+		}
+		if m.ValAcc != nil {
+			va[i] = *m.ValAcc
+		}
+	}
+	loss = []Series{{Name: "train", X: ep, Y: tl}}
+	acc = []Series{{Name: "train", X: ep, Y: ta}}
+	if hasVal {
+		loss = append(loss, Series{Name: "validation", X: ep, Y: vl})
+		acc = append(acc, Series{Name: "validation", X: ep, Y: va})
+	}
+	return loss, acc, []Series{{Name: "learning rate", X: ep, Y: rate}}
+}
+
+// SaveCurves draws a run's learning curves (see CurveSeries) as three
+// panels side by side, loss, accuracy and learning rate against the
+// epoch, to path (.png or .svg). No metrics is an error.
+func SaveCurves(ms []train.Metrics, path string) error {
+	if len(ms) == 0 {
+		return fmt.Errorf("plot: %s: no metrics to draw", path)
+	}
+	loss, acc, lr := CurveSeries(ms)
+	pl, err := LinePlot(loss, LineOptions{Title: "loss", XLabel: "epoch", YLabel: "loss", Points: len(ms) < 20})
+	if err != nil {
+		return err
+	}
+	pa, err := LinePlot(acc, LineOptions{Title: "accuracy", XLabel: "epoch", YLabel: "accuracy", Points: len(ms) < 20})
+	if err != nil {
+		return err
+	}
+	pa.Legend.Top, pa.Legend.Left = false, false
+	pr, err := LinePlot(lr, LineOptions{Title: "learning rate", XLabel: "epoch", YLabel: "lr (end of epoch)", Points: len(ms) < 20})
+	if err != nil {
+		return err
+	}
+	return SaveGrid([][]*plot.Plot{{pl, pa, pr}}, path, 12*vg.Inch, 3.6*vg.Inch)
+}

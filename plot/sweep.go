@@ -1,0 +1,59 @@
+package plot
+
+import (
+	"fmt"
+	"sort"
+)
+
+// SweepPoint is one finished run of a sweep: its line (e.g. "relu, lr
+// 0.01"), its size on the x axis and its held-out accuracy.
+type SweepPoint struct {
+	Line string
+	Size float64 // hidden units (total over the hidden layers)
+	Acc  float64 // held-out accuracy in [0, 1]
+}
+
+// SweepSeries groups points into one series per line, in the order each
+// line first appears, each sorted by size.
+func SweepSeries(pts []SweepPoint) []Series {
+	var out []Series
+	at := map[string]int{}
+	for _, p := range pts {
+		i, ok := at[p.Line]
+		if !ok {
+			i = len(out)
+			at[p.Line] = i
+			out = append(out, Series{Name: p.Line})
+		}
+		out[i].X = append(out[i].X, p.Size)
+		out[i].Y = append(out[i].Y, p.Acc)
+	}
+	for i := range out {
+		s := &out[i]
+		idx := make([]int, len(s.X))
+		for j := range idx {
+			idx[j] = j
+		}
+		sort.SliceStable(idx, func(a, b int) bool { return s.X[idx[a]] < s.X[idx[b]] })
+		x, y := make([]float64, len(idx)), make([]float64, len(idx))
+		for j, k := range idx {
+			x[j], y[j] = s.X[k], s.Y[k]
+		}
+		s.X, s.Y = x, y
+	}
+	return out
+}
+
+// SaveSweep draws held-out accuracy against hidden size (log x), one line
+// per SweepPoint.Line, to path (.png or .svg). heldOut names the set in
+// the axis label ("validation", "test").
+func SaveSweep(pts []SweepPoint, heldOut, path string) error {
+	if len(pts) == 0 {
+		return fmt.Errorf("plot: %s: no finished runs to draw", path)
+	}
+	return SaveLines(SweepSeries(pts), LineOptions{
+		Title:  heldOut + " accuracy by hidden size",
+		XLabel: "hidden units (log scale)", YLabel: heldOut + " accuracy",
+		LogX: true, Points: true,
+	}, path, 7, 4.5)
+}
