@@ -1,0 +1,93 @@
+package train_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/nabla-go/nabla/ag"
+	"github.com/nabla-go/nabla/kernels"
+	"github.com/nabla-go/nabla/loss"
+	"github.com/nabla-go/nabla/nn"
+	"github.com/nabla-go/nabla/optim"
+	"github.com/nabla-go/nabla/tensor"
+)
+
+// The MLP workloads of the speed issue; bench/mlp_compare.py runs the same
+// ones in PyTorch.
+var mlpBenches = []struct {
+	arch   string
+	hidden []int
+	batch  int // training batch; inference runs at 1000
+}{
+	{"784-512-256-10", []int{512, 256}, 128},
+	{"784-100-10", []int{100}, 64},
+}
+
+func benchMLP(b *testing.B, hidden []int) (*nn.Sequential, []*ag.Node) {
+	m, err := nn.NewMLP(nn.MLPConfig{In: 784, Hidden: hidden, Out: 10, Activation: "relu"}, tensor.NewRand(1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var params []*ag.Node
+	for _, p := range m.Params() {
+		params = append(params, p.Node)
+	}
+	return m, params
+}
+
+func benchBatch(n int) (*tensor.Tensor, []int) {
+	rng := tensor.NewRand(2)
+	x := tensor.Uniform(rng, tensor.Float32, 0, 1, n, 784)
+	y := make([]int, n)
+	for i := range y {
+		y[i] = rng.IntN(10)
+	}
+	return x, y
+}
+
+func withThreads(b *testing.B, n int) {
+	old := kernels.Threads()
+	kernels.SetThreads(n)
+	b.Cleanup(func() { kernels.SetThreads(old) })
+}
+
+// BenchmarkMLPTrainStep is one SGD-with-momentum step: forward, softmax
+// cross-entropy, backward, update.
+func BenchmarkMLPTrainStep(b *testing.B) {
+	for _, c := range mlpBenches {
+		for _, threads := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/batch=%d/threads=%d", c.arch, c.batch, threads), func(b *testing.B) {
+				withThreads(b, threads)
+				m, params := benchMLP(b, c.hidden)
+				opt := optim.NewSGD(params, optim.SGDConfig{LR: 0.01, Momentum: 0.9})
+				x, y := benchBatch(c.batch)
+				b.ReportAllocs()
+				for b.Loop() {
+					l := loss.CrossEntropy(m.Forward(ag.Const(x)), y, 0)
+					opt.ZeroGrad()
+					ag.Backward(l)
+					opt.Step()
+				}
+				b.ReportMetric(float64(c.batch)*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+			})
+		}
+	}
+}
+
+// BenchmarkMLPInference is a forward pass at batch 1000 with no graph.
+func BenchmarkMLPInference(b *testing.B) {
+	for _, c := range mlpBenches {
+		for _, threads := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/batch=1000/threads=%d", c.arch, threads), func(b *testing.B) {
+				withThreads(b, threads)
+				m, _ := benchMLP(b, c.hidden)
+				x, _ := benchBatch(1000)
+				b.ReportAllocs()
+				for b.Loop() {
+					ag.NoGrad(func() { m.Forward(ag.Const(x)) })
+				}
+				b.ReportMetric(1000*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+			})
+		}
+	}
+}
