@@ -5,22 +5,49 @@ import "github.com/nabla-go/nabla/tensor"
 // MatMul returns the matrix product a·b of [..., m, k] and [..., k, n],
 // broadcasting batch dimensions. Its VJP is the pair of products g·bᵀ and
 // aᵀ·g: the m·k×k·n Jacobian is never formed.
+//
+// Each gradient is produced in its input's memory layout: for an input
+// that is a transposed view, such as the weight of a linear layer used as
+// x·Wᵀ, the product is computed transposed, so that the gradient that
+// reaches W is contiguous and needs no copy.
 func MatMul(a, b *Node) *Node {
 	return Apply("MatMul", tensor.MatMul(a.value, b.value), func(g *Node, in []*Node, _ *Node, need []bool) []*Node {
 		a, b := in[0], in[1]
 		var ga, gb *Node
 		if need[0] {
-			ga = SumTo(MatMul(g, T(b)), a.Shape()...)
+			if transposedMatrix(a.value) && b.value.Dims() == 2 && g.value.Dims() == 2 {
+				ga = T(MatMul(b, T(g))) // (g·bᵀ)ᵀ = b·gᵀ
+			} else {
+				ga = SumTo(MatMul(g, T(b)), a.Shape()...)
+			}
 		}
 		if need[1] {
-			if b.value.Dims() == 2 && a.value.Dims() > 2 {
+			switch {
+			case b.value.Dims() == 2 && a.value.Dims() > 2:
 				// One weight matrix shared by a batch: fold the batch into rows.
 				k, n := a.value.Dim(-1), g.value.Dim(-1)
-				gb = MatMul(T(Reshape(a, -1, k)), Reshape(g, -1, n))
-			} else {
+				a2, g2 := Reshape(a, -1, k), Reshape(g, -1, n)
+				if transposedMatrix(b.value) {
+					gb = T(MatMul(T(g2), a2))
+				} else {
+					gb = MatMul(T(a2), g2)
+				}
+			case transposedMatrix(b.value) && a.value.Dims() == 2:
+				gb = T(MatMul(T(g), a)) // (aᵀ·g)ᵀ = gᵀ·a
+			default:
 				gb = SumTo(MatMul(T(a), g), b.Shape()...)
 			}
 		}
 		return []*Node{ga, gb}
 	}, a, b)
+}
+
+// transposedMatrix reports whether t is a 2-D view whose transpose is
+// contiguous (column-major storage).
+func transposedMatrix(t *tensor.Tensor) bool {
+	if t.Dims() != 2 || t.IsContiguous() {
+		return false
+	}
+	st, sh := t.Strides(), t.Shape()
+	return st[0] == 1 && st[1] == sh[0]
 }
