@@ -3,6 +3,7 @@ package plot
 import (
 	"fmt"
 	"math"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -35,10 +36,10 @@ func LinePlot(series []Series, o LineOptions) (*plot.Plot, error) {
 	p.X.Label.Text, p.Y.Label.Text = o.XLabel, o.YLabel
 	p.Add(plotter.NewGrid())
 	if o.LogX {
-		p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+		p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, powerTicks{}
 	}
 	if o.LogY {
-		p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+		p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, powerTicks{}
 	}
 	p.Legend.Top = true
 	drawn := 0
@@ -84,6 +85,27 @@ func LinePlot(series []Series, o LineOptions) (*plot.Plot, error) {
 		return nil, fmt.Errorf("plot: %q: nothing to draw (no finite%s values)", o.Title, map[bool]string{true: ", positive", false: ""}[o.LogX || o.LogY])
 	}
 	return p, nil
+}
+
+// powerTicks marks a log axis as plot.LogTicks does, labelling the powers
+// of ten "1e-05", "0.001", "1", "100" rather than with the rounding
+// noise of 10^k computed in floating point.
+type powerTicks struct{}
+
+func (powerTicks) Ticks(lo, hi float64) []plot.Tick {
+	ts := plot.LogTicks{Prec: -1}.Ticks(lo, hi)
+	for i, t := range ts {
+		if t.Label == "" {
+			continue
+		}
+		k := math.Round(math.Log10(t.Value))
+		if math.Abs(math.Log10(t.Value)-k) < 1e-9 {
+			ts[i].Label = strconv.FormatFloat(math.Pow10(int(k)), 'g', -1, 64)
+		} else {
+			ts[i].Label = strconv.FormatFloat(t.Value, 'g', 3, 64)
+		}
+	}
+	return ts
 }
 
 // CurveSeries turns a run's metrics into the learning curves, by epoch:

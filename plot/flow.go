@@ -106,7 +106,9 @@ func SaveLayerProfiles(series []Series, title, yLabel, path string) error {
 		n = max(n, len(s.X))
 	}
 	integerTicks(p, n)
-	return Save(p, path, 7*vg.Inch, 4.5*vg.Inch)
+	p.Legend.Top, p.Legend.Left = false, false
+	p.Legend.XOffs, p.Legend.YOffs = -vg.Millimeter*2, vg.Millimeter*2
+	return Save(p, path, 8*vg.Inch, 4.5*vg.Inch)
 }
 
 // integerTicks labels the x axis 1…n.

@@ -64,5 +64,5 @@ func TestSaveGradFlowAndHist(t *testing.T) {
 	if err := SaveLayerProfiles([]Series{LayerProfile(recs[0]), LayerProfile(recs[3])}, "t", "y", prof); err != nil {
 		t.Fatal(err)
 	}
-	checkFigure(t, prof, 7, 4.5)
+	checkFigure(t, prof, 8, 4.5)
 }
