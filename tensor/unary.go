@@ -184,22 +184,10 @@ func unaryRow[T Float](op unaryOp, dst, src []T, p float64) {
 		}
 	case opReLU:
 		for i, v := range src {
-			if v > 0 {
-				dst[i] = v
-			} else if v != v {
-				dst[i] = v
-			} else {
-				dst[i] = 0
-			}
+			dst[i] = max(v, 0) // NaN stays NaN; no branch to mispredict
 		}
 	case opStep:
-		for i, v := range src {
-			if v > 0 {
-				dst[i] = 1
-			} else {
-				dst[i] = 0
-			}
-		}
+		stepRow(dst, src)
 	case opLeakyReLU:
 		for i, v := range src {
 			if v > 0 {
