@@ -123,6 +123,12 @@ var goldenOps = map[string]goldenOp{
 	"Maximum":  binaryOp(ag.Maximum),
 	"Minimum":  binaryOp(ag.Minimum),
 	"MatMul":   binaryOp(ag.MatMul),
+	"Linear": func(in []*ag.Node, _ goldenAttrs, _ tensor.DType) *ag.Node {
+		if len(in) == 2 {
+			return ag.Linear(in[0], in[1], nil)
+		}
+		return ag.Linear(in[0], in[1], in[2])
+	},
 	"Neg":      unaryOp(ag.Neg),
 	"Exp":      unaryOp(ag.Exp),
 	"Log":      unaryOp(ag.Log),

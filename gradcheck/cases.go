@@ -115,6 +115,8 @@ func Cases() []Case {
 		binary("MatMul", "transposed left operand", randn(5, 3), randn(5, 4), func(a, b *ag.Node) *ag.Node { return ag.MatMul(ag.T(a), b) }),
 		binary("MatMul", "x·Wᵀ (linear layer)", randn(3, 5), randn(4, 5), func(a, b *ag.Node) *ag.Node { return ag.MatMul(a, ag.T(b)) }),
 		binary("MatMul", "batch times Wᵀ", randn(2, 3, 5), randn(4, 5), func(a, b *ag.Node) *ag.Node { return ag.MatMul(a, ag.T(b)) }),
+		{Op: "Linear", Name: "with bias", Inputs: gen(randn(4, 3), randn(5, 3), randn(5)), F: func(x []*ag.Node) *ag.Node { return ag.Linear(x[0], x[1], x[2]) }},
+		{Op: "Linear", Name: "batched, no bias", Inputs: gen(randn(2, 4, 3), randn(5, 3)), F: func(x []*ag.Node) *ag.Node { return ag.Linear(x[0], x[1], nil) }},
 		unary("Neg", "", randn(3, 4), ag.Neg),
 		unary("Scale", "c=-2.5", randn(3, 4), func(x *ag.Node) *ag.Node { return ag.Scale(x, -2.5) }),
 		unary("AddScalar", "c=3", randn(3, 4), func(x *ag.Node) *ag.Node { return ag.AddScalar(x, 3) }),

@@ -40,8 +40,9 @@ func newLinear(in, out int, dt tensor.DType) *Linear {
 	}
 }
 
-// Forward maps x [N, In] (or [..., N, In]) to x·Wᵀ + b, [N, Out]. The
-// transpose is a view: no copy of W is made. An input whose last dimension
+// Forward maps x [N, In] (or [..., N, In]) to x·Wᵀ + b, [N, Out], with the
+// fused ag.Linear (W is read in place, the bias added inside the product).
+// An input whose last dimension
 // is not In panics with a *tensor.ShapeError naming "Linear".
 func (l *Linear) Forward(x *ag.Node) *ag.Node {
 	sh := x.Shape()
@@ -49,11 +50,7 @@ func (l *Linear) Forward(x *ag.Node) *ag.Node {
 		panic(&tensor.ShapeError{Op: "Linear", Shapes: [][]int{sh, l.Weight.Shape()},
 			Msg: fmt.Sprintf("want input [N, %d] for a weight [%d, %d]", l.In, l.Out, l.In)})
 	}
-	y := ag.MatMul(x, ag.T(l.Weight))
-	if l.Bias != nil {
-		y = ag.Add(y, l.Bias)
-	}
-	return y
+	return ag.Linear(x, l.Weight, l.Bias)
 }
 
 // Params returns "weight" and, when there is one, "bias".

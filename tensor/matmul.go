@@ -106,8 +106,57 @@ func gemmOperand(x *Tensor) (t *Tensor, trans bool, ld int) {
 	return x, false, max(c, 1)
 }
 
+// Linear returns x·wᵀ + b for x [..., in], w [out, in] and b [out] (nil
+// for none): a linear layer in one pass. The bias is written into the
+// output first and the product added to it, so no separate pass adds it.
+func Linear(x, w, b *Tensor) *Tensor {
+	ops := []*Tensor{x, w}
+	if b != nil {
+		ops = append(ops, b)
+	}
+	sameDType("Linear", ops...)
+	if len(x.shape) < 1 || len(w.shape) != 2 || x.shape[len(x.shape)-1] != w.shape[1] {
+		shapePanic("Linear", "want x [..., in] and w [out, in]", x.shape, w.shape)
+	}
+	in, outDim := w.shape[1], w.shape[0]
+	if b != nil && (len(b.shape) != 1 || b.shape[0] != outDim) {
+		shapePanic("Linear", "want bias [out]", x.shape, w.shape, b.shape)
+	}
+	rows := 1
+	for _, s := range x.shape[:len(x.shape)-1] {
+		rows *= s
+	}
+	out := New(x.dtype, append(append([]int{}, x.shape[:len(x.shape)-1]...), outDim)...)
+	if rows == 0 || outDim == 0 {
+		return out
+	}
+	var beta float64
+	if b != nil {
+		beta = 1
+		switch d := out.data.(type) {
+		case []float32:
+			fillRows(d, Data[float32](b))
+		case []float64:
+			fillRows(d, Data[float64](b))
+		}
+	}
+	x2 := Reshape(x, rows, in)
+	gemmIntoBeta(out, 0, x2, w.T(), beta)
+	return out
+}
+
+// fillRows copies row into every row of dst.
+func fillRows[T Float](dst, row []T) {
+	for i := 0; i < len(dst); i += len(row) {
+		copy(dst[i:i+len(row)], row)
+	}
+}
+
 // gemmInto writes a·b into out's buffer at offset off (row-major, m×n).
-func gemmInto(out *Tensor, off int, a, b *Tensor) {
+func gemmInto(out *Tensor, off int, a, b *Tensor) { gemmIntoBeta(out, off, a, b, 0) }
+
+// gemmIntoBeta computes out = a·b + beta·out at offset off.
+func gemmIntoBeta(out *Tensor, off int, a, b *Tensor, beta float64) {
 	m, k, n := a.shape[0], a.shape[1], b.shape[1]
 	if m == 0 || n == 0 {
 		return
@@ -116,8 +165,8 @@ func gemmInto(out *Tensor, off int, a, b *Tensor) {
 	b, tb, ldb := gemmOperand(b)
 	switch d := out.data.(type) {
 	case []float32:
-		kernels.Sgemm(ta, tb, m, n, k, 1, a.data.([]float32)[a.offset:], lda, b.data.([]float32)[b.offset:], ldb, 0, d[off:], n)
+		kernels.Sgemm(ta, tb, m, n, k, 1, a.data.([]float32)[a.offset:], lda, b.data.([]float32)[b.offset:], ldb, float32(beta), d[off:], n)
 	case []float64:
-		kernels.Dgemm(ta, tb, m, n, k, 1, a.data.([]float64)[a.offset:], lda, b.data.([]float64)[b.offset:], ldb, 0, d[off:], n)
+		kernels.Dgemm(ta, tb, m, n, k, 1, a.data.([]float64)[a.offset:], lda, b.data.([]float64)[b.offset:], ldb, beta, d[off:], n)
 	}
 }

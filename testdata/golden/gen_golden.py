@@ -284,6 +284,11 @@ case("SoftmaxCrossEntropy/4x5", "SoftmaxCrossEntropy", [In([4, 5], "wide")],
      lambda t, a: F.cross_entropy(t[0], idx_tensor(a["labels"]), reduction="mean"), labels=[3, 0, 4, 1])
 case("SoftmaxCrossEntropy/repeats", "SoftmaxCrossEntropy", [In([3, 3], "wide")],
      lambda t, a: F.cross_entropy(t[0], idx_tensor(a["labels"]), reduction="mean"), labels=[2, 2, 0])
+# Linear: x·Wᵀ + b (torch.nn.functional.linear); without b when there are two inputs.
+case("Linear/bias", "Linear", [In([4, 3]), In([5, 3]), In([5])], lambda t, a: F.linear(t[0], t[1], t[2]))
+case("Linear/nobias", "Linear", [In([4, 3]), In([5, 3])], lambda t, a: F.linear(t[0], t[1]))
+case("Linear/batched", "Linear", [In([2, 4, 3]), In([5, 3]), In([5])], lambda t, a: F.linear(t[0], t[1], t[2]))
+case("Linear/const_x", "Linear", [In([4, 3], grad=False), In([5, 3]), In([5])], lambda t, a: F.linear(t[0], t[1], t[2]))
 
 
 # Cases where nabla is known to disagree with torch because of a bug in
