@@ -115,14 +115,14 @@ func reduceOp(f func(*ag.Node, ...int) *ag.Node) goldenOp {
 
 // goldenOps builds each op named in ops.json from its inputs and attrs.
 var goldenOps = map[string]goldenOp{
-	"Add":      binaryOp(ag.Add),
-	"Sub":      binaryOp(ag.Sub),
-	"Mul":      binaryOp(ag.Mul),
-	"Div":      binaryOp(ag.Div),
-	"Pow":      binaryOp(ag.Pow),
-	"Maximum":  binaryOp(ag.Maximum),
-	"Minimum":  binaryOp(ag.Minimum),
-	"MatMul":   binaryOp(ag.MatMul),
+	"Add":     binaryOp(ag.Add),
+	"Sub":     binaryOp(ag.Sub),
+	"Mul":     binaryOp(ag.Mul),
+	"Div":     binaryOp(ag.Div),
+	"Pow":     binaryOp(ag.Pow),
+	"Maximum": binaryOp(ag.Maximum),
+	"Minimum": binaryOp(ag.Minimum),
+	"MatMul":  binaryOp(ag.MatMul),
 	"Linear": func(in []*ag.Node, _ goldenAttrs, _ tensor.DType) *ag.Node {
 		if len(in) == 2 {
 			return ag.Linear(in[0], in[1], nil)
