@@ -162,6 +162,7 @@ func Boundary(model nn.Module, ds *data.InMemory, opts BoundaryOptions) (*Bounda
 
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("%s: accuracy %.1f%%", opts.Title, 100*fig.Accuracy)
+	p.Title.Padding = vg.Points(6)
 	p.X.Label.Text, p.Y.Label.Text = "x₀", "x₁"
 	p.Add(plotter.NewImage(grid.image(), grid.XMin, grid.YMin, grid.XMax, grid.YMax))
 	byClass := make([]plotter.XYs, max(ds.Classes(), 1))
@@ -188,6 +189,12 @@ func Boundary(model nn.Module, ds *data.InMemory, opts BoundaryOptions) (*Bounda
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = grid.XMin, grid.XMax, grid.YMin, grid.YMax
 	fig.Plot = p
 	return fig, nil
+}
+
+// Save writes the figure to path, 6×6 inches (576×576 pixels as PNG), as
+// PNG or SVG by the extension.
+func (f *BoundaryFigure) Save(path string) error {
+	return Save(f.Plot, path, 6*vg.Inch, 6*vg.Inch)
 }
 
 // classColors is the Tableau 10 palette (matplotlib's default cycle).

@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"gonum.org/v1/plot/vg"
-
 	"github.com/nabla-go/nabla/plot"
 	"github.com/nabla-go/nabla/train"
 )
@@ -143,7 +141,7 @@ func runPlotBoundary(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := plot.Save(fig.Plot, *out, 6*vg.Inch, 6*vg.Inch); err != nil {
+	if err := fig.Save(*out); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s on %s (%d points): accuracy %.2f%%\nwrote %s\n", describeMLP(cfg), *dataName, ds.Len(), 100*fig.Accuracy, *out)
