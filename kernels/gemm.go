@@ -63,7 +63,7 @@ type packBuf[T float32 | float64] struct {
 
 // parallelMin is the smallest m·n·k worth spreading over the pool: below
 // it, waking a worker costs more than the work it takes.
-const parallelMin = 48 * 48 * 48
+const parallelMin = 96 * 96 * 96
 
 func (g *gemmImpl[T]) gemm(transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	checkGEMM(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
@@ -76,15 +76,22 @@ func (g *gemmImpl[T]) gemm(transA, transB bool, m, n, k int, alpha T, a []T, lda
 	}
 	par := Threads()
 	if par > 1 && m*n*k >= parallelMin {
-		// Split the larger of m and n into one chunk per goroutine, in
-		// whole register tiles so that each element of C is computed by
-		// the same sequence of operations whatever the thread count (same
-		// inputs, same bits). Each chunk packs its own panels: with a few
-		// chunks the repacking of the shared operand costs ~1% and needs
-		// no barrier inside the loops.
+		// Split the larger of m and n into chunks of whole register tiles,
+		// so that each element of C is computed by the same sequence of
+		// operations whatever the thread count (same inputs, same bits).
+		// Each chunk packs its own panels: with one chunk per goroutine
+		// the repacking of the shared operand costs ~1% and needs no
+		// barrier inside the loops. Products that run unpacked repack
+		// nothing, so they take four chunks per goroutine: when another
+		// process holds a core, the goroutines that do run take over the
+		// chunks of the one that does not.
+		per := 1
+		if g.strided != nil && m*n*k <= g.directMax*par {
+			per = 4
+		}
 		if m >= n {
 			units := (m + g.mr - 1) / g.mr
-			chunks := min(par, units)
+			chunks := min(per*par, units)
 			runChunks(chunks, par, func(i int) {
 				lo, hi := i*units/chunks*g.mr, min((i+1)*units/chunks*g.mr, m)
 				ai := lo * lda
@@ -96,7 +103,7 @@ func (g *gemmImpl[T]) gemm(transA, transB bool, m, n, k int, alpha T, a []T, lda
 			return
 		}
 		units := (n + g.nr - 1) / g.nr
-		chunks := min(par, units)
+		chunks := min(per*par, units)
 		runChunks(chunks, par, func(i int) {
 			lo, hi := i*units/chunks*g.nr, min((i+1)*units/chunks*g.nr, n)
 			bi := lo
