@@ -113,9 +113,28 @@ func adamStep[T tensor.Float](o *Adam, i int) {
 	} else {
 		l2 = T(c.WeightDecay)
 	}
+	decoupled := o.decoupled
+	if serial(n) {
+		adamRange(w, g, m, v, vmax, decoupled, decay, l2, b1, b2, omb1, omb2, eps, bc2sqrt, negStep)
+		return
+	}
+	parallel(n, func(lo, hi int) {
+		adamRange(w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], sub(vmax, lo, hi), decoupled, decay, l2, b1, b2, omb1, omb2, eps, bc2sqrt, negStep)
+	})
+}
+
+// sub is s[lo:hi], or nil for a nil s.
+func sub[T any](s []T, lo, hi int) []T {
+	if s == nil {
+		return nil
+	}
+	return s[lo:hi]
+}
+
+func adamRange[T tensor.Float](w, g, m, v, vmax []T, decoupled bool, decay, l2, b1, b2, omb1, omb2, eps, bc2sqrt, negStep T) {
 	for j := range w {
 		gj := g[j]
-		if o.decoupled {
+		if decoupled {
 			w[j] *= decay
 		} else if l2 != 0 {
 			gj += l2 * w[j]

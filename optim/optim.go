@@ -2,6 +2,7 @@ package optim
 
 import (
 	"fmt"
+	"github.com/nabla-go/nabla/kernels"
 	"math"
 	"slices"
 	"strconv"
@@ -286,3 +287,16 @@ func ByName(name string, params []*ag.Node, lr, momentum, weightDecay float64) (
 	}
 	return nil, err
 }
+
+// Updates of parameters with at least parallelGrain elements are split over
+// the kernels' worker pool. Every update rule here is element-wise, so the
+// result is the same, to the bit, for any number of threads.
+const parallelGrain = 1 << 15
+
+// serial reports whether an update of n elements runs on the calling
+// goroutine; callers then skip building the closure parallel needs, which
+// keeps small steps free of allocations.
+func serial(n int) bool { return n < 2*parallelGrain || kernels.Threads() == 1 }
+
+// parallel runs fn over [0, n) in chunks on the worker pool.
+func parallel(n int, fn func(lo, hi int)) { kernels.ParallelFor(n, parallelGrain, fn) }

@@ -72,8 +72,26 @@ func (o *SGD) Step() {
 
 func sgdStep[T tensor.Float](o *SGD, i int) {
 	w, g, _ := grad[T](&o.core, i)
+	var b []T
+	if o.cfg.Momentum != 0 {
+		b = buf[T](&o.core, i, 0)[:len(w)]
+	}
 	wd, negLR := T(o.cfg.WeightDecay), T(-o.lr)
-	if o.cfg.Momentum == 0 {
+	mom, damp := T(o.cfg.Momentum), T(1-o.cfg.Dampening)
+	first, nesterov := o.steps[i] == 0, o.cfg.Nesterov
+	if serial(len(w)) {
+		sgdRange(w, g, b, wd, negLR, mom, damp, first, nesterov)
+		return
+	}
+	parallel(len(w), func(lo, hi int) {
+		sgdRange(w[lo:hi], g[lo:hi], sub(b, lo, hi), wd, negLR, mom, damp, first, nesterov)
+	})
+}
+
+// sgdRange updates one stretch of a parameter; b is nil without momentum.
+func sgdRange[T tensor.Float](w, g, b []T, wd, negLR, mom, damp T, first, nesterov bool) {
+	g = g[:len(w)]
+	if b == nil {
 		for j, gj := range g {
 			if wd != 0 {
 				gj += wd * w[j]
@@ -82,11 +100,7 @@ func sgdStep[T tensor.Float](o *SGD, i int) {
 		}
 		return
 	}
-	b := buf[T](&o.core, i, 0)
 	b = b[:len(w)]
-	g = g[:len(w)]
-	mom, damp := T(o.cfg.Momentum), T(1-o.cfg.Dampening)
-	first, nesterov := o.steps[i] == 0, o.cfg.Nesterov
 	for j := range w {
 		gj := g[j]
 		if wd != 0 {
