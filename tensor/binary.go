@@ -87,7 +87,8 @@ func binary(op binOp, a, b *Tensor) *Tensor {
 func binaryInto[T Float](op binOp, out []T, shape []int, a *Tensor, ad []T, b *Tensor, bd []T) {
 	if a.IsContiguous() && b.IsContiguous() && equalShape(a.shape, b.shape) {
 		n := len(out)
-		binRow(op, out, ad[a.offset:a.offset+n], 1, bd[b.offset:b.offset+n], 1)
+		as, bs := ad[a.offset:a.offset+n], bd[b.offset:b.offset+n]
+		chunked(n, func(lo, hi int) { binRow(op, out[lo:hi], as[lo:hi], 1, bs[lo:hi], 1) })
 		return
 	}
 	sa, sb := broadcastStrides(a, shape), broadcastStrides(b, shape)

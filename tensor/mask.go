@@ -54,15 +54,19 @@ func MaskPositive(g, x *Tensor) *Tensor {
 	case []float32:
 		gs := gc.data.([]float32)[gc.offset : gc.offset+n]
 		xs := xc.data.([]float32)[xc.offset : xc.offset+n]
-		for i := range d {
-			d[i] = math.Float32frombits(math.Float32bits(gs[i]) & positive32(xs[i]))
-		}
+		chunked(n, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				d[i] = math.Float32frombits(math.Float32bits(gs[i]) & positive32(xs[i]))
+			}
+		})
 	case []float64:
 		gs := gc.data.([]float64)[gc.offset : gc.offset+n]
 		xs := xc.data.([]float64)[xc.offset : xc.offset+n]
-		for i := range d {
-			d[i] = math.Float64frombits(math.Float64bits(gs[i]) & positive64(xs[i]))
-		}
+		chunked(n, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				d[i] = math.Float64frombits(math.Float64bits(gs[i]) & positive64(xs[i]))
+			}
+		})
 	}
 	return out
 }

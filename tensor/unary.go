@@ -122,9 +122,11 @@ func unary(op unaryOp, x *Tensor, p float64) *Tensor {
 	out := New(x.dtype, x.shape...)
 	switch d := out.data.(type) {
 	case []float32:
-		unaryRow(op, d, c.data.([]float32)[c.offset:c.offset+len(d)], p)
+		s := c.data.([]float32)[c.offset : c.offset+len(d)]
+		chunked(len(d), func(lo, hi int) { unaryRow(op, d[lo:hi], s[lo:hi], p) })
 	case []float64:
-		unaryRow(op, d, c.data.([]float64)[c.offset:c.offset+len(d)], p)
+		s := c.data.([]float64)[c.offset : c.offset+len(d)]
+		chunked(len(d), func(lo, hi int) { unaryRow(op, d[lo:hi], s[lo:hi], p) })
 	}
 	return out
 }
