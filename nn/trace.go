@@ -9,6 +9,9 @@ import "github.com/nabla-go/nabla/ag"
 // on a loss of the last one, and read the gradient that reached each layer.
 // With no layers it returns nil.
 func (s *Sequential) ForwardTrace(x *ag.Node) []*ag.Node {
+	if len(s.Layers) == 0 {
+		return nil
+	}
 	out := make([]*ag.Node, 0, len(s.Layers))
 	for _, m := range s.Layers {
 		x = m.Forward(x)
