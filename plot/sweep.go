@@ -2,7 +2,12 @@ package plot
 
 import (
 	"fmt"
+	"math"
 	"sort"
+	"strconv"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
 )
 
 // SweepPoint is one finished run of a sweep: its line (e.g. "relu, lr
@@ -51,9 +56,35 @@ func SaveSweep(pts []SweepPoint, heldOut, path string) error {
 	if len(pts) == 0 {
 		return fmt.Errorf("plot: %s: no finished runs to draw", path)
 	}
-	return SaveLines(SweepSeries(pts), LineOptions{
+	series := SweepSeries(pts)
+	p, err := LinePlot(series, LineOptions{
 		Title:  heldOut + " accuracy by hidden size",
 		XLabel: "hidden units (log scale)", YLabel: heldOut + " accuracy",
 		LogX: true, Points: true,
-	}, path, 7, 4.5)
+	})
+	if err != nil {
+		return err
+	}
+	// A tick at every size of the grid, some room left and right on the
+	// log axis, and head room above the lines for the legend.
+	sizes := map[float64]bool{}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, q := range pts {
+		sizes[q.Size] = true
+		lo, hi = min(lo, q.Acc), max(hi, q.Acc)
+	}
+	var ticks []plot.Tick
+	for v := range sizes {
+		if v > 0 {
+			ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'g', -1, 64)})
+		}
+	}
+	sort.Slice(ticks, func(i, j int) bool { return ticks[i].Value < ticks[j].Value })
+	if len(ticks) > 0 {
+		p.X.Tick.Marker = plot.ConstantTicks(ticks)
+		p.X.Min, p.X.Max = ticks[0].Value/1.5, ticks[len(ticks)-1].Value*1.5
+	}
+	span := max(hi-lo, 0.02)
+	p.Y.Min, p.Y.Max = lo-0.1*span, hi+(0.15+0.1*float64(len(series)))*span
+	return Save(p, path, 7*vg.Inch, 4.5*vg.Inch)
 }
