@@ -10,6 +10,7 @@
 //	metrics.jsonl           one JSON object per epoch (loss, accuracy, lr, samples/s, …)
 //	checkpoint.safetensors  weights, optimiser state, schedule, RNG states, epoch and step
 //	model.safetensors       the final weights, with the architecture in the metadata
+//	records.jsonl           per-layer gradient norms and activation statistics (with a Recorder)
 //
 // Files are written atomically (temporary file, fsync, rename), so a run
 // killed at any moment leaves the last complete checkpoint.

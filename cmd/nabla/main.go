@@ -7,10 +7,15 @@
 //
 // Commands:
 //
-//	train       train a network (default: a 2-layer ReLU net on the spiral set)
-//	eval        score a saved model on a data set, with a confusion matrix
-//	gradcheck   compare every op's gradient with finite differences
-//	version     print the version
+//	train        train a network (default: a 2-layer ReLU net on the spiral set)
+//	eval         score a saved model on a data set, with a confusion matrix
+//	gradcheck    compare every op's gradient with finite differences
+//	plot         draw activations and their derivatives, a run's curves and
+//	             gradient flow, or a model's decision boundary
+//	graph        write a small network's computation graph as Graphviz DOT
+//	experiment   run a demonstration (vanishing: gradient flow by activation)
+//	sweep        train a grid of hyper-parameters and tabulate the results
+//	version      print the version
 //
 // Run "nabla <command> -h" for a command's flags.
 package main
