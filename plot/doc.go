@@ -1,6 +1,7 @@
 // Package plot draws nabla's figures: activation functions beside their
-// derivatives, decision boundaries of 2-D classifiers, and (in the files of
-// the training-curve work) loss curves and sweeps. It is the only package of
+// derivatives, decision boundaries of 2-D classifiers, a run's learning
+// curves, gradient flow per layer and activation histograms (from the
+// metrics.jsonl and records.jsonl of a run folder), and sweep results. It is the only package of
 // the module that imports gonum.org/v1/plot (internal/archtest checks this),
 // and it stays pure Go: PNG through vgimg, SVG through vgsvg, no cgo.
 //
