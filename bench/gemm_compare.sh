@@ -9,6 +9,7 @@
 #
 #   bench/gemm_compare.sh                    # sizes 64…2048, 1 and 2 threads
 #   COUNT=5 BENCHTIME=300ms bench/gemm_compare.sh
+#   SIZES=64,256,1024,2048 bench/gemm_compare.sh
 #
 # Keep it short on shared machines: the defaults take about a minute.
 set -eu
@@ -16,6 +17,8 @@ cd "$(dirname "$0")/.."
 count=${COUNT:-3}
 benchtime=${BENCHTIME:-200ms}
 python=${PYTHON:-/usr/bin/python3}
+sizes=${SIZES:-64,128,256,512,1024,2048}
+goregex="^BenchmarkSgemm\$/^n=($(echo "$sizes" | tr , '|'))\$/"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -24,8 +27,8 @@ trap 'rm -rf "$tmp"' EXIT
 mintime=$(echo "$benchtime" | sed -n 's/ms$//p' | awk '{ if ($1 != "") print $1/1000 }')
 i=0
 while [ "$i" -lt "$count" ]; do
-	go test -run '^$' -bench '^BenchmarkSgemm$' -benchtime="$benchtime" -count=1 ./kernels/ >>"$tmp/go.txt"
-	"$python" bench/gemm_compare.py --count 1 --min-time "${mintime:-0.2}" >>"$tmp/py.txt" 2>"$tmp/py.err"
+	go test -run '^$' -bench "$goregex" -benchtime="$benchtime" -count=1 ./kernels/ >>"$tmp/go.txt"
+	"$python" bench/gemm_compare.py --count 1 --sizes "$sizes" --min-time "${mintime:-0.2}" >>"$tmp/py.txt" 2>"$tmp/py.err"
 	i=$((i + 1))
 done
 sort -u "$tmp/py.err"
