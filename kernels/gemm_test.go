@@ -24,6 +24,8 @@ func gemmCases(short bool) []gemmCase {
 	if !short {
 		// Larger than one cache block in each of m, n and k.
 		cases = append(cases, gemmCase{257, 129, 300, 3}, gemmCase{250, 4200, 20, 0}, gemmCase{130, 70, 530, 1})
+		// Past directMax with a narrow B: A is read in place, not packed.
+		cases = append(cases, gemmCase{1000, 100, 300, 2}, gemmCase{700, 500, 64, 0})
 	}
 	return cases
 }
