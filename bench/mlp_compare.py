@@ -40,7 +40,7 @@ def child(threads, min_time):
             if i < len(sizes) - 2:
                 layers.append(torch.nn.ReLU())
         model = torch.nn.Sequential(*layers)
-        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        opt = torch.optim.SGD(model.parameters(), lr=0.0, momentum=0.9)
         x = torch.rand(batch, 784)
         y = torch.randint(0, 10, (batch,))
 
