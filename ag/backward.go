@@ -122,20 +122,24 @@ func parseOptions(op string, y *Node, opts []Option) options {
 // before the nodes computed from them. The walk follows inputs in argument
 // order, so the order (and every floating-point sum in backward) is the
 // same on every run.
-func topoOrder(y *Node) []*Node {
+func topoOrder(y *Node) []*Node { return walk(y, func(in *Node) bool { return in.requiresGrad }) }
+
+// walk lists root and the inputs (transitively) for which follow is true,
+// each node after all of its inputs, depth first in argument order.
+func walk(root *Node, follow func(*Node) bool) []*Node {
 	var order []*Node
-	seen := map[*Node]bool{y: true}
+	seen := map[*Node]bool{root: true}
 	type frame struct {
 		n    *Node
 		next int
 	}
-	stack := []frame{{n: y}}
+	stack := []frame{{n: root}}
 	for len(stack) > 0 {
 		f := &stack[len(stack)-1]
 		if f.next < len(f.n.inputs) {
 			in := f.n.inputs[f.next]
 			f.next++
-			if in.requiresGrad && !seen[in] {
+			if follow(in) && !seen[in] {
 				seen[in] = true
 				stack = append(stack, frame{n: in})
 			}

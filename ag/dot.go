@@ -66,30 +66,7 @@ func WriteDOT(w io.Writer, root *Node) error {
 
 // graphOrder lists every node reachable from root through inputs, each
 // after all of its inputs, visiting inputs in argument order.
-func graphOrder(root *Node) []*Node {
-	var order []*Node
-	seen := map[*Node]bool{root: true}
-	type frame struct {
-		n    *Node
-		next int
-	}
-	stack := []frame{{n: root}}
-	for len(stack) > 0 {
-		f := &stack[len(stack)-1]
-		if f.next < len(f.n.inputs) {
-			in := f.n.inputs[f.next]
-			f.next++
-			if !seen[in] {
-				seen[in] = true
-				stack = append(stack, frame{n: in})
-			}
-			continue
-		}
-		order = append(order, f.n)
-		stack = stack[:len(stack)-1]
-	}
-	return order
-}
+func graphOrder(root *Node) []*Node { return walk(root, func(*Node) bool { return true }) }
 
 // shapeText writes a shape as "[4 2]", and "scalar" for [].
 func shapeText(s []int) string {
