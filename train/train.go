@@ -184,6 +184,7 @@ func (t *Trainer) runEpoch(ctx context.Context) (Metrics, error) {
 	}
 	var sumLoss float64
 	var correct, seen int
+	var lastDraw time.Time
 	nb := t.loader.NumBatches()
 	t.loader.Reset()
 	for b := 0; ; b++ {
@@ -221,8 +222,9 @@ func (t *Trainer) runEpoch(ctx context.Context) (Metrics, error) {
 		}
 		t.Opt.Step()
 		t.step++
-		if t.Config.Progress && t.Config.Log != nil {
+		if t.Config.Progress && t.Config.Log != nil && time.Since(lastDraw) >= 100*time.Millisecond {
 			drawBar(t.Config.Log, epoch, t.Config.Epochs, b+1, nb, sumLoss/float64(seen))
+			lastDraw = time.Now()
 		}
 	}
 	m := Metrics{
