@@ -3,17 +3,13 @@ package ag_test
 import (
 	"encoding/json"
 	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/nabla-go/nabla/ag"
+	"github.com/nabla-go/nabla/internal/oplist"
+	"github.com/nabla-go/nabla/internal/reftest"
 	"github.com/nabla-go/nabla/tensor"
 )
 
@@ -47,22 +43,16 @@ type goldenFile struct {
 	Cases []goldenCase `json:"cases"`
 }
 
-type goldenTensor struct {
-	Shape []int     `json:"shape"`
-	Data  []float64 `json:"data"`
-	Grad  bool      `json:"grad"` // inputs only: whether it is a Var
-}
-
 type goldenCase struct {
-	Name     string          `json:"name"`
-	Op       string          `json:"op"`
-	DType    string          `json:"dtype"`
-	Attrs    goldenAttrs     `json:"attrs"`
-	Inputs   []goldenTensor  `json:"inputs"`
-	Upstream goldenTensor    `json:"upstream"`
-	Output   goldenTensor    `json:"output"`
-	Grads    []*goldenTensor `json:"grads"`
-	KnownBug string          `json:"known_bug"` // a bug in nabla, reported until fixed
+	Name     string            `json:"name"`
+	Op       string            `json:"op"`
+	DType    string            `json:"dtype"`
+	Attrs    goldenAttrs       `json:"attrs"`
+	Inputs   []reftest.Tensor  `json:"inputs"`
+	Upstream reftest.Tensor    `json:"upstream"`
+	Output   reftest.Tensor    `json:"output"`
+	Grads    []*reftest.Tensor `json:"grads"`
+	KnownBug string            `json:"known_bug"` // a bug in nabla, reported until fixed
 }
 
 // goldenAttrs holds an op's parameters; a missing or malformed one panics
@@ -94,9 +84,9 @@ func (a goldenAttrs) bound(key string, open float64) float64 {
 }
 
 func (a goldenAttrs) tensor(key string, dt tensor.DType) *tensor.Tensor {
-	var v goldenTensor
+	var v reftest.Tensor
 	a.get(key, &v)
-	return tensor.FromValues(dt, v.Data, v.Shape...)
+	return v.Tensor(dt)
 }
 
 type goldenOp func(in []*ag.Node, a goldenAttrs, dt tensor.DType) *ag.Node
@@ -220,26 +210,10 @@ var goldenOps = map[string]goldenOp{
 	},
 }
 
-// notOps are the exported functions of package ag that return a *Node but
-// are not differentiable ops, so have no golden case.
-var notOps = map[string]string{
-	"Var":    "leaf constructor",
-	"Const":  "leaf constructor",
-	"Scalar": "leaf constructor",
-	"Detach": "cuts the graph; its value is its input's",
-	"Apply":  "the constructor every op goes through",
-}
-
 func loadGolden(t *testing.T) goldenFile {
 	t.Helper()
-	b, err := os.ReadFile(goldenPath)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var f goldenFile
-	if err := json.Unmarshal(b, &f); err != nil {
-		t.Fatalf("%s: %v", goldenPath, err)
-	}
+	reftest.Load(t, goldenPath, &f)
 	if len(f.Cases) == 0 {
 		t.Fatalf("%s: no cases", goldenPath)
 	}
@@ -285,26 +259,18 @@ func runGolden(t *testing.T, c goldenCase) (errs map[string]float64) {
 	if !ok {
 		t.Fatalf("%s: unknown dtype %q", c.Name, c.DType)
 	}
-	dt := tensor.Float64
-	if c.DType == "float32" {
-		dt = tensor.Float32
-	}
+	dt := reftest.DType(c.DType)
 	if len(c.Grads) != len(c.Inputs) {
 		t.Fatalf("%s: %d grads for %d inputs", c.Name, len(c.Grads), len(c.Inputs))
 	}
 	in := make([]*ag.Node, len(c.Inputs))
 	for i, x := range c.Inputs {
-		v := tensor.FromValues(dt, x.Data, x.Shape...)
-		if x.Grad {
-			in[i] = ag.Var(v)
-		} else {
-			in[i] = ag.Const(v)
-		}
+		in[i] = x.Node(dt)
 	}
 	y := build(in, c.Attrs, dt)
 	errs = map[string]float64{}
 	errs["output"] = compareGolden(t, c, "output", y.Value(), c.Output, tol)
-	ag.Backward(y, ag.WithUpstream(tensor.FromValues(dt, c.Upstream.Data, c.Upstream.Shape...)))
+	ag.Backward(y, ag.WithUpstream(c.Upstream.Tensor(dt)))
 	for i, x := range in {
 		want := c.Grads[i]
 		what := fmt.Sprintf("grad of input %d", i)
@@ -326,7 +292,7 @@ func runGolden(t *testing.T, c goldenCase) (errs map[string]float64) {
 
 // compareGolden checks got against want (see the error measure at the top
 // of the file) and returns the measure.
-func compareGolden(t *testing.T, c goldenCase, what string, got *tensor.Tensor, want goldenTensor, tol float64) float64 {
+func compareGolden(t *testing.T, c goldenCase, what string, got *tensor.Tensor, want reftest.Tensor, tol float64) float64 {
 	t.Helper()
 	if !tensor.EqualShape(got.Shape(), want.Shape) {
 		t.Errorf("%s (op %s): %s: shape %v, want %v", c.Name, c.Op, what, got.Shape(), want.Shape)
@@ -360,9 +326,11 @@ func unravel(i int, shape []int) []int {
 	return idx
 }
 
-// TestGoldenCoversEveryOp fails when an exported function of package ag
-// that returns a *Node (a differentiable op) has no golden case in either
-// dtype, or when notOps names a function that no longer exists.
+// TestGoldenCoversEveryOp fails when a differentiable op of package ag
+// (oplist.Ops) has no golden case in either dtype, when the file has cases
+// for a name that is not one, when an exported function of ag returning a
+// *Node is neither an op nor in oplist.NotOps, or when oplist.NotOps names
+// a function that no longer exists.
 func TestGoldenCoversEveryOp(t *testing.T) {
 	f := loadGolden(t)
 	have := map[string]map[string]bool{}
@@ -372,20 +340,33 @@ func TestGoldenCoversEveryOp(t *testing.T) {
 		}
 		have[c.Op][c.DType] = true
 	}
-	ops := exportedNodeFuncs(t)
+	ops, err := oplist.Ops(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := oplist.NodeFuncs(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ops) == 0 {
+		t.Fatal("found no op in package ag")
+	}
+	notOps := oplist.NotOps()
 	for _, name := range ops {
-		if _, skip := notOps[name]; skip {
-			continue
-		}
 		for _, dt := range []string{"float64", "float32"} {
 			if !have[name][dt] {
 				t.Errorf("ag.%s has no %s case in %s (add one to gen_golden.py)", name, dt, goldenPath)
 			}
 		}
 	}
-	for name := range notOps {
-		if !slices.Contains(ops, name) {
-			t.Errorf("notOps lists %s, which is not an exported function of ag returning *Node", name)
+	for _, name := range all {
+		if !slices.Contains(ops, name) && !slices.Contains(notOps, name) {
+			t.Errorf("ag.%s returns a *Node but takes none, so oplist.Ops skips it: if it is not an op, add it to oplist's notOps", name)
+		}
+	}
+	for _, name := range notOps {
+		if !slices.Contains(all, name) {
+			t.Errorf("oplist.NotOps lists %s, which is not an exported function of ag returning *Node", name)
 		}
 	}
 	for op := range have {
@@ -393,48 +374,4 @@ func TestGoldenCoversEveryOp(t *testing.T) {
 			t.Errorf("%s has cases for %s, which is not an exported op of ag", goldenPath, op)
 		}
 	}
-}
-
-// exportedNodeFuncs parses the package's non-test files and lists its
-// exported functions (not methods) whose only result is a *Node.
-func exportedNodeFuncs(t *testing.T) []string {
-	t.Helper()
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	fset := token.NewFileSet()
-	for _, path := range files {
-		if strings.HasSuffix(path, "_test.go") {
-			continue
-		}
-		file, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if file.Name.Name != "ag" {
-			continue
-		}
-		for _, d := range file.Decls {
-			fn, ok := d.(*ast.FuncDecl)
-			if !ok || fn.Recv != nil || !fn.Name.IsExported() {
-				continue
-			}
-			res := fn.Type.Results
-			if res == nil || res.NumFields() != 1 {
-				continue
-			}
-			if star, ok := res.List[0].Type.(*ast.StarExpr); ok {
-				if id, ok := star.X.(*ast.Ident); ok && id.Name == "Node" {
-					names = append(names, fn.Name.Name)
-				}
-			}
-		}
-	}
-	if len(names) == 0 {
-		t.Fatal("found no exported function returning *Node in package ag")
-	}
-	slices.Sort(names)
-	return names
 }

@@ -2,11 +2,10 @@ package nn_test
 
 import (
 	"encoding/json"
-	"math"
-	"os"
 	"testing"
 
 	"github.com/nabla-go/nabla/ag"
+	"github.com/nabla-go/nabla/internal/reftest"
 	"github.com/nabla-go/nabla/nn"
 	"github.com/nabla-go/nabla/tensor"
 )
@@ -20,102 +19,55 @@ import (
 // records the torch version).
 //
 // Error measure, per compared tensor: max_i |got_i − want_i| / max_i
-// |want_i|; at most 1e-10 in float64 and 1e-5 in float32.
+// |want_i| (reftest.RelErr); at most 1e-10 in float64 and 1e-5 in float32.
 
 const refPath = "../testdata/nn/reference.json"
 
 var refTol = map[string]float64{"float64": 1e-10, "float32": 1e-5}
 
-type refTensor struct {
-	Shape []int     `json:"shape"`
-	Data  []float64 `json:"data"`
-}
-
-type refCase struct {
-	Name  string `json:"name"`
-	Kind  string `json:"kind"`
-	DType string `json:"dtype"`
-	Attrs struct {
-		Sizes      []int  `json:"sizes"`
-		Activation string `json:"activation"`
-	} `json:"attrs"`
-	Inputs     []refTensor          `json:"inputs"`
-	Labels     []int                `json:"labels"`
-	State      map[string]refTensor `json:"state"`
-	Output     refTensor            `json:"output"`
-	Loss       float64              `json:"loss"`
-	Grads      []refTensor          `json:"grads"`
-	ParamGrads map[string]refTensor `json:"param_grads"`
-}
-
-type refFile struct {
-	Torch   string            `json:"torch_version"`
-	Command string            `json:"command"`
-	Cases   []json.RawMessage `json:"cases"`
-}
-
-func relErr(got, want []float64) float64 {
-	if len(got) != len(want) {
-		return math.Inf(1)
-	}
-	var num, den float64
-	for i := range got {
-		num = math.Max(num, math.Abs(got[i]-want[i]))
-		den = math.Max(den, math.Abs(want[i]))
-	}
-	return num / math.Max(den, 1e-30)
-}
-
 func TestReferenceMLP(t *testing.T) {
-	raw, err := os.ReadFile(refPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var f refFile
-	if err := json.Unmarshal(raw, &f); err != nil {
-		t.Fatal(err)
-	}
+	var f reftest.NNFile
+	reftest.Load(t, refPath, &f)
 	t.Logf("reference from torch %s (%s)", f.Torch, f.Command)
-	worst := map[string]float64{}
+	ref := reftest.Checker{Tol: refTol}
 	n := 0
-	for _, rc := range f.Cases {
-		var c refCase
-		if err := json.Unmarshal(rc, &c); err != nil {
-			t.Fatal(err)
-		}
+	for _, c := range f.Cases {
 		if c.Kind != "mlp" {
 			continue
 		}
 		n++
-		dt := tensor.Float32
-		if c.DType == "float64" {
-			dt = tensor.Float64
+		var attrs struct {
+			Sizes      []int  `json:"sizes"`
+			Activation string `json:"activation"`
 		}
-		sz := c.Attrs.Sizes
+		if err := json.Unmarshal(c.Attrs, &attrs); err != nil {
+			t.Fatalf("%s: attrs: %v", c.Name, err)
+		}
+		if len(c.Grads) == 0 || c.Grads[0] == nil {
+			t.Fatalf("%s: no gradient of the input", c.Name)
+		}
+		dt := reftest.DType(c.DType)
+		sz := attrs.Sizes
 		net, err := nn.NewMLP(nn.MLPConfig{In: sz[0], Hidden: sz[1 : len(sz)-1], Out: sz[len(sz)-1],
-			Activation: c.Attrs.Activation, DType: dt}, tensor.NewRand(1))
+			Activation: attrs.Activation, DType: dt}, tensor.NewRand(1))
 		if err != nil {
 			t.Fatal(err)
 		}
 		sd := map[string]*tensor.Tensor{}
 		for k, v := range c.State {
-			sd[k] = tensor.FromValues(dt, v.Data, v.Shape...)
+			sd[k] = v.Tensor(dt)
 		}
 		if err := nn.LoadStateDict(net, sd); err != nil {
 			t.Fatalf("%s: loading torch's state_dict: %v", c.Name, err)
 		}
-		x := ag.Var(tensor.FromValues(dt, c.Inputs[0].Data, c.Inputs[0].Shape...))
+		x := ag.Var(c.Inputs[0].Tensor(dt))
 		out := net.Forward(x)
 		l := ag.SoftmaxCrossEntropy(out, c.Labels)
 		ag.Backward(l)
 
-		tol := refTol[c.DType]
 		check := func(what string, got, want []float64) {
-			e := relErr(got, want)
-			worst[c.DType] = math.Max(worst[c.DType], e)
-			if !(e <= tol) {
-				t.Errorf("%s %s: %s: relative error %.3g > %g", c.Name, c.DType, what, e, tol)
-			}
+			t.Helper()
+			ref.Check(t, c.Name, c.DType, what, got, want)
 		}
 		check("output", out.Value().Values(), c.Output.Data)
 		check("loss", []float64{l.Item()}, []float64{c.Loss})
@@ -136,5 +88,5 @@ func TestReferenceMLP(t *testing.T) {
 	if n < 6 {
 		t.Errorf("only %d MLP cases in %s", n, refPath)
 	}
-	t.Logf("worst relative error vs torch: float64 %.3g, float32 %.3g", worst["float64"], worst["float32"])
+	ref.LogWorst(t)
 }

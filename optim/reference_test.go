@@ -4,10 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"testing"
 
 	"github.com/nabla-go/nabla/ag"
+	"github.com/nabla-go/nabla/internal/reftest"
 	"github.com/nabla-go/nabla/tensor"
 )
 
@@ -24,10 +24,11 @@ import (
 //	err = max_i |got_i − want_i| / max(max_i |want_i|, 1e-30)
 //
 // the worst absolute error relative to the tensor's largest reference
-// entry. It must be at most 1e-12 in float64 and 1e-5 in float32 (against
-// torch's own float32 run). Learning rates: |got − want| ≤ 1e-12·|want| +
-// 1e-15·(initial rate), the absolute term because torch updates most
-// rates recursively, so a rate that should be 0 comes out as ~1e-18.
+// entry (reftest.RelErr). It must be at most 1e-12 in float64 and 1e-5 in
+// float32 (against torch's own float32 run). Learning rates: |got − want|
+// ≤ 1e-12·|want| + 1e-15·(initial rate), the absolute term because torch
+// updates most rates recursively, so a rate that should be 0 comes out as
+// ~1e-18.
 
 const referencePath = "../testdata/optim/reference.json"
 
@@ -61,14 +62,8 @@ type referenceSche struct {
 
 func loadReference(t *testing.T) *referenceFile {
 	t.Helper()
-	b, err := os.ReadFile(referencePath)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var f referenceFile
-	if err := json.Unmarshal(b, &f); err != nil {
-		t.Fatal(err)
-	}
+	reftest.Load(t, referencePath, &f)
 	if len(f.Optimizers) == 0 || len(f.Schedules) == 0 {
 		t.Fatal("reference file has no cases")
 	}
@@ -109,17 +104,8 @@ func newFromJSON(kind string, raw json.RawMessage, params []*ag.Node) (Optimizer
 	return nil, err
 }
 
-func relErr(got, want []float64) float64 {
-	var num, den float64
-	for i := range want {
-		num = math.Max(num, math.Abs(got[i]-want[i]))
-		den = math.Max(den, math.Abs(want[i]))
-	}
-	if math.IsNaN(num) || len(got) != len(want) {
-		return math.Inf(1)
-	}
-	return num / math.Max(den, 1e-30)
-}
+// relErr is the error measure above; optim_test.go uses it too.
+var relErr = reftest.RelErr
 
 func TestReferenceOptimizers(t *testing.T) {
 	f := loadReference(t)
@@ -127,10 +113,7 @@ func TestReferenceOptimizers(t *testing.T) {
 	worst := map[string]float64{}
 	for _, c := range f.Optimizers {
 		t.Run(c.Name+"/"+c.DType, func(t *testing.T) {
-			dt := tensor.Float64
-			if c.DType == "float32" {
-				dt = tensor.Float32
-			}
+			dt := reftest.DType(c.DType)
 			params := make([]*ag.Node, len(f.Shapes))
 			for i, s := range f.Shapes {
 				params[i] = ag.Var(tensor.FromValues(dt, f.Init[i], s...))

@@ -23,16 +23,43 @@ var notOps = map[string]bool{
 	"Apply":  true, // the constructor every op goes through
 }
 
+// NotOps returns the sorted names that Ops leaves out although they return
+// a *Node: ag's leaf constructors (Var, Const, Scalar, Detach) and Apply,
+// the constructor every op goes through.
+func NotOps() []string {
+	names := make([]string, 0, len(notOps))
+	for name := range notOps {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
 // Ops returns the sorted names of the exported functions in the Go package
 // in dir that return exactly one *Node, take at least one *Node, and are
-// not in the list of non-ops above.
+// not in NotOps.
 func Ops(dir string) ([]string, error) {
+	return funcs(dir, func(fn *ast.FuncDecl) bool {
+		return !notOps[fn.Name.Name] && takesNode(fn.Type)
+	})
+}
+
+// NodeFuncs returns the sorted names of all the exported functions (not
+// methods) in the Go package in dir that return exactly one *Node: the ops,
+// NotOps, and any function that returns a *Node without taking one.
+func NodeFuncs(dir string) ([]string, error) {
+	return funcs(dir, func(*ast.FuncDecl) bool { return true })
+}
+
+// funcs lists the exported functions in dir that return exactly one *Node
+// and satisfy keep.
+func funcs(dir string, keep func(*ast.FuncDecl) bool) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
 	}
 	fset := token.NewFileSet()
-	var ops []string
+	var names []string
 	for _, e := range entries {
 		name := e.Name()
 		if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
@@ -44,16 +71,16 @@ func Ops(dir string) ([]string, error) {
 		}
 		for _, d := range f.Decls {
 			fn, ok := d.(*ast.FuncDecl)
-			if !ok || fn.Recv != nil || !fn.Name.IsExported() || notOps[fn.Name.Name] {
+			if !ok || fn.Recv != nil || !fn.Name.IsExported() {
 				continue
 			}
-			if returnsOneNode(fn.Type) && takesNode(fn.Type) {
-				ops = append(ops, fn.Name.Name)
+			if returnsOneNode(fn.Type) && keep(fn) {
+				names = append(names, fn.Name.Name)
 			}
 		}
 	}
-	slices.Sort(ops)
-	return ops, nil
+	slices.Sort(names)
+	return names, nil
 }
 
 func isNodePtr(e ast.Expr) bool {
