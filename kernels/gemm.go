@@ -42,6 +42,10 @@ type microKernel[T float32 | float64] func(k int, a, b, c []T, ldc int, alpha, b
 // panel starts at b[p·ldb].
 type stridedKernel[T float32 | float64] func(k int, a []T, rsa, csa int, b []T, ldb int, c []T, ldc int, alpha, beta T)
 
+// transPanel copies the k×nr block Xᵀ of a row-major X [nr, k] with
+// stride ldx into a packed panel: d[p·nr+j] = x[j·ldx+p].
+type transPanel[T float32 | float64] func(k int, x []T, ldx int, d []T)
+
 // gemmImpl is one element type's kernel with the blocking tuned for it.
 type gemmImpl[T float32 | float64] struct {
 	name       string // for test messages
@@ -52,7 +56,10 @@ type gemmImpl[T float32 | float64] struct {
 	// stridedKernel); serial uses it when m·n·k ≤ directMax.
 	strided   stridedKernel[T]
 	directMax int
-	bufs      sync.Pool // *packBuf[T], one per goroutine in a call
+	// packT, if not nil, packs one full nr-wide panel of a transposed B
+	// (see transPanel); packB falls back to a scalar loop without it.
+	packT transPanel[T]
+	bufs  sync.Pool // *packBuf[T], one per goroutine in a call
 }
 
 // packBuf holds one goroutine's packed panels, kept between calls so a
@@ -152,10 +159,10 @@ func (g *gemmImpl[T]) serial(transA, transB bool, m, n, k int, alpha T, a []T, l
 			kcc := min(kc, k-pc)
 			if op.directB {
 				if full := ncc / nr * nr; full < ncc {
-					packB(transB, b, ldb, pc, jc+full, kcc, ncc-full, nr, buf.b[full*kcc:])
+					packB(transB, b, ldb, pc, jc+full, kcc, ncc-full, nr, buf.b[full*kcc:], g.packT)
 				}
 			} else {
-				packB(transB, b, ldb, pc, jc, kcc, ncc, nr, buf.b)
+				packB(transB, b, ldb, pc, jc, kcc, ncc, nr, buf.b, g.packT)
 			}
 			betaBlock := beta
 			if pc > 0 {
@@ -264,7 +271,7 @@ func packA[T float32 | float64](transA bool, a []T, lda, i0, p0, mc, kc, mr int,
 
 // packB copies op(B)[p0:p0+kc, j0:j0+nc] into nr-wide panels: panel r holds
 // columns r·nr … r·nr+nr-1 row by row, columns past nc set to zero.
-func packB[T float32 | float64](transB bool, b []T, ldb, p0, j0, kc, nc, nr int, dst []T) {
+func packB[T float32 | float64](transB bool, b []T, ldb, p0, j0, kc, nc, nr int, dst []T, packT transPanel[T]) {
 	for jr := 0; jr < nc; jr += nr {
 		nrr := min(nr, nc-jr)
 		d := dst[jr*kc : (jr+nr)*kc]
@@ -274,6 +281,8 @@ func packB[T float32 | float64](transB bool, b []T, ldb, p0, j0, kc, nc, nr int,
 				src := b[(p0+p)*ldb+j0+jr:][:nrr]
 				copy(d[p*nr:p*nr+nrr], src)
 			}
+		} else if packT != nil && nrr == nr {
+			packT(kc, b[(j0+jr)*ldb+p0:], ldb, d)
 		} else {
 			for j := range nrr {
 				col := b[(j0+jr+j)*ldb+p0:][:kc]

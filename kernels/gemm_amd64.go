@@ -25,7 +25,8 @@ var (
 
 func newSgemmAVX512() *gemmImpl[float32] {
 	return &gemmImpl[float32]{name: "avx512", mr: 12, nr: 32, mc: 240, kc: 256, nc: 4096,
-		kernel: sgemmKernelAVX512, strided: sgemmStridedAVX512, directMax: directMax}
+		kernel: sgemmKernelAVX512, strided: sgemmStridedAVX512, directMax: directMax,
+		packT: spackT32AVX512}
 }
 
 func newSgemmAVX2() *gemmImpl[float32] {
@@ -188,4 +189,25 @@ func sgemmStridedAVX512(k int, a []float32, rsa, csa int, b []float32, ldb int, 
 func dgemmStridedAVX512(k int, a []float64, rsa, csa int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64) {
 	stridedBounds(k, 12, 16, a, rsa, csa, b, ldb, c, ldc)
 	dgemmKernel12x16Strided(k, &a[0], rsa, csa, &b[0], ldb, &c[0], ldc, alpha, beta)
+}
+
+//go:noescape
+func sgemmPackT16x16(k int, b *float32, ldb int, d *float32, ldd int)
+
+// spackT32AVX512 is transPanel for nr = 32: the assembly transposes
+// 16×16 blocks, the columns past the last multiple of 16 are copied here.
+func spackT32AVX512(k int, x []float32, ldx int, d []float32) {
+	const nr = 32
+	_, _ = x[(nr-1)*ldx+k-1], d[k*nr-1]
+	k16 := k &^ 15
+	if k16 > 0 {
+		sgemmPackT16x16(k16, &x[0], ldx, &d[0], nr)
+		sgemmPackT16x16(k16, &x[16*ldx], ldx, &d[16], nr)
+	}
+	for j := range nr {
+		col := x[j*ldx+k16 : j*ldx+k]
+		for p, v := range col {
+			d[(k16+p)*nr+j] = v
+		}
+	}
 }

@@ -57,6 +57,7 @@ func main() {
 	} {
 		genStrided(&w, k)
 	}
+	genPackT16(&w)
 	if err := os.WriteFile("gemm_amd64.s", w.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
 	}
@@ -279,4 +280,94 @@ func step(p func(string, ...any), k kernel, r func(int) string, ins instrSet, ad
 		p("VFMADD231%s %s, %s, %s", ins.sfx, r(k.bregs[0]), t, r(2*i))
 		p("VFMADD231%s %s, %s, %s", ins.sfx, r(k.bregs[1]), t, r(2*i+1))
 	}
+}
+
+// genPackT16 writes sgemmPackT16x16: d[p·ldd + j] = b[j·ldb + p] for
+// j < 16 and p < k (k a multiple of 16), the transposing copy behind packB
+// of a transposed B (x·Wᵀ reads W [n, k] by columns). Each 16×16 block is
+// loaded as 16 rows and transposed in registers by three rounds of
+// shuffles (unpack pairs, unpack quads, swap 128-bit lanes): 64 shuffles
+// per 256 elements, against one scalar load and store each in Go.
+func genPackT16(w *bytes.Buffer) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, "\t"+format+"\n", args...) }
+	z := func(n int) string { return fmt.Sprintf("Z%d", n) }
+	const name = "sgemmPackT16x16"
+	fmt.Fprintf(w, "\n// func %s(k int, b *float32, ldb int, d *float32, ldd int)\n", name)
+	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-40\n", name)
+	p("MOVQ k+0(FP), CX")
+	p("SHRQ $4, CX")
+	p("JZ %s_done", name)
+	p("MOVQ b+8(FP), SI")
+	p("MOVQ ldb+16(FP), R8")
+	p("SHLQ $2, R8")
+	p("MOVQ d+24(FP), DI")
+	p("MOVQ ldd+32(FP), R9")
+	p("SHLQ $2, R9")
+	p("LEAQ (R8)(R8*2), R10")  // 3 rows of b
+	p("LEAQ (R9)(R9*2), R11")  // 3 rows of d
+	p("LEAQ (SI)(R8*4), R12")  // row 4
+	p("LEAQ (R12)(R8*4), R13") // row 8
+	p("LEAQ (R13)(R8*4), R14") // row 12
+	p("LEAQ (DI)(R9*4), AX")
+	p("LEAQ (AX)(R9*4), BX")
+	p("LEAQ (BX)(R9*4), DX")
+	bases := []string{"SI", "R12", "R13", "R14"}
+	idx := func(base string, i int, one, three string) string {
+		switch i % 4 {
+		case 0:
+			return "(" + base + ")"
+		case 1:
+			return "(" + base + ")(" + one + "*1)"
+		case 2:
+			return "(" + base + ")(" + one + "*2)"
+		}
+		return "(" + base + ")(" + three + "*1)"
+	}
+	fmt.Fprintf(w, "\n%s_loop:\n", name)
+	for i := range 16 {
+		p("VMOVUPS %s, %s", idx(bases[i/4], i, "R8", "R10"), z(i))
+	}
+	// Round 1: pairs of rows. Z16+2i+{0,1} from rows 2i, 2i+1.
+	for i := range 8 {
+		p("VUNPCKLPS %s, %s, %s", z(2*i+1), z(2*i), z(16+2*i))
+		p("VUNPCKHPS %s, %s, %s", z(2*i+1), z(2*i), z(16+2*i+1))
+	}
+	// Round 2: quads of rows. For rows 4g…4g+3, Z(4g+c) holds column c
+	// (mod 4) of each 128-bit lane: columns c, c+4, c+8, c+12.
+	for g := range 4 {
+		t := 16 + 4*g // lo01, hi01, lo23, hi23
+		p("VUNPCKLPD %s, %s, %s", z(t+2), z(t), z(4*g+0))
+		p("VUNPCKHPD %s, %s, %s", z(t+2), z(t), z(4*g+1))
+		p("VUNPCKLPD %s, %s, %s", z(t+3), z(t+1), z(4*g+2))
+		p("VUNPCKHPD %s, %s, %s", z(t+3), z(t+1), z(4*g+3))
+	}
+	// Round 3: gather lane l of the four row groups into column c+4l
+	// and store it as row c+4l of d.
+	dbases := []string{"DI", "AX", "BX", "DX"}
+	for c := range 4 {
+		p("VSHUFF32X4 $0x44, %s, %s, Z16", z(4+c), z(c))
+		p("VSHUFF32X4 $0xEE, %s, %s, Z17", z(4+c), z(c))
+		p("VSHUFF32X4 $0x44, %s, %s, Z18", z(12+c), z(8+c))
+		p("VSHUFF32X4 $0xEE, %s, %s, Z19", z(12+c), z(8+c))
+		p("VSHUFF32X4 $0x88, Z18, Z16, Z20")
+		p("VSHUFF32X4 $0xDD, Z18, Z16, Z21")
+		p("VSHUFF32X4 $0x88, Z19, Z17, Z22")
+		p("VSHUFF32X4 $0xDD, Z19, Z17, Z23")
+		for l := range 4 {
+			q := c + 4*l
+			p("VMOVUPS Z%d, %s", 20+l, idx(dbases[q/4], q, "R9", "R11"))
+		}
+	}
+	for _, base := range bases {
+		p("ADDQ $64, %s", base)
+	}
+	p("LEAQ (DX)(R9*4), DI")
+	p("LEAQ (DI)(R9*4), AX")
+	p("LEAQ (AX)(R9*4), BX")
+	p("LEAQ (BX)(R9*4), DX")
+	p("DECQ CX")
+	p("JNZ %s_loop", name)
+	fmt.Fprintf(w, "\n%s_done:\n", name)
+	p("VZEROUPPER")
+	p("RET")
 }
