@@ -59,7 +59,9 @@ type gemmImpl[T float32 | float64] struct {
 	// packT, if not nil, packs one full nr-wide panel of a transposed B
 	// (see transPanel); packB falls back to a scalar loop without it.
 	packT transPanel[T]
-	bufs  sync.Pool // *packBuf[T], one per goroutine in a call
+	// packTA, if not nil, packs one full mr-tall panel of a row-major A.
+	packTA transPanel[T]
+	bufs   sync.Pool // *packBuf[T], one per goroutine in a call
 }
 
 // packBuf holds one goroutine's packed panels, kept between calls so a
@@ -172,10 +174,10 @@ func (g *gemmImpl[T]) serial(transA, transB bool, m, n, k int, alpha T, a []T, l
 				mcc := min(mc, m-ic)
 				if op.directA {
 					if full := mcc / mr * mr; full < mcc {
-						packA(transA, a, lda, ic+full, pc, mcc-full, kcc, mr, buf.a[full*kcc:])
+						packA(transA, a, lda, ic+full, pc, mcc-full, kcc, mr, buf.a[full*kcc:], g.packTA)
 					}
 				} else {
-					packA(transA, a, lda, ic, pc, mcc, kcc, mr, buf.a)
+					packA(transA, a, lda, ic, pc, mcc, kcc, mr, buf.a, g.packTA)
 				}
 				g.macro(&op, ic, jc, pc, mcc, ncc, kcc, alpha, betaBlock, buf, c[ic*ldc+jc:], ldc)
 			}
@@ -248,7 +250,7 @@ func (g *gemmImpl[T]) macro(op *operands[T], ic, jc, pc, mc, nc, kc int, alpha, 
 
 // packA copies op(A)[i0:i0+mc, p0:p0+kc] into mr-tall panels: panel r
 // holds rows r·mr … r·mr+mr-1 column by column, rows past mc set to zero.
-func packA[T float32 | float64](transA bool, a []T, lda, i0, p0, mc, kc, mr int, dst []T) {
+func packA[T float32 | float64](transA bool, a []T, lda, i0, p0, mc, kc, mr int, dst []T, packT transPanel[T]) {
 	for ir := 0; ir < mc; ir += mr {
 		mrr := min(mr, mc-ir)
 		d := dst[ir*kc : (ir+mr)*kc]
@@ -258,6 +260,8 @@ func packA[T float32 | float64](transA bool, a []T, lda, i0, p0, mc, kc, mr int,
 				src := a[(p0+p)*lda+i0+ir:][:mrr]
 				copy(d[p*mr:p*mr+mrr], src)
 			}
+		} else if packT != nil && mrr == mr {
+			packT(kc, a[(i0+ir)*lda+p0:], lda, d)
 		} else {
 			packRows(a[(i0+ir)*lda+p0:], lda, kc, mrr, mr, d)
 		}

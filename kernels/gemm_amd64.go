@@ -24,13 +24,13 @@ var (
 )
 
 func newSgemmAVX512() *gemmImpl[float32] {
-	return &gemmImpl[float32]{name: "avx512", mr: 12, nr: 32, mc: 240, kc: 256, nc: 4096,
+	return &gemmImpl[float32]{name: "avx512", mr: 12, nr: 32, mc: 240, kc: 400, nc: 4096,
 		kernel: sgemmKernelAVX512, strided: sgemmStridedAVX512, directMax: directMax,
-		packT: spackT32AVX512}
+		packT: spackT32AVX512, packTA: spackT12AVX512}
 }
 
 func newSgemmAVX2() *gemmImpl[float32] {
-	return &gemmImpl[float32]{name: "avx2", mr: 6, nr: 16, mc: 240, kc: 256, nc: 4096,
+	return &gemmImpl[float32]{name: "avx2", mr: 6, nr: 16, mc: 240, kc: 400, nc: 4096,
 		kernel: sgemmKernelAVX2, strided: sgemmStridedAVX2, directMax: directMax}
 }
 
@@ -208,6 +208,25 @@ func spackT32AVX512(k int, x []float32, ldx int, d []float32) {
 		col := x[j*ldx+k16 : j*ldx+k]
 		for p, v := range col {
 			d[(k16+p)*nr+j] = v
+		}
+	}
+}
+
+//go:noescape
+func sgemmPackT12x16(k int, b *float32, ldb int, d *float32, ldd int)
+
+// spackT12AVX512 is transPanel for mr = 12 (packA of a row-major A).
+func spackT12AVX512(k int, x []float32, ldx int, d []float32) {
+	const mr = 12
+	_, _ = x[(mr-1)*ldx+k-1], d[k*mr-1]
+	k16 := k &^ 15
+	if k16 > 0 {
+		sgemmPackT12x16(k16, &x[0], ldx, &d[0], mr)
+	}
+	for j := range mr {
+		col := x[j*ldx+k16 : j*ldx+k]
+		for p, v := range col {
+			d[(k16+p)*mr+j] = v
 		}
 	}
 }

@@ -57,7 +57,8 @@ func main() {
 	} {
 		genStrided(&w, k)
 	}
-	genPackT16(&w)
+	genPackT(&w, 16)
+	genPackT(&w, 12)
 	if err := os.WriteFile("gemm_amd64.s", w.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
 	}
@@ -282,16 +283,18 @@ func step(p func(string, ...any), k kernel, r func(int) string, ins instrSet, ad
 	}
 }
 
-// genPackT16 writes sgemmPackT16x16: d[p·ldd + j] = b[j·ldb + p] for
-// j < 16 and p < k (k a multiple of 16), the transposing copy behind packB
-// of a transposed B (x·Wᵀ reads W [n, k] by columns). Each 16×16 block is
+// genPackT writes sgemmPackT<rows>x16: d[p·ldd + j] = b[j·ldb + p] for
+// j < rows and p < k (k a multiple of 16), the transposing copy behind packB
+// of a transposed B (x·Wᵀ reads W [n, k] by columns; rows = 16, two calls
+// per 32-wide panel) and packA of a row-major A (rows = mr = 12: the four
+// missing rows are not loaded, and a mask keeps them out of the stores). Each 16×16 block is
 // loaded as 16 rows and transposed in registers by three rounds of
 // shuffles (unpack pairs, unpack quads, swap 128-bit lanes): 64 shuffles
 // per 256 elements, against one scalar load and store each in Go.
-func genPackT16(w *bytes.Buffer) {
+func genPackT(w *bytes.Buffer, rows int) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, "\t"+format+"\n", args...) }
 	z := func(n int) string { return fmt.Sprintf("Z%d", n) }
-	const name = "sgemmPackT16x16"
+	name := fmt.Sprintf("sgemmPackT%dx16", rows)
 	fmt.Fprintf(w, "\n// func %s(k int, b *float32, ldb int, d *float32, ldd int)\n", name)
 	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-40\n", name)
 	p("MOVQ k+0(FP), CX")
@@ -303,6 +306,12 @@ func genPackT16(w *bytes.Buffer) {
 	p("MOVQ d+24(FP), DI")
 	p("MOVQ ldd+32(FP), R9")
 	p("SHLQ $2, R9")
+	mask := ""
+	if rows < 16 {
+		p("MOVQ $%d, AX", 1<<rows-1)
+		p("KMOVW AX, K1")
+		mask = "K1, "
+	}
 	p("LEAQ (R8)(R8*2), R10")  // 3 rows of b
 	p("LEAQ (R9)(R9*2), R11")  // 3 rows of d
 	p("LEAQ (SI)(R8*4), R12")  // row 4
@@ -324,7 +333,7 @@ func genPackT16(w *bytes.Buffer) {
 		return "(" + base + ")(" + three + "*1)"
 	}
 	fmt.Fprintf(w, "\n%s_loop:\n", name)
-	for i := range 16 {
+	for i := range rows {
 		p("VMOVUPS %s, %s", idx(bases[i/4], i, "R8", "R10"), z(i))
 	}
 	// Round 1: pairs of rows. Z16+2i+{0,1} from rows 2i, 2i+1.
@@ -355,7 +364,7 @@ func genPackT16(w *bytes.Buffer) {
 		p("VSHUFF32X4 $0xDD, Z19, Z17, Z23")
 		for l := range 4 {
 			q := c + 4*l
-			p("VMOVUPS Z%d, %s", 20+l, idx(dbases[q/4], q, "R9", "R11"))
+			p("VMOVUPS Z%d, %s%s", 20+l, mask, idx(dbases[q/4], q, "R9", "R11"))
 		}
 	}
 	for _, base := range bases {
