@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/nabla-go/nabla/ag"
+	"github.com/nabla-go/nabla/kernels"
 	"github.com/nabla-go/nabla/tensor"
 )
 
@@ -131,7 +132,17 @@ func sub[T any](s []T, lo, hi int) []T {
 	return s[lo:hi]
 }
 
+// adamRange updates one stretch of a parameter. float32 without amsgrad
+// goes through the vectorised kernels.Adam.
 func adamRange[T tensor.Float](w, g, m, v, vmax []T, decoupled bool, decay, l2, b1, b2, omb1, omb2, eps, bc2sqrt, negStep T) {
+	if w32, ok := any(w).([]float32); ok && vmax == nil {
+		dec := float32(1)
+		if decoupled {
+			dec = float32(decay)
+		}
+		kernels.Adam(w32, any(g).([]float32), any(m).([]float32), any(v).([]float32), dec, float32(l2), float32(b1), float32(b2), float32(eps), float32(bc2sqrt), float32(negStep))
+		return
+	}
 	for j := range w {
 		gj := g[j]
 		if decoupled {

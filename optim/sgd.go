@@ -2,6 +2,7 @@ package optim
 
 import (
 	"github.com/nabla-go/nabla/ag"
+	"github.com/nabla-go/nabla/kernels"
 	"github.com/nabla-go/nabla/tensor"
 )
 
@@ -89,7 +90,13 @@ func sgdStep[T tensor.Float](o *SGD, i int) {
 }
 
 // sgdRange updates one stretch of a parameter; b is nil without momentum.
+// With momentum, float32 after the first step goes through the
+// vectorised kernels.SGDMomentum.
 func sgdRange[T tensor.Float](w, g, b []T, wd, negLR, mom, damp T, first, nesterov bool) {
+	if w32, ok := any(w).([]float32); ok && b != nil && !first {
+		kernels.SGDMomentum(w32, any(g).([]float32), any(b).([]float32), -float32(negLR), float32(mom), float32(damp), float32(wd), nesterov)
+		return
+	}
 	g = g[:len(w)]
 	if b == nil {
 		for j, gj := range g {
