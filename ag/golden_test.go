@@ -119,6 +119,12 @@ var goldenOps = map[string]goldenOp{
 		}
 		return ag.Linear(in[0], in[1], in[2])
 	},
+	"LinearReLU": func(in []*ag.Node, _ goldenAttrs, _ tensor.DType) *ag.Node {
+		if len(in) == 2 {
+			return ag.LinearReLU(in[0], in[1], nil)
+		}
+		return ag.LinearReLU(in[0], in[1], in[2])
+	},
 	"Neg":      unaryOp(ag.Neg),
 	"Exp":      unaryOp(ag.Exp),
 	"Log":      unaryOp(ag.Log),

@@ -58,26 +58,42 @@ func transposedMatrix(t *tensor.Tensor) bool {
 // own. Its VJP is g·w for x, gᵀ·x for w (contiguous, in w's layout) and
 // the sum of g over the batch for b.
 func Linear(x, w, b *Node) *Node {
-	inputs := []*Node{x, w}
-	var bv *tensor.Tensor
-	if b != nil {
-		inputs = append(inputs, b)
-		bv = b.value
-	}
-	return Apply("Linear", tensor.Linear(x.value, w.value, bv), func(g *Node, in []*Node, _ *Node, need []bool) []*Node {
-		x, w := in[0], in[1]
-		out, k := w.value.Dim(0), w.value.Dim(1)
-		g2 := Reshape(g, -1, out)
-		gs := make([]*Node, len(in))
-		if need[0] {
-			gs[0] = Reshape(MatMul(g2, w), x.Shape()...)
-		}
-		if need[1] {
-			gs[1] = MatMul(T(g2), Reshape(x, -1, k))
-		}
-		if len(in) == 3 && need[2] {
-			gs[2] = Sum(g2, 0)
-		}
-		return gs
+	inputs, bv := linearInputs(x, w, b)
+	return Apply("Linear", tensor.Linear(x.value, w.value, bv), linearVJP, inputs...)
+}
+
+// LinearReLU returns max(0, x·wᵀ + b): a linear layer and its ReLU as one
+// primitive, for speed (the activation is applied in place to the
+// product's output; no second tensor, no second pass). Its VJP masks g
+// where the output is not positive (exactly ReLU's, since the output is
+// positive where the pre-activation is) and continues as Linear's.
+func LinearReLU(x, w, b *Node) *Node {
+	inputs, bv := linearInputs(x, w, b)
+	return Apply("LinearReLU", tensor.LinearReLU(x.value, w.value, bv), func(g *Node, in []*Node, out *Node, need []bool) []*Node {
+		return linearVJP(maskPositive(g, out.value), in, nil, need)
 	}, inputs...)
+}
+
+func linearInputs(x, w, b *Node) ([]*Node, *tensor.Tensor) {
+	if b == nil {
+		return []*Node{x, w}, nil
+	}
+	return []*Node{x, w, b}, b.value
+}
+
+func linearVJP(g *Node, in []*Node, _ *Node, need []bool) []*Node {
+	x, w := in[0], in[1]
+	out, k := w.value.Dim(0), w.value.Dim(1)
+	g2 := Reshape(g, -1, out)
+	gs := make([]*Node, len(in))
+	if need[0] {
+		gs[0] = Reshape(MatMul(g2, w), x.Shape()...)
+	}
+	if need[1] {
+		gs[1] = MatMul(T(g2), Reshape(x, -1, k))
+	}
+	if len(in) == 3 && need[2] {
+		gs[2] = Sum(g2, 0)
+	}
+	return gs
 }

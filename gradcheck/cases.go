@@ -117,6 +117,8 @@ func Cases() []Case {
 		binary("MatMul", "batch times Wᵀ", randn(2, 3, 5), randn(4, 5), func(a, b *ag.Node) *ag.Node { return ag.MatMul(a, ag.T(b)) }),
 		{Op: "Linear", Name: "with bias", Inputs: gen(randn(4, 3), randn(5, 3), randn(5)), F: func(x []*ag.Node) *ag.Node { return ag.Linear(x[0], x[1], x[2]) }},
 		{Op: "Linear", Name: "batched, no bias", Inputs: gen(randn(2, 4, 3), randn(5, 3)), F: func(x []*ag.Node) *ag.Node { return ag.Linear(x[0], x[1], nil) }},
+		{Op: "LinearReLU", Name: "with bias", Inputs: gen(randn(4, 3), randn(5, 3), randn(5)), F: func(x []*ag.Node) *ag.Node { return ag.LinearReLU(x[0], x[1], x[2]) }},
+		{Op: "LinearReLU", Name: "batched, no bias", Inputs: gen(randn(2, 4, 3), randn(5, 3)), F: func(x []*ag.Node) *ag.Node { return ag.LinearReLU(x[0], x[1], nil) }},
 		unary("Neg", "", randn(3, 4), ag.Neg),
 		unary("Scale", "c=-2.5", randn(3, 4), func(x *ag.Node) *ag.Node { return ag.Scale(x, -2.5) }),
 		unary("AddScalar", "c=3", randn(3, 4), func(x *ag.Node) *ag.Node { return ag.AddScalar(x, 3) }),

@@ -42,15 +42,19 @@ func newLinear(in, out int, dt tensor.DType) *Linear {
 
 // Forward maps x [N, In] (or [..., N, In]) to x·Wᵀ + b, [N, Out], with the
 // fused ag.Linear (W is read in place, the bias added inside the product).
-// An input whose last dimension
-// is not In panics with a *tensor.ShapeError naming "Linear".
-func (l *Linear) Forward(x *ag.Node) *ag.Node {
+// An input whose last dimension is not In panics with a *tensor.ShapeError
+// naming "Linear".
+func (l *Linear) Forward(x *ag.Node) *ag.Node { return l.forward(x, ag.Linear) }
+
+// forward checks x's shape and applies op (ag.Linear, or ag.LinearReLU
+// when a Sequential fuses the activation).
+func (l *Linear) forward(x *ag.Node, op func(x, w, b *ag.Node) *ag.Node) *ag.Node {
 	sh := x.Shape()
 	if len(sh) < 2 || sh[len(sh)-1] != l.In {
 		panic(&tensor.ShapeError{Op: "Linear", Shapes: [][]int{sh, l.Weight.Shape()},
 			Msg: fmt.Sprintf("want input [N, %d] for a weight [%d, %d]", l.In, l.Out, l.In)})
 	}
-	return ag.Linear(x, l.Weight, l.Bias)
+	return op(x, l.Weight, l.Bias)
 }
 
 // Params returns "weight" and, when there is one, "bias".

@@ -145,6 +145,19 @@ func Linear(x, w, b *Tensor) *Tensor {
 	return out
 }
 
+// LinearReLU returns max(0, x·wᵀ + b), the ReLU applied in place to
+// Linear's fresh output: one allocation and no separate activation pass.
+func LinearReLU(x, w, b *Tensor) *Tensor {
+	out := Linear(x, w, b)
+	switch d := out.data.(type) {
+	case []float32:
+		chunked(len(d), func(lo, hi int) { unaryRow(opReLU, d[lo:hi], d[lo:hi], 0) })
+	case []float64:
+		chunked(len(d), func(lo, hi int) { unaryRow(opReLU, d[lo:hi], d[lo:hi], 0) })
+	}
+	return out
+}
+
 // fillRows copies row into every row of dst.
 func fillRows[T Float](dst, row []T) {
 	for i := 0; i < len(dst); i += len(row) {

@@ -289,6 +289,11 @@ case("Linear/bias", "Linear", [In([4, 3]), In([5, 3]), In([5])], lambda t, a: F.
 case("Linear/nobias", "Linear", [In([4, 3]), In([5, 3])], lambda t, a: F.linear(t[0], t[1]))
 case("Linear/batched", "Linear", [In([2, 4, 3]), In([5, 3]), In([5])], lambda t, a: F.linear(t[0], t[1], t[2]))
 case("Linear/const_x", "Linear", [In([4, 3], grad=False), In([5, 3]), In([5])], lambda t, a: F.linear(t[0], t[1], t[2]))
+# LinearReLU: relu(x·Wᵀ + b), fused in nabla.
+case("LinearReLU/bias", "LinearReLU", [In([4, 3]), In([5, 3]), In([5])], lambda t, a: F.relu(F.linear(t[0], t[1], t[2])))
+case("LinearReLU/nobias", "LinearReLU", [In([6, 3]), In([5, 3])], lambda t, a: F.relu(F.linear(t[0], t[1])))
+case("LinearReLU/const_x", "LinearReLU", [In([2, 4, 3], grad=False), In([5, 3]), In([5])],
+     lambda t, a: F.relu(F.linear(t[0], t[1], t[2])))
 
 
 # Cases where nabla is known to disagree with torch because of a bug in
