@@ -61,7 +61,14 @@ type gemmImpl[T float32 | float64] struct {
 	packT transPanel[T]
 	// packTA, if not nil, packs one full mr-tall panel of a row-major A.
 	packTA transPanel[T]
-	bufs   sync.Pool // *packBuf[T], one per goroutine in a call
+	// edge, if not nil, holds strided kernels for the edge tiles:
+	// edge[r-1][v-1] computes an r×(v·nr/2) tile, for r ≤ mr and v = 1, 2.
+	// With them an edge tile costs only the rows it has and, up to nr/2
+	// columns, half the width; the last rows of an A read in place need no
+	// packing; and a tile of exactly nr/2 or nr columns is written to C
+	// directly.
+	edge [][2]stridedKernel[T]
+	bufs sync.Pool // *packBuf[T], one per goroutine in a call
 }
 
 // packBuf holds one goroutine's packed panels, kept between calls so a
@@ -173,7 +180,7 @@ func (g *gemmImpl[T]) serial(transA, transB bool, m, n, k int, alpha T, a []T, l
 			for ic := 0; ic < m; ic += mc {
 				mcc := min(mc, m-ic)
 				if op.directA {
-					if full := mcc / mr * mr; full < mcc {
+					if full := mcc / mr * mr; full < mcc && g.edge == nil {
 						packA(transA, a, lda, ic+full, pc, mcc-full, kcc, mr, buf.a[full*kcc:], g.packTA)
 					}
 				} else {
@@ -209,7 +216,7 @@ func (g *gemmImpl[T]) macro(op *operands[T], ic, jc, pc, mc, nc, kc int, alpha, 
 		for ir := 0; ir < mc; ir += mr {
 			mrr := min(mr, mc-ir)
 			ap, rsA, csA, aPacked := buf.a[ir*kc:(ir+mr)*kc], 1, mr, true
-			if op.directA && mrr == mr {
+			if op.directA && (mrr == mr || g.edge != nil) {
 				if op.transA {
 					ap, rsA, csA = op.a[pc*op.lda+ic+ir:], 1, op.lda
 				} else {
@@ -228,7 +235,18 @@ func (g *gemmImpl[T]) macro(op *operands[T], ic, jc, pc, mc, nc, kc int, alpha, 
 			// Edge tile: the kernel writes a full tile to tmp, and only
 			// the part inside C is merged.
 			tmp := buf.tmp
-			if aPacked && bPacked {
+			if g.edge != nil {
+				nv := 2
+				if 2*nrr <= nr {
+					nv = 1
+				}
+				kern := g.edge[mrr-1][nv-1]
+				if nrr == nv*nr/2 {
+					kern(kc, ap, rsA, csA, bp, bStride, c[ir*ldc+jr:], ldc, alpha, beta)
+					continue
+				}
+				kern(kc, ap, rsA, csA, bp, bStride, tmp, nr, alpha, 0)
+			} else if aPacked && bPacked {
 				g.kernel(kc, ap, bp, tmp, nr, alpha, 0)
 			} else {
 				g.strided(kc, ap, rsA, csA, bp, bStride, tmp, nr, alpha, 0)

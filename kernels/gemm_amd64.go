@@ -26,7 +26,22 @@ var (
 func newSgemmAVX512() *gemmImpl[float32] {
 	return &gemmImpl[float32]{name: "avx512", mr: 12, nr: 32, mc: 240, kc: 400, nc: 4096,
 		kernel: sgemmKernelAVX512, strided: sgemmStridedAVX512, directMax: directMax,
-		packT: spackT32AVX512, packTA: spackT12AVX512}
+		packT: spackT32AVX512, packTA: spackT12AVX512, edge: sgemmEdgeKernels()}
+}
+
+// sgemmEdgeKernels wraps sgemmEdgeAVX512 (generated) as gemmImpl.edge.
+func sgemmEdgeKernels() [][2]stridedKernel[float32] {
+	e := make([][2]stridedKernel[float32], len(sgemmEdgeAVX512))
+	for i := range e {
+		for v := range e[i] {
+			f, mr, nr := sgemmEdgeAVX512[i][v], i+1, 16*(v+1)
+			e[i][v] = func(k int, a []float32, rsa, csa int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
+				stridedBounds(k, mr, nr, a, rsa, csa, b, ldb, c, ldc)
+				f(k, &a[0], rsa, csa, &b[0], ldb, &c[0], ldc, alpha, beta)
+			}
+		}
+	}
+	return e
 }
 
 func newSgemmAVX2() *gemmImpl[float32] {

@@ -21,6 +21,16 @@ func gemmCases(short bool) []gemmCase {
 		{100, 100, 100, 0}, {1000, 3, 5, 0}, {3, 1000, 7, 1},
 		{5, 3, 1000, 0}, {97, 200, 3, 0},
 	}
+	// Every edge tile: the last column panel 1…17, 31 or 33 wide (n = 100
+	// leaves 4 columns), the last row panel 1…13 tall (m = 64 leaves 4
+	// rows), alone and under full tiles.
+	for _, n := range []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 31, 33, 100} {
+		cases = append(cases, gemmCase{12, n, 19, 0}, gemmCase{25, n, 6, 1})
+	}
+	for _, m := range []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 64} {
+		cases = append(cases, gemmCase{m, 32, 19, 0}, gemmCase{m, 48, 5, 2}, gemmCase{m, 16, 7, 0})
+	}
+	cases = append(cases, gemmCase{64, 100, 50, 0})
 	if !short {
 		// Larger than one cache block in each of m, n and k.
 		cases = append(cases, gemmCase{257, 129, 300, 3}, gemmCase{250, 4200, 20, 0}, gemmCase{130, 70, 530, 1})
