@@ -3,6 +3,8 @@ package tensor
 import (
 	"math"
 	"math/bits"
+
+	"github.com/nabla-go/nabla/kernels"
 )
 
 // The comparisons x > 0 below are done on the bits, without branches: on
@@ -54,11 +56,7 @@ func MaskPositive(g, x *Tensor) *Tensor {
 	case []float32:
 		gs := gc.data.([]float32)[gc.offset : gc.offset+n]
 		xs := xc.data.([]float32)[xc.offset : xc.offset+n]
-		chunked(n, func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				d[i] = math.Float32frombits(math.Float32bits(gs[i]) & positive32(xs[i]))
-			}
-		})
+		chunked(n, func(lo, hi int) { kernels.MaskPositive32(d[lo:hi], gs[lo:hi], xs[lo:hi]) })
 	case []float64:
 		gs := gc.data.([]float64)[gc.offset : gc.offset+n]
 		xs := xc.data.([]float64)[xc.offset : xc.offset+n]

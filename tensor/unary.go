@@ -1,6 +1,10 @@
 package tensor
 
-import "math"
+import (
+	"math"
+
+	"github.com/nabla-go/nabla/kernels"
+)
 
 type unaryOp uint8
 
@@ -185,6 +189,10 @@ func unaryRow[T Float](op unaryOp, dst, src []T, p float64) {
 			dst[i] = 1 / v
 		}
 	case opReLU:
+		if d32, ok := any(dst).([]float32); ok {
+			kernels.ReLU32(d32, any(src).([]float32))
+			return
+		}
 		for i, v := range src {
 			dst[i] = max(v, 0) // NaN stays NaN; no branch to mispredict
 		}
