@@ -49,7 +49,7 @@ func Backward(y *Node, opts ...Option) {
 			continue
 		}
 		if !o.createGraph {
-			g = owned(g, o.upstream.value, stored)
+			g = owned(g, n.value, o.upstream.value, stored)
 			stored = append(stored, g.value)
 		}
 		if n.grad == nil {
@@ -58,6 +58,7 @@ func Backward(y *Node, opts ...Option) {
 			n.grad = Add(n.grad, g)
 		} else {
 			n.grad = Const(tensor.Add(n.grad.value, g.value))
+			n.grad.ownsGrad = true
 		}
 	}
 }
@@ -67,16 +68,19 @@ func Backward(y *Node, opts ...Option) {
 // upstream gradient or a gradient already stored: rules pass gradients
 // through without copying, and a stored gradient must be safe to edit in
 // place (optimisers, clipping) and cheap to read as a flat slice.
-func owned(g *Node, upstream *tensor.Tensor, stored []*tensor.Tensor) *Node {
+func owned(g *Node, leaf, upstream *tensor.Tensor, stored []*tensor.Tensor) *Node {
 	v := g.value
-	shared := !v.IsContiguous() || tensor.SameBuffer(v, upstream)
+	shared := !v.IsContiguous() || tensor.SameBuffer(v, upstream) || tensor.SameBuffer(v, leaf)
 	for _, s := range stored {
 		shared = shared || tensor.SameBuffer(v, s)
 	}
 	if !shared {
+		g.ownsGrad = true
 		return g
 	}
-	return Const(v.Clone())
+	c := Const(v.Clone())
+	c.ownsGrad = true
+	return c
 }
 
 // Grad returns the gradients of y with respect to xs, one per x, without

@@ -19,6 +19,7 @@ type Node struct {
 	inputs       []*Node // in argument order; nil for a leaf
 	vjp          VJPFunc
 	name         string
+	ownsGrad     bool // a gradient stored by Backward that owns its buffer (see ReleaseGrad)
 }
 
 // VJPFunc is an op's vector-Jacobian product rule. Given the upstream gradient g
@@ -27,6 +28,10 @@ type Node struct {
 // need[i] says whether input i's gradient is wanted; a rule may return nil
 // for the others, and must for inputs that have no gradient (an integer
 // index, a mask).
+//
+// A rule returns new tensors or views of g; never an input's or the
+// output's value itself (return a copy), since stored gradients are
+// recycled (see Node.ReleaseGrad).
 //
 // A rule is written with this package's ops, so that the gradient can
 // itself be differentiated (see CreateGraph). When no graph of the gradient
@@ -65,6 +70,20 @@ func (n *Node) GradNode() *Node { return n.grad }
 
 // ZeroGrad forgets the accumulated gradient.
 func (n *Node) ZeroGrad() { n.grad = nil }
+
+// ReleaseGrad is ZeroGrad that also hands the gradient's buffer to
+// tensor.Recycle, so that the next backward pass reuses it instead of
+// allocating: what optimisers do between steps. The gradient tensor (from
+// Grad) must not be used afterwards. A gradient that is part of a recorded
+// graph (Backward with CreateGraph), or one set with SetGrad, is only
+// forgotten, never recycled: only the buffers Backward made for the
+// gradients it stored are.
+func (n *Node) ReleaseGrad() {
+	if g := n.grad; g != nil && g.ownsGrad {
+		tensor.Recycle(g.value)
+	}
+	n.grad = nil
+}
 
 // SetGrad replaces the accumulated gradient (nil clears it), for
 // optimisers and gradient clipping that edit gradients in place.

@@ -18,7 +18,8 @@ type Optimizer interface {
 	// gradient is nil are skipped, and their step counts do not advance,
 	// as in PyTorch.
 	Step()
-	// ZeroGrad clears every parameter's gradient (sets it to nil).
+	// ZeroGrad clears every parameter's gradient (sets it to nil),
+	// recycling the buffers: copy a gradient you want to keep first.
 	ZeroGrad()
 	// LR is the learning rate the next Step uses.
 	LR() float64
@@ -76,10 +77,12 @@ func (c *core) LR() float64 { return c.lr }
 func (c *core) SetLR(lr float64) { c.lr = lr }
 
 // ZeroGrad sets every parameter's gradient to nil (PyTorch's
-// zero_grad(set_to_none=True)).
+// zero_grad(set_to_none=True)) and hands the gradients' buffers back for
+// reuse by the next backward pass (ag.Node.ReleaseGrad): a gradient tensor
+// read before ZeroGrad must not be used after it.
 func (c *core) ZeroGrad() {
 	for _, p := range c.params {
-		p.SetGrad(nil)
+		p.ReleaseGrad()
 	}
 }
 

@@ -74,7 +74,7 @@ func binary(op binOp, a, b *Tensor) *Tensor {
 	name := binNames[op]
 	sameDType(name, a, b)
 	shape := BroadcastShapes(name, a.shape, b.shape)
-	out := New(a.dtype, shape...)
+	out := newUninit(a.dtype, shape...)
 	switch d := out.data.(type) {
 	case []float32:
 		binaryInto(op, d, shape, a, a.data.([]float32), b, b.data.([]float32))
@@ -256,7 +256,7 @@ func Where(cond, a, b *Tensor) *Tensor {
 	sameDType("Where", a, b)
 	cond = cond.AsType(a.dtype)
 	shape := BroadcastShapes("Where", cond.shape, a.shape, b.shape)
-	out := New(a.dtype, shape...)
+	out := newUninit(a.dtype, shape...)
 	switch d := out.data.(type) {
 	case []float32:
 		whereInto(d, shape, cond, a, b)

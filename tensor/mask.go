@@ -50,7 +50,7 @@ func MaskPositive(g, x *Tensor) *Tensor {
 		shapePanic("MaskPositive", "shapes differ", g.shape, x.shape)
 	}
 	gc, xc := g.Contiguous(), x.Contiguous()
-	out := New(g.dtype, g.shape...)
+	out := newUninit(g.dtype, g.shape...)
 	n := out.Len()
 	switch d := out.data.(type) {
 	case []float32:

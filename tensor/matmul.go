@@ -42,7 +42,7 @@ func MatMul(a, b *Tensor) *Tensor {
 		return matmul2(a, b)
 	}
 	shape := append(append([]int{}, batch...), m, n)
-	out := New(a.dtype, shape...)
+	out := newUninit(a.dtype, shape...)
 	if out.Len() == 0 { // an empty batch (or m or n = 0): no matrix to slice out
 		return out
 	}
@@ -86,7 +86,7 @@ func Reshape2(x *Tensor, r, c int) *Tensor {
 
 func matmul2(a, b *Tensor) *Tensor {
 	m, n := a.shape[0], b.shape[1]
-	out := New(a.dtype, m, n)
+	out := newUninit(a.dtype, m, n)
 	gemmInto(out, 0, a, b)
 	return out
 }
@@ -126,7 +126,7 @@ func Linear(x, w, b *Tensor) *Tensor {
 	for _, s := range x.shape[:len(x.shape)-1] {
 		rows *= s
 	}
-	out := New(x.dtype, append(append([]int{}, x.shape[:len(x.shape)-1]...), outDim)...)
+	out := newUninit(x.dtype, append(append([]int{}, x.shape[:len(x.shape)-1]...), outDim)...)
 	if rows == 0 || outDim == 0 {
 		return out
 	}

@@ -54,16 +54,10 @@ type Tensor struct {
 // with no dimensions is a scalar holding one element.
 func New(dt DType, shape ...int) *Tensor {
 	n := checkShape("New", shape)
-	var data any
-	switch dt {
-	case Float32:
-		data = make([]float32, n)
-	case Float64:
-		data = make([]float64, n)
-	default:
+	if dt != Float32 && dt != Float64 {
 		panic(fmt.Sprintf("tensor.New: unknown dtype %v", dt))
 	}
-	return &Tensor{dtype: dt, shape: append([]int{}, shape...), strides: contiguousStrides(shape), data: data}
+	return &Tensor{dtype: dt, shape: append([]int{}, shape...), strides: contiguousStrides(shape), data: buffer(dt, n, true)}
 }
 
 // Zeros is New: a zero-filled tensor.

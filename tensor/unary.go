@@ -123,7 +123,7 @@ func Clamp(x *Tensor, lo, hi float64) *Tensor {
 
 func unary(op unaryOp, x *Tensor, p float64) *Tensor {
 	c := x.Contiguous()
-	out := New(x.dtype, x.shape...)
+	out := newUninit(x.dtype, x.shape...)
 	switch d := out.data.(type) {
 	case []float32:
 		s := c.data.([]float32)[c.offset : c.offset+len(d)]
