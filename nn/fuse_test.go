@@ -46,3 +46,46 @@ func TestFusedLinearReLUMatchesLayers(t *testing.T) {
 		}
 	}
 }
+
+// Under NoGrad, Sequential recycles intermediate outputs; results must be
+// those of a recorded forward pass, batch after batch, with identity-like
+// layers (Dropout in evaluation mode returns its input) in the chain and
+// layers large enough to be recycled.
+func TestForwardRecyclingKeepsResults(t *testing.T) {
+	m, err := nn.NewMLP(nn.MLPConfig{In: 64, Hidden: []int{300, 200}, Out: 7, Activation: "tanh", Dropout: 0.3}, tensor.NewRand(6))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nn.SetTraining(m, false)
+	relu, err := nn.NewMLP(nn.MLPConfig{In: 64, Hidden: []int{300, 200}, Out: 7, Activation: "relu"}, tensor.NewRand(7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, net := range []*nn.Sequential{m, relu} {
+		rng := tensor.NewRand(8)
+		var inputs []*tensor.Tensor
+		var want, inputValues [][]float64
+		for i := 0; i < 3; i++ {
+			x := tensor.Normal(rng, tensor.Float32, 0, 1, 100, 64)
+			inputs = append(inputs, x)
+			inputValues = append(inputValues, x.Values())
+			want = append(want, net.Forward(ag.Const(x)).Value().Values()) // params require grad: recorded, nothing recycled
+		}
+		for round := 0; round < 2; round++ {
+			for i, x := range inputs {
+				var got []float64
+				ag.NoGrad(func() { got = net.Forward(ag.Const(x)).Value().Values() })
+				for j := range got {
+					if math.Float64bits(got[j]) != math.Float64bits(want[i][j]) {
+						t.Fatalf("round %d batch %d element %d: %v under NoGrad, %v recorded", round, i, j, got[j], want[i][j])
+					}
+				}
+				for j, v := range x.Values() { // an input handed to Recycle would panic here
+					if v != inputValues[i][j] {
+						t.Fatal("the caller's input was changed")
+					}
+				}
+			}
+		}
+	}
+}

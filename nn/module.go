@@ -57,14 +57,26 @@ func NewSequential(mods ...Module) *Sequential {
 // A Linear layer followed by a ReLU runs as one fused op (ag.LinearReLU),
 // which gives the same values and gradients with one tensor and one pass
 // fewer; ForwardTrace, which must show each layer's output, does not fuse.
+//
+// When no graph is recorded (under ag.NoGrad, or with no parameter that
+// requires a gradient), each intermediate output is dead once the next
+// layer has read it, and its buffer is recycled (tensor.Recycle) for the
+// next batch. A layer inside a Sequential must therefore not keep its
+// input.
 func (s *Sequential) Forward(x *ag.Node) *ag.Node {
+	var prev *ag.Node // the last intermediate output, which the caller never sees
 	for i := 0; i < len(s.Layers); i++ {
+		var y *ag.Node
 		if l, ok := s.Layers[i].(*Linear); ok && i+1 < len(s.Layers) && isReLU(s.Layers[i+1]) {
-			x = l.forward(x, ag.LinearReLU)
+			y = l.forward(x, ag.LinearReLU)
 			i++
-			continue
+		} else {
+			y = s.Layers[i].Forward(x)
 		}
-		x = s.Layers[i].Forward(x)
+		if prev != nil && !prev.RequiresGrad() && !y.RequiresGrad() && !tensor.SameBuffer(prev.Value(), y.Value()) {
+			tensor.Recycle(prev.Value())
+		}
+		prev, x = y, y
 	}
 	return x
 }
