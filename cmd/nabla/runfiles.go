@@ -52,8 +52,8 @@ func writeRunFlags(dir string, f trainFlags) error {
 
 // loadRunFlags reads the settings of the run in dir into f, then applies
 // the flags given on this command line, refusing any that would change the
-// run: only the number of epochs (to train longer) and where the data lives
-// may differ.
+// run: only the number of epochs (to train longer), where the data lives,
+// the thread count and the recording of gradient flow may differ.
 func loadRunFlags(fs *flag.FlagSet, dir string, f *trainFlags) error {
 	b, err := os.ReadFile(filepath.Join(dir, runFlagsFile))
 	if err != nil {
@@ -70,13 +70,17 @@ func loadRunFlags(fs *flag.FlagSet, dir string, f *trainFlags) error {
 			f.Epochs = given.Epochs
 		case fl.Name == "data-dir":
 			f.DataDir = given.DataDir
+		case fl.Name == "record": // recording reads the training, it does not change it
+			f.Record = given.Record
+		case fl.Name == "record-every":
+			f.RecordEvery = given.RecordEvery
 		case fl.Name == "resume" || fl.Name == "threads" || fl.Name == "quiet" || fl.Name == "out":
 		default:
 			bad = append(bad, "--"+fl.Name)
 		}
 	})
 	if len(bad) > 0 {
-		return fmt.Errorf("train: cannot change %s when resuming (only --epochs, --data-dir and --threads)", strings.Join(bad, ", "))
+		return fmt.Errorf("train: cannot change %s when resuming (only --epochs, --data-dir, --threads, --record and --record-every)", strings.Join(bad, ", "))
 	}
 	return nil
 }
