@@ -26,16 +26,17 @@ var (
 func newSgemmAVX512() *gemmImpl[float32] {
 	return &gemmImpl[float32]{name: "avx512", mr: 12, nr: 32, mc: 240, kc: 400, nc: 4096,
 		kernel: sgemmKernelAVX512, strided: sgemmStridedAVX512, directMax: directMax,
-		packT: spackT32AVX512, packTA: spackT12AVX512, edge: sgemmEdgeKernels()}
+		packT: spackT32AVX512, packTA: spackT12AVX512, edge: edgeKernels(sgemmEdgeAVX512[:], 16)}
 }
 
-// sgemmEdgeKernels wraps sgemmEdgeAVX512 (generated) as gemmImpl.edge.
-func sgemmEdgeKernels() [][2]stridedKernel[float32] {
-	e := make([][2]stridedKernel[float32], len(sgemmEdgeAVX512))
+// edgeKernels wraps a generated table of edge kernels (edge[r-1][v-1]
+// is an r×(v·w) tile) as gemmImpl.edge.
+func edgeKernels[T float32 | float64](table [][2]func(k int, a *T, rsa, csa int, b *T, ldb int, c *T, ldc int, alpha, beta T), w int) [][2]stridedKernel[T] {
+	e := make([][2]stridedKernel[T], len(table))
 	for i := range e {
 		for v := range e[i] {
-			f, mr, nr := sgemmEdgeAVX512[i][v], i+1, 16*(v+1)
-			e[i][v] = func(k int, a []float32, rsa, csa int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
+			f, mr, nr := table[i][v], i+1, w*(v+1)
+			e[i][v] = func(k int, a []T, rsa, csa int, b []T, ldb int, c []T, ldc int, alpha, beta T) {
 				stridedBounds(k, mr, nr, a, rsa, csa, b, ldb, c, ldc)
 				f(k, &a[0], rsa, csa, &b[0], ldb, &c[0], ldc, alpha, beta)
 			}
@@ -46,17 +47,20 @@ func sgemmEdgeKernels() [][2]stridedKernel[float32] {
 
 func newSgemmAVX2() *gemmImpl[float32] {
 	return &gemmImpl[float32]{name: "avx2", mr: 6, nr: 16, mc: 240, kc: 400, nc: 4096,
-		kernel: sgemmKernelAVX2, strided: sgemmStridedAVX2, directMax: directMax}
+		kernel: sgemmKernelAVX2, strided: sgemmStridedAVX2, directMax: directMax,
+		packT: spackT16AVX2, packTA: spackT6AVX2, edge: edgeKernels(sgemmEdgeAVX2[:], 8)}
 }
 
 func newDgemmAVX512() *gemmImpl[float64] {
 	return &gemmImpl[float64]{name: "avx512", mr: 12, nr: 16, mc: 240, kc: 256, nc: 2048,
-		kernel: dgemmKernelAVX512, strided: dgemmStridedAVX512, directMax: directMax}
+		kernel: dgemmKernelAVX512, strided: dgemmStridedAVX512, directMax: directMax,
+		edge: edgeKernels(dgemmEdgeAVX512[:], 8)}
 }
 
 func newDgemmAVX2() *gemmImpl[float64] {
 	return &gemmImpl[float64]{name: "avx2", mr: 6, nr: 8, mc: 120, kc: 256, nc: 2048,
-		kernel: dgemmKernelAVX2, strided: dgemmStridedAVX2, directMax: directMax}
+		kernel: dgemmKernelAVX2, strided: dgemmStridedAVX2, directMax: directMax,
+		edge: edgeKernels(dgemmEdgeAVX2[:], 4)}
 }
 
 // candidateImpls returns a fresh copy of every configuration this CPU can
@@ -242,6 +246,48 @@ func spackT12AVX512(k int, x []float32, ldx int, d []float32) {
 		col := x[j*ldx+k16 : j*ldx+k]
 		for p, v := range col {
 			d[(k16+p)*mr+j] = v
+		}
+	}
+}
+
+//go:noescape
+func sgemmPackT8x8(k int, b *float32, ldb int, d *float32, ldd int)
+
+// spackT16AVX2 is transPanel for nr = 16: the assembly transposes 8×8
+// blocks, the columns past the last multiple of 8 are copied here.
+func spackT16AVX2(k int, x []float32, ldx int, d []float32) {
+	const nr = 16
+	_, _ = x[(nr-1)*ldx+k-1], d[k*nr-1]
+	k8 := k &^ 7
+	if k8 > 0 {
+		sgemmPackT8x8(k8, &x[0], ldx, &d[0], nr)
+		sgemmPackT8x8(k8, &x[8*ldx], ldx, &d[8], nr)
+	}
+	for j := range nr {
+		col := x[j*ldx+k8 : j*ldx+k]
+		for p, v := range col {
+			d[(k8+p)*nr+j] = v
+		}
+	}
+}
+
+//go:noescape
+func sgemmPackT6x8(k int, b *float32, ldb int, d *float32, ldd int)
+
+// spackT6AVX2 is transPanel for mr = 6 (packA of a row-major A). The
+// assembly stores 8 elements per column, 2 past the column's end, so it
+// stops short of the last column: k8 < k leaves it room.
+func spackT6AVX2(k int, x []float32, ldx int, d []float32) {
+	const mr = 6
+	_, _ = x[(mr-1)*ldx+k-1], d[k*mr-1]
+	k8 := (k - 1) &^ 7
+	if k8 > 0 {
+		sgemmPackT6x8(k8, &x[0], ldx, &d[0], mr)
+	}
+	for j := range mr {
+		col := x[j*ldx+k8 : j*ldx+k]
+		for p, v := range col {
+			d[(k8+p)*mr+j] = v
 		}
 	}
 }

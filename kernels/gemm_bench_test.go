@@ -11,8 +11,12 @@ var benchSizes = []int{64, 128, 256, 512, 1024, 2048}
 // benchGEMM times square n×n×n products with fresh-looking but fixed
 // inputs; GFLOP/s counts 2n³ operations per product.
 func benchGEMM[T float32 | float64](b *testing.B, gemm gemmFunc[T]) {
+	benchSquare(b, benchSizes, gemm)
+}
+
+func benchSquare[T float32 | float64](b *testing.B, sizes []int, gemm gemmFunc[T]) {
 	defer SetThreads(0)
-	for _, n := range benchSizes {
+	for _, n := range sizes {
 		rng := rand.New(rand.NewPCG(1, uint64(n)))
 		x := randSlice[T](rng, n*n)
 		y := randSlice[T](rng, n*n)
@@ -57,7 +61,9 @@ var mlpShapes = []struct {
 	{"infer/1000x100x784/NT", false, true, 1000, 100, 784},
 }
 
-func BenchmarkSgemmMLP(b *testing.B) {
+func BenchmarkSgemmMLP(b *testing.B) { benchMLP(b, Sgemm) }
+
+func benchMLP(b *testing.B, gemm gemmFunc[float32]) {
 	defer SetThreads(0)
 	for _, s := range mlpShapes {
 		rng := rand.New(rand.NewPCG(1, uint64(s.m*s.n*s.k)))
@@ -76,7 +82,7 @@ func BenchmarkSgemmMLP(b *testing.B) {
 				SetThreads(threads)
 				b.ReportAllocs()
 				for b.Loop() {
-					Sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, x, lda, y, ldb, 0, z, s.n)
+					gemm(s.transA, s.transB, s.m, s.n, s.k, 1, x, lda, y, ldb, 0, z, s.n)
 				}
 				flops := 2 * float64(s.m) * float64(s.n) * float64(s.k) * float64(b.N)
 				b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")

@@ -88,3 +88,174 @@ var sgemmEdgeAVX512 = [12][2]func(k int, a *float32, rsa, csa int, b *float32, l
 	{sgemmEdge11x16Strided, sgemmEdge11x32Strided},
 	{sgemmEdge12x16Strided, sgemmKernel12x32Strided},
 }
+
+//go:noescape
+func dgemmEdge1x8Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func dgemmEdge1x16Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func dgemmEdge2x8Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func dgemmEdge2x16Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func dgemmEdge3x8Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func dgemmEdge3x16Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func dgemmEdge4x8Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func dgemmEdge4x16Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func dgemmEdge5x8Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func dgemmEdge5x16Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func dgemmEdge6x8Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func dgemmEdge6x16Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func dgemmEdge7x8Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func dgemmEdge7x16Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func dgemmEdge8x8Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func dgemmEdge8x16Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func dgemmEdge9x8Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func dgemmEdge9x16Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func dgemmEdge10x8Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func dgemmEdge10x16Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func dgemmEdge11x8Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func dgemmEdge11x16Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func dgemmEdge12x8Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+
+// dgemmEdgeAVX512[mr-1][nv-1] is the strided kernel for an mr×(8·nv) tile.
+var dgemmEdgeAVX512 = [12][2]func(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64){
+	{dgemmEdge1x8Strided, dgemmEdge1x16Strided},
+	{dgemmEdge2x8Strided, dgemmEdge2x16Strided},
+	{dgemmEdge3x8Strided, dgemmEdge3x16Strided},
+	{dgemmEdge4x8Strided, dgemmEdge4x16Strided},
+	{dgemmEdge5x8Strided, dgemmEdge5x16Strided},
+	{dgemmEdge6x8Strided, dgemmEdge6x16Strided},
+	{dgemmEdge7x8Strided, dgemmEdge7x16Strided},
+	{dgemmEdge8x8Strided, dgemmEdge8x16Strided},
+	{dgemmEdge9x8Strided, dgemmEdge9x16Strided},
+	{dgemmEdge10x8Strided, dgemmEdge10x16Strided},
+	{dgemmEdge11x8Strided, dgemmEdge11x16Strided},
+	{dgemmEdge12x8Strided, dgemmKernel12x16Strided},
+}
+
+//go:noescape
+func sgemmEdge1x8AVX2Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func sgemmEdge1x16AVX2Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func sgemmEdge2x8AVX2Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func sgemmEdge2x16AVX2Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func sgemmEdge3x8AVX2Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func sgemmEdge3x16AVX2Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func sgemmEdge4x8AVX2Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func sgemmEdge4x16AVX2Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func sgemmEdge5x8AVX2Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func sgemmEdge5x16AVX2Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func sgemmEdge6x8AVX2Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+// sgemmEdgeAVX2[mr-1][nv-1] is the strided kernel for an mr×(8·nv) tile.
+var sgemmEdgeAVX2 = [6][2]func(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32){
+	{sgemmEdge1x8AVX2Strided, sgemmEdge1x16AVX2Strided},
+	{sgemmEdge2x8AVX2Strided, sgemmEdge2x16AVX2Strided},
+	{sgemmEdge3x8AVX2Strided, sgemmEdge3x16AVX2Strided},
+	{sgemmEdge4x8AVX2Strided, sgemmEdge4x16AVX2Strided},
+	{sgemmEdge5x8AVX2Strided, sgemmEdge5x16AVX2Strided},
+	{sgemmEdge6x8AVX2Strided, sgemmKernel6x16Strided},
+}
+
+//go:noescape
+func dgemmEdge1x4AVX2Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func dgemmEdge1x8AVX2Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func dgemmEdge2x4AVX2Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func dgemmEdge2x8AVX2Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func dgemmEdge3x4AVX2Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func dgemmEdge3x8AVX2Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func dgemmEdge4x4AVX2Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func dgemmEdge4x8AVX2Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func dgemmEdge5x4AVX2Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func dgemmEdge5x8AVX2Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func dgemmEdge6x4AVX2Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+
+// dgemmEdgeAVX2[mr-1][nv-1] is the strided kernel for an mr×(4·nv) tile.
+var dgemmEdgeAVX2 = [6][2]func(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64){
+	{dgemmEdge1x4AVX2Strided, dgemmEdge1x8AVX2Strided},
+	{dgemmEdge2x4AVX2Strided, dgemmEdge2x8AVX2Strided},
+	{dgemmEdge3x4AVX2Strided, dgemmEdge3x8AVX2Strided},
+	{dgemmEdge4x4AVX2Strided, dgemmEdge4x8AVX2Strided},
+	{dgemmEdge5x4AVX2Strided, dgemmEdge5x8AVX2Strided},
+	{dgemmEdge6x4AVX2Strided, dgemmKernel6x8Strided},
+}

@@ -31,6 +31,9 @@ func gemmCases(short bool) []gemmCase {
 		cases = append(cases, gemmCase{m, 32, 19, 0}, gemmCase{m, 48, 5, 2}, gemmCase{m, 16, 7, 0})
 	}
 	cases = append(cases, gemmCase{64, 100, 50, 0})
+	// Wide enough that every implementation packs a row-major A (its
+	// transposing pack, with a k that is not a multiple of its block).
+	cases = append(cases, gemmCase{13, 600, 37, 1}, gemmCase{7, 600, 8, 0}, gemmCase{6, 600, 9, 0})
 	if !short {
 		// Larger than one cache block in each of m, n and k.
 		cases = append(cases, gemmCase{257, 129, 300, 3}, gemmCase{250, 4200, 20, 0}, gemmCase{130, 70, 530, 1})
@@ -172,6 +175,52 @@ func testImpl[T float32 | float64](t *testing.T, g *gemmImpl[T], eps float64, th
 				t.Run(name, func(t *testing.T) {
 					checkGEMMAgainstRef(t, g.gemm, eps, tc, tr[0], tr[1], T(ab.alpha), T(ab.beta), 2)
 				})
+			}
+		}
+	}
+}
+
+// TestPackT checks every implementation's transposing packs against the
+// definition d[p·w+j] = x[j·ldx+p], for k below, at and past the vector
+// blocks, and that they write nothing past the panel.
+func TestPackT(t *testing.T) {
+	simpls, dimpls := candidateImpls()
+	for _, g := range simpls {
+		testPackT(t, g.name+"/packT", g.packT, g.nr)
+		testPackT(t, g.name+"/packTA", g.packTA, g.mr)
+	}
+	for _, g := range dimpls {
+		testPackT(t, g.name+"/packT", g.packT, g.nr)
+		testPackT(t, g.name+"/packTA", g.packTA, g.mr)
+	}
+}
+
+func testPackT[T float32 | float64](t *testing.T, name string, pack transPanel[T], w int) {
+	if pack == nil {
+		return
+	}
+	rng := rand.New(rand.NewPCG(7, uint64(w)))
+	for _, k := range []int{1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 40, 100} {
+		for _, pad := range []int{0, 3} {
+			ldx := k + pad
+			x := randSlice[T](rng, (w-1)*ldx+k)
+			d := make([]T, k*w+8)
+			sentinel := T(12345)
+			for i := range d {
+				d[i] = sentinel
+			}
+			pack(k, x, ldx, d[:k*w:k*w])
+			for p := range k {
+				for j := range w {
+					if got, want := d[p*w+j], x[j*ldx+p]; got != want {
+						t.Fatalf("%s k=%d ldx=%d: d[%d·%d+%d] = %v, want %v", name, k, ldx, p, w, j, got, want)
+					}
+				}
+			}
+			for i := k * w; i < len(d); i++ {
+				if d[i] != sentinel {
+					t.Fatalf("%s k=%d ldx=%d: wrote d[%d] past the panel", name, k, ldx, i)
+				}
 			}
 		}
 	}
