@@ -382,3 +382,30 @@ func TestReleaseGradRecyclesOnlyOwnedBuffers(t *testing.T) {
 		t.Fatal("gradient wrong after recycling")
 	}
 }
+
+// Ops reading an Untracked input record nothing, even with parameters that
+// require gradients, and that holds on one goroutine while another trains:
+// inference mode travels with the data, not with a process-wide switch.
+func TestUntrackedInferenceBesideTraining(t *testing.T) {
+	w := ag.Var(tensor.Normal(tensor.NewRand(1), tensor.Float64, 0, 1, 4, 3))
+	y := ag.Tanh(ag.MatMul(ag.Untracked(tensor.Ones(tensor.Float64, 2, 4)), w))
+	if y.RequiresGrad() || y.Inputs() != nil || !y.IsUntracked() {
+		t.Fatal("an op on an Untracked input recorded a graph")
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 2000; i++ {
+			ag.Sum(ag.MatMul(ag.Untracked(tensor.Ones(tensor.Float64, 2, 4)), w))
+		}
+	}()
+	x := ag.Const(tensor.Ones(tensor.Float64, 2, 4))
+	for i := 0; i < 2000; i++ {
+		w.ZeroGrad()
+		ag.Backward(ag.Sum(ag.MatMul(x, w)))
+		if w.Grad() == nil {
+			t.Fatalf("step %d lost its gradient while another goroutine evaluated", i)
+		}
+	}
+	<-done
+}

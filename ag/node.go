@@ -20,6 +20,7 @@ type Node struct {
 	vjp          VJPFunc
 	name         string
 	ownsGrad     bool // a gradient stored by Backward that owns its buffer (see ReleaseGrad)
+	untracked    bool // computed from an Untracked input: never recorded
 }
 
 // VJPFunc is an op's vector-Jacobian product rule. Given the upstream gradient g
@@ -48,6 +49,18 @@ func Const(t *tensor.Tensor) *Node { return &Node{value: t} }
 
 // Scalar returns a constant scalar of dtype dt.
 func Scalar(dt tensor.DType, v float64) *Node { return Const(tensor.Scalar(dt, v)) }
+
+// Untracked returns a constant input whose results are never recorded:
+// every op that reads it, directly or through other untracked results,
+// computes its value only, even when its other inputs are parameters that
+// require gradients. It is inference mode carried by the data rather than
+// by a switch, so one goroutine may evaluate a model this way while
+// another trains it (see NoGrad, which is process-wide).
+func Untracked(t *tensor.Tensor) *Node { return &Node{value: t, untracked: true} }
+
+// IsUntracked reports whether n is, or was computed from, an Untracked
+// input.
+func (n *Node) IsUntracked() bool { return n.untracked }
 
 // Detach returns a constant leaf sharing x's value: gradients stop there.
 func Detach(x *Node) *Node { return &Node{value: x.value, name: x.name} }
@@ -138,8 +151,10 @@ var noGrad atomic.Int64
 
 // NoGrad runs f with graph recording switched off: ops compute values only,
 // as in inference. Recording is off for every goroutine while f runs (Go
-// has no goroutine-local state), so don't train concurrently with a NoGrad
-// call; for concurrent inference, Detach the parameters instead.
+// has no goroutine-local state), so a training step on another goroutine
+// would lose its graph: don't train concurrently with a NoGrad call. For
+// inference that may run beside training, feed the model an Untracked
+// input instead (as train.Evaluate does).
 func NoGrad(f func()) {
 	noGrad.Add(1)
 	defer noGrad.Add(-1)
@@ -153,10 +168,16 @@ func Recording() bool { return noGrad.Load() == 0 }
 // Apply is how every op, built-in or user-defined, enters the graph: value
 // is the op's result, computed by the caller from the inputs' values, and
 // vjp its vector-Jacobian product. The node records the op only when some
-// input requires a gradient and recording is on; otherwise it is a
-// constant.
+// input requires a gradient, no input is Untracked, and recording is on;
+// otherwise it is a constant.
 func Apply(op string, value *tensor.Tensor, vjp VJPFunc, inputs ...*Node) *Node {
 	n := &Node{value: value, op: op}
+	for _, in := range inputs {
+		if in.untracked {
+			n.untracked = true
+			return n
+		}
+	}
 	if !Recording() {
 		return n
 	}

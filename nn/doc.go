@@ -48,7 +48,11 @@
 // # Concurrency
 //
 // Forward only reads a module's parameters, so evaluation-mode forward
-// passes may run on several goroutines at once. Dropout in training mode
-// draws from its generator, and Backward adds into the parameters'
-// gradients: a module being trained belongs to one goroutine at a time.
+// passes on ag.Untracked inputs may run on several goroutines at once, and
+// beside training on another goroutine (ag.NoGrad may not: it switches
+// recording off for the whole process). Dropout in training mode draws
+// from its generator, and Backward adds into the parameters' gradients: a
+// module being trained belongs to one goroutine at a time. Sequential
+// recycles its intermediate outputs when no graph is recorded, so a layer
+// must not keep its input.
 package nn

@@ -89,3 +89,43 @@ func TestForwardRecyclingKeepsResults(t *testing.T) {
 		}
 	}
 }
+
+// Layers that pass their input on (Dropout in evaluation mode, a reshape)
+// must not lead Forward to recycle the caller's input.
+func TestForwardNeverRecyclesTheInput(t *testing.T) {
+	drop := nn.NewDropout(0.2, tensor.NewRand(1))
+	drop.SetTraining(false)
+	for name, first := range map[string]nn.Module{"dropout": drop, "reshape": reshape{}, "empty": nn.NewSequential()} {
+		net := nn.NewSequential(first, nn.NewLinear(784, 10, tensor.Float32, tensor.NewRand(2)))
+		x := tensor.Normal(tensor.NewRand(3), tensor.Float32, 0, 1, 128, 784)
+		before := x.Values()
+		ag.NoGrad(func() { net.Forward(ag.Const(x)) })
+		_ = tensor.Full(tensor.Float32, 7, 128, 784) // would reuse x's buffer had it been recycled
+		for i, v := range x.Values() {
+			if v != before[i] {
+				t.Fatalf("%s: the caller's input changed at %d: %v → %v", name, i, before[i], v)
+			}
+		}
+	}
+}
+
+// reshape is a user layer that returns a view of its input.
+type reshape struct{}
+
+func (reshape) Forward(x *ag.Node) *ag.Node { return ag.Reshape(x, x.Shape()...) }
+func (reshape) Params() []nn.Param          { return nil }
+
+func TestIsTraining(t *testing.T) {
+	m, _ := nn.NewMLP(nn.MLPConfig{In: 2, Hidden: []int{4}, Out: 2, Dropout: 0.5}, tensor.NewRand(1))
+	if !nn.IsTraining(m) {
+		t.Fatal("a new MLP with dropout is not in training mode")
+	}
+	nn.SetTraining(m, false)
+	if nn.IsTraining(m) {
+		t.Fatal("SetTraining(false) did not show")
+	}
+	plain, _ := nn.NewMLP(nn.MLPConfig{In: 2, Hidden: []int{4}, Out: 2}, tensor.NewRand(1))
+	if !nn.IsTraining(plain) {
+		t.Fatal("a model without modes should report the default, training")
+	}
+}

@@ -40,6 +40,16 @@ func SetTraining(m Module, on bool) {
 	}
 }
 
+// IsTraining reports whether m is in training mode: what the Training
+// method of m reports (Dropout, Sequential), or true, the default mode, for
+// a module without one.
+func IsTraining(m Module) bool {
+	if t, ok := m.(interface{ Training() bool }); ok {
+		return t.Training()
+	}
+	return true
+}
+
 // Sequential applies its layers in order: the output of one is the input
 // of the next. Its parameters are its layers', each name prefixed with the
 // layer's index, as in PyTorch's nn.Sequential.
@@ -64,6 +74,7 @@ func NewSequential(mods ...Module) *Sequential {
 // next batch. A layer inside a Sequential must therefore not keep its
 // input.
 func (s *Sequential) Forward(x *ag.Node) *ag.Node {
+	in := x.Value()
 	var prev *ag.Node // the last intermediate output, which the caller never sees
 	for i := 0; i < len(s.Layers); i++ {
 		var y *ag.Node
@@ -73,7 +84,11 @@ func (s *Sequential) Forward(x *ag.Node) *ag.Node {
 		} else {
 			y = s.Layers[i].Forward(x)
 		}
-		if prev != nil && !prev.RequiresGrad() && !y.RequiresGrad() && !tensor.SameBuffer(prev.Value(), y.Value()) {
+		// prev is dead once y is computed, unless a layer passed on its
+		// input (Dropout in evaluation mode, a reshape): then prev may be,
+		// or share a buffer with, y or the caller's input.
+		if prev != nil && !prev.RequiresGrad() && !y.RequiresGrad() &&
+			!tensor.SameBuffer(prev.Value(), y.Value()) && !tensor.SameBuffer(prev.Value(), in) {
 			tensor.Recycle(prev.Value())
 		}
 		prev, x = y, y
@@ -104,6 +119,22 @@ func (s *Sequential) SetTraining(on bool) {
 	for _, m := range s.Layers {
 		SetTraining(m, on)
 	}
+}
+
+// Training reports whether any layer is in training mode (true when no
+// layer has a mode: training is the default).
+func (s *Sequential) Training() bool {
+	for _, m := range s.Layers {
+		if _, ok := m.(interface{ Training() bool }); ok && IsTraining(m) {
+			return true
+		}
+	}
+	for _, m := range s.Layers {
+		if _, ok := m.(interface{ Training() bool }); ok {
+			return false
+		}
+	}
+	return true
 }
 
 // StateDict maps each parameter's name to its value. The tensors are the

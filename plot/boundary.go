@@ -26,9 +26,11 @@ var ErrNot2D = errors.New("decision boundaries need 2-D data")
 const PredictBatch = 4096
 
 // Predict returns the class the model gives each row of x ([N, D]): the
-// argmax of its outputs. It switches model to evaluation mode (no dropout;
-// nn.SetTraining) and leaves it there, and runs under ag.NoGrad, PredictBatch rows at a time, with x converted to the model's
-// dtype. A model that does not take D inputs is an error, not a panic.
+// argmax of its outputs. It runs the model in evaluation mode (no dropout),
+// restoring its mode afterwards, on ag.Untracked inputs (no graph; safe
+// beside training on another goroutine), PredictBatch rows at a time, with
+// x converted to the model's dtype. A model that does not take D inputs is
+// an error, not a panic.
 func Predict(model nn.Module, x *tensor.Tensor, batch int) (classes []int, err error) {
 	if x.Dims() != 2 {
 		return nil, fmt.Errorf("plot: Predict wants [N, D] inputs, got %v", x.Shape())
@@ -39,16 +41,16 @@ func Predict(model nn.Module, x *tensor.Tensor, batch int) (classes []int, err e
 	if ps := model.Params(); len(ps) > 0 && ps[0].Node.DType() != x.DType() {
 		x = x.AsType(ps[0].Node.DType())
 	}
+	was := nn.IsTraining(model)
 	nn.SetTraining(model, false)
+	defer nn.SetTraining(model, was)
 	n := x.Dim(0)
 	classes = make([]int, 0, n)
 	err = tensor.Try(func() {
-		ag.NoGrad(func() {
-			for i := 0; i < n; i += batch {
-				out := model.Forward(ag.Const(tensor.Slice(x, 0, i, min(i+batch, n)))).Value()
-				classes = append(classes, tensor.ArgMax(out, 1)...)
-			}
-		})
+		for i := 0; i < n; i += batch {
+			out := model.Forward(ag.Untracked(tensor.Slice(x, 0, i, min(i+batch, n)))).Value()
+			classes = append(classes, tensor.ArgMax(out, 1)...)
+		}
 	})
 	if err != nil {
 		return nil, fmt.Errorf("plot: the model does not take inputs of width %d: %w", x.Dim(1), err)

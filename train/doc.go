@@ -26,4 +26,13 @@
 //
 // A loss that becomes NaN or ±Inf stops the run with an error naming the
 // epoch and step; the last checkpoint (from the previous epoch) is kept.
+//
+// # Concurrency
+//
+// A Trainer and its model belong to one goroutine while Run runs.
+// Evaluate feeds the model ag.Untracked inputs and never switches graph
+// recording off, so another goroutine may evaluate (or plot.Predict) a
+// model while this one trains a different one; the optimisers recycle
+// gradient buffers in ZeroGrad, so read gradients in Config.Record, not
+// later.
 package train

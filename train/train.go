@@ -22,7 +22,7 @@ import (
 )
 
 // LossFunc scores a batch of logits against class labels as a scalar.
-type LossFunc func(logits *ag.Node, labels []int) *ag.Node
+type LossFunc = loss.Func
 
 // Config holds the loop's settings. Zero values are usable defaults where
 // noted.
@@ -321,39 +321,40 @@ type EvalResult struct {
 	N              int
 }
 
-// Evaluate runs model on ds in evaluation mode (no dropout, no graph) in
-// batches and returns the mean loss, the accuracy and the confusion
-// matrix.
+// Evaluate runs model on ds in evaluation mode (no dropout) in batches and
+// returns the mean loss, the accuracy and the confusion matrix. The inputs
+// are ag.Untracked, so no graph is recorded, and evaluating on one
+// goroutine while another trains the same model is safe; the model's
+// training mode is restored afterwards.
 func Evaluate(model nn.Module, lossFn LossFunc, ds data.Dataset, batch int) EvalResult {
+	was := nn.IsTraining(model)
 	nn.SetTraining(model, false)
-	defer nn.SetTraining(model, true)
+	defer nn.SetTraining(model, was)
 	c := ds.Classes()
 	res := EvalResult{Confusion: make([][]int, c)}
 	for i := range res.Confusion {
 		res.Confusion[i] = make([]int, c)
 	}
-	ag.NoGrad(func() {
-		loader := data.NewLoader(ds, batch, false, false, nil)
-		var sum float64
-		for {
-			x, y, ok := loader.Next()
-			if !ok {
-				break
-			}
-			logits := model.Forward(ag.Const(x))
-			sum += lossFn(logits, y).Item() * float64(len(y))
-			for i, p := range tensor.ArgMax(logits.Value(), 1) {
-				if y[i] >= 0 && y[i] < c && p < c {
-					res.Confusion[y[i]][p]++
-				}
-				if p == y[i] {
-					res.Accuracy++
-				}
-			}
-			res.N += len(y)
+	loader := data.NewLoader(ds, batch, false, false, nil)
+	var sum float64
+	for {
+		x, y, ok := loader.Next()
+		if !ok {
+			break
 		}
-		res.Loss = sum / float64(max(res.N, 1))
-		res.Accuracy /= float64(max(res.N, 1))
-	})
+		logits := model.Forward(ag.Untracked(x))
+		sum += lossFn(logits, y).Item() * float64(len(y))
+		for i, p := range tensor.ArgMax(logits.Value(), 1) {
+			if y[i] >= 0 && y[i] < c && p < c {
+				res.Confusion[y[i]][p]++
+			}
+			if p == y[i] {
+				res.Accuracy++
+			}
+		}
+		res.N += len(y)
+	}
+	res.Loss = sum / float64(max(res.N, 1))
+	res.Accuracy /= float64(max(res.N, 1))
 	return res
 }
