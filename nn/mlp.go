@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"github.com/nabla-go/nabla/tensor"
@@ -18,6 +19,26 @@ type MLPConfig struct {
 	Dropout    float64      // dropout probability after each hidden activation, in [0, 1); 0: no Dropout layers
 	Init       string       // a name from InitNames
 	DType      tensor.DType // of the parameters
+}
+
+// MLPParams is the number of parameters NewMLP(cfg) creates, or −1 when
+// cfg has a size below 1 or the count overflows: a cheap check of a
+// configuration read from a file before anything is allocated.
+func MLPParams(cfg MLPConfig) int {
+	sizes := append(append([]int{cfg.In}, cfg.Hidden...), cfg.Out)
+	total := 0
+	for i := 0; i+1 < len(sizes); i++ {
+		in, out := sizes[i], sizes[i+1]
+		if in < 1 || out < 1 || in > math.MaxInt32 || out > math.MaxInt32 {
+			return -1
+		}
+		layer := out*in + out
+		if total > math.MaxInt-layer {
+			return -1
+		}
+		total += layer
+	}
+	return total
 }
 
 // NewMLP builds Linear, activation, [Dropout], Linear, activation, …,
@@ -44,6 +65,9 @@ func NewMLP(cfg MLPConfig, rng *rand.Rand) (*Sequential, error) {
 	}
 	if !(cfg.Dropout >= 0 && cfg.Dropout < 1) {
 		return nil, fmt.Errorf("nn: MLP: dropout probability %v is not in [0, 1)", cfg.Dropout)
+	}
+	if cfg.DType != tensor.Float32 && cfg.DType != tensor.Float64 {
+		return nil, fmt.Errorf("nn: MLP: unknown dtype %v", cfg.DType)
 	}
 	act := cfg.Activation
 	if act == "" {

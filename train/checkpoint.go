@@ -165,6 +165,15 @@ func LoadMLP(path, activation string) (*nn.Sequential, nn.MLPConfig, error) {
 		if err := json.Unmarshal([]byte(js), &cfg); err != nil {
 			return nil, cfg, fmt.Errorf("train: %s: bad %s metadata: %v", path, MetaMLP, err)
 		}
+		// Check the metadata against the tensors before building anything
+		// from it: a corrupt size must not allocate gigabytes.
+		held := 0
+		for _, t := range ts {
+			held += t.Len()
+		}
+		if want := nn.MLPParams(cfg); want != held {
+			return nil, cfg, fmt.Errorf("train: %s: its %s metadata describes %d parameters but the file holds %d", path, MetaMLP, want, held)
+		}
 	} else {
 		cfg, err = inferMLP(ts)
 		if err != nil {

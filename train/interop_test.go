@@ -113,3 +113,27 @@ func TestTorchLoadsNablaMLP(t *testing.T) {
 	}
 	t.Logf("%s", out)
 }
+
+// A model file whose metadata disagrees with its tensors, or names an
+// impossible dtype or size, is an error before anything is allocated.
+func TestLoadMLPRejectsBadMetadata(t *testing.T) {
+	m, err := nn.NewMLP(nn.MLPConfig{In: 2, Hidden: []int{4}, Out: 3}, tensor.NewRand(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for name, meta := range map[string]string{
+		"dtype":    `{"In":2,"Hidden":[4],"Out":3,"DType":7}`,
+		"huge":     `{"In":2,"Hidden":[4],"Out":3000000000}`,
+		"negative": `{"In":2,"Hidden":[-4],"Out":3}`,
+		"shapes":   `{"In":2,"Hidden":[5],"Out":3}`,
+	} {
+		path := filepath.Join(dir, name+".safetensors")
+		if err := train.SaveModel(path, m, map[string]string{train.MetaMLP: meta}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := train.LoadMLP(path, ""); err == nil {
+			t.Errorf("%s: metadata %s loaded without error", name, meta)
+		}
+	}
+}
