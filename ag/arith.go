@@ -100,20 +100,31 @@ func Square(x *Node) *Node {
 }
 
 // PowScalar returns xᵖ element-wise for a constant p.
+//
+// The gradient is p·x^(p−1), and exactly 0 for p = 0 (where the formula
+// would give 0·∞ = NaN at x = 0), as in PyTorch.
 func PowScalar(x *Node, p float64) *Node {
 	return Apply("PowScalar", tensor.PowScalar(x.value, p), func(g *Node, in []*Node, _ *Node, _ []bool) []*Node {
+		if p == 0 {
+			return []*Node{Const(tensor.ZerosLike(in[0].value))}
+		}
 		return []*Node{Mul(Scale(g, p), PowScalar(in[0], p-1))}
 	}, x)
 }
 
-// Pow returns aᵇ element-wise, broadcasting. The gradient with respect to b
+// Pow returns aᵇ element-wise, broadcasting. The gradient with respect to
+// a is b·a^(b−1), taken as 0 where b = 0. The gradient with respect to b
 // is g·aᵇ·ln a, taken as 0 where a = 0 and b ≥ 0 (PyTorch's convention);
 // for a < 0 it is NaN.
 func Pow(a, b *Node) *Node {
 	return Apply("Pow", tensor.Pow(a.value, b.value), func(g *Node, in []*Node, out *Node, need []bool) []*Node {
 		var ga, gb *Node
 		if need[0] {
-			ga = SumTo(Mul(g, Mul(in[1], Pow(in[0], AddScalar(in[1], -1)))), in[0].Shape()...)
+			// b·a^(b−1), taken as 0 where b = 0 (PyTorch's convention; the
+			// formula gives 0·∞ = NaN at a = 0).
+			d := Mul(g, Mul(in[1], Pow(in[0], AddScalar(in[1], -1))))
+			bZero := tensor.Equal(in[1].value, tensor.Zeros(out.DType()))
+			ga = SumTo(Where(bZero, Const(tensor.Zeros(out.DType())), d), in[0].Shape()...)
 		}
 		if need[1] {
 			// Where a = 0 and b ≥ 0 take log 1 = 0 in place of log 0.

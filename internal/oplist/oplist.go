@@ -16,15 +16,16 @@ import (
 // notOps are exported functions of ag that return a *Node but are not
 // differentiable ops: leaf constructors and the generic op constructor.
 var notOps = map[string]bool{
-	"Var":    true, // leaf
-	"Const":  true, // leaf
-	"Scalar": true, // leaf
-	"Detach": true, // leaf sharing a value
-	"Apply":  true, // the constructor every op goes through
+	"Var":       true, // leaf
+	"Const":     true, // leaf
+	"Scalar":    true, // leaf
+	"Detach":    true, // leaf sharing a value
+	"Untracked": true, // leaf whose results are never recorded
+	"Apply":     true, // the constructor every op goes through
 }
 
 // NotOps returns the sorted names that Ops leaves out although they return
-// a *Node: ag's leaf constructors (Var, Const, Scalar, Detach) and Apply,
+// a *Node: ag's leaf constructors (Var, Const, Scalar, Detach, Untracked) and Apply,
 // the constructor every op goes through.
 func NotOps() []string {
 	names := make([]string, 0, len(notOps))

@@ -34,7 +34,7 @@ func TestNotOpsAreAgNodeFuncs(t *testing.T) {
 		t.Fatal(err)
 	}
 	not := NotOps()
-	if !slices.IsSorted(not) || !slices.Equal(not, []string{"Apply", "Const", "Detach", "Scalar", "Var"}) {
+	if !slices.IsSorted(not) || !slices.Equal(not, []string{"Apply", "Const", "Detach", "Scalar", "Untracked", "Var"}) {
 		t.Errorf("NotOps() = %v", not)
 	}
 	for _, name := range not {

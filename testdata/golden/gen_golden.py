@@ -59,6 +59,12 @@ def gen(shape, kind):
         v = rng.uniform(-4.5, 4.5, n)
     elif kind == "distinct":  # all values at least 0.05 apart: no ties
         v = (rng.permutation(n) - n / 2) * 0.25 + rng.uniform(-0.05, 0.05, n)
+    elif kind == "zeros_pos":  # exact zeros among positive values: the 0^0 cases
+        v = rng.uniform(0.5, 2.0, n)
+        v[::2] = 0.0
+    elif kind == "zeros_exp":  # exponents ≥ 1 with exact zeros: 0^b stays finite
+        v = rng.uniform(1.0, 2.5, n)
+        v[::3] = 0.0
     else:
         raise ValueError(kind)
     return v.reshape(shape)
@@ -289,6 +295,10 @@ case("Linear/bias", "Linear", [In([4, 3]), In([5, 3]), In([5])], lambda t, a: F.
 case("Linear/nobias", "Linear", [In([4, 3]), In([5, 3])], lambda t, a: F.linear(t[0], t[1]))
 case("Linear/batched", "Linear", [In([2, 4, 3]), In([5, 3]), In([5])], lambda t, a: F.linear(t[0], t[1], t[2]))
 case("Linear/const_x", "Linear", [In([4, 3], grad=False), In([5, 3]), In([5])], lambda t, a: F.linear(t[0], t[1], t[2]))
+# Powers at 0⁰, where the formulas give 0·∞ and PyTorch defines the
+# gradient as 0 (pow_backward, pow_backward_self).
+case("PowScalar/p0_at_zero", "PowScalar", [In([3, 4], "zeros_pos")], lambda t, a: torch.pow(t[0], a["p"]), p=0.0)
+case("Pow/zeros", "Pow", [In([3, 4], "zeros_pos"), In([3, 4], "zeros_exp")], lambda t, a: torch.pow(t[0], t[1]))
 # LinearReLU: relu(x·Wᵀ + b), fused in nabla.
 case("LinearReLU/bias", "LinearReLU", [In([4, 3]), In([5, 3]), In([5])], lambda t, a: F.relu(F.linear(t[0], t[1], t[2])))
 case("LinearReLU/nobias", "LinearReLU", [In([6, 3]), In([5, 3])], lambda t, a: F.relu(F.linear(t[0], t[1])))
