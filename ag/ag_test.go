@@ -409,3 +409,21 @@ func TestUntrackedInferenceBesideTraining(t *testing.T) {
 	}
 	<-done
 }
+
+// A rule that breaks the VJPFunc contract by returning an input's value
+// still cannot get that value recycled: Backward stores a copy.
+func TestGradientAliasingAValueIsCopied(t *testing.T) {
+	c := ag.Var(tensor.Normal(tensor.NewRand(2), tensor.Float32, 0, 1, 200, 100))
+	x := ag.Var(tensor.Normal(tensor.NewRand(3), tensor.Float32, 0, 1, 200, 100))
+	y := ag.Apply("TimesC", tensor.Mul(x.Value(), c.Value()), func(g *ag.Node, in []*ag.Node, _ *ag.Node, _ []bool) []*ag.Node {
+		return []*ag.Node{in[1], nil} // d(x·c)/dx with g = 1: c's own value
+	}, x, c)
+	ag.Backward(ag.Sum(y))
+	if tensor.SameBuffer(x.Grad(), c.Value()) {
+		t.Fatal("the stored gradient shares the parameter's buffer")
+	}
+	x.ReleaseGrad()
+	if c.Value().Len() != 20000 || c.Value().Float32s()[0] == 0 && c.Value().Float32s()[1] == 0 {
+		t.Fatal("releasing the gradient emptied the parameter")
+	}
+}

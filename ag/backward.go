@@ -42,14 +42,26 @@ func Backward(y *Node, opts ...Option) {
 	order := topoOrder(y)
 	keep := func(n *Node) bool { return n.retainGrad || (n.inputs == nil && n.requiresGrad) }
 	grads := run(order, y, o, keep)
+	// Stored gradients are recycled by ReleaseGrad, so none may share a
+	// buffer with a value of the graph (a rule that returned an input's
+	// value, against the VJPFunc contract, would otherwise hand that value
+	// over for reuse).
 	var stored []*tensor.Tensor
+	if !o.createGraph {
+		for _, n := range order {
+			stored = append(stored, n.value)
+			for _, in := range n.inputs {
+				stored = append(stored, in.value)
+			}
+		}
+	}
 	for _, n := range order {
 		g := grads[n]
 		if g == nil || !keep(n) {
 			continue
 		}
 		if !o.createGraph {
-			g = owned(g, n.value, o.upstream.value, stored)
+			g = owned(g, o.upstream.value, stored)
 			stored = append(stored, g.value)
 		}
 		if n.grad == nil {
@@ -65,12 +77,13 @@ func Backward(y *Node, opts ...Option) {
 
 // owned returns g, or a contiguous copy of it when its value is a strided
 // view (a broadcast gradient of Sum, say) or shares its buffer with the
-// upstream gradient or a gradient already stored: rules pass gradients
+// upstream gradient, a value of the graph or a gradient already stored:
+// rules pass gradients
 // through without copying, and a stored gradient must be safe to edit in
 // place (optimisers, clipping) and cheap to read as a flat slice.
-func owned(g *Node, leaf, upstream *tensor.Tensor, stored []*tensor.Tensor) *Node {
+func owned(g *Node, upstream *tensor.Tensor, stored []*tensor.Tensor) *Node {
 	v := g.value
-	shared := !v.IsContiguous() || tensor.SameBuffer(v, upstream) || tensor.SameBuffer(v, leaf)
+	shared := !v.IsContiguous() || tensor.SameBuffer(v, upstream)
 	for _, s := range stored {
 		shared = shared || tensor.SameBuffer(v, s)
 	}
