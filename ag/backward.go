@@ -78,9 +78,9 @@ func Backward(y *Node, opts ...Option) {
 // owned returns g, or a contiguous copy of it when its value is a strided
 // view (a broadcast gradient of Sum, say) or shares its buffer with the
 // upstream gradient, a value of the graph or a gradient already stored:
-// rules pass gradients
-// through without copying, and a stored gradient must be safe to edit in
-// place (optimisers, clipping) and cheap to read as a flat slice.
+// rules pass gradients through without copying, and a stored gradient must
+// be safe to edit in place and to recycle (optimisers, clipping) and cheap
+// to read as a flat slice.
 func owned(g *Node, upstream *tensor.Tensor, stored []*tensor.Tensor) *Node {
 	v := g.value
 	shared := !v.IsContiguous() || tensor.SameBuffer(v, upstream)

@@ -64,8 +64,10 @@ func newUninit(dt DType, shape ...int) *Tensor {
 // size and dtype, and empties t, so that using t afterwards panics rather
 // than reading another tensor's values. Call it only when nothing else
 // uses the buffer: no view of t (Reshape, Slice, T, …) may be used again
-// either, and those are not emptied. Small tensors, views, and tensors
-// that do not own their whole buffer are left alone.
+// either, and those are not emptied. Small tensors and views that do not
+// cover their whole buffer (slices, transposes) are left alone; a view
+// that does (a Reshape of a contiguous tensor) recycles the buffer it
+// shares, like its owner would.
 func Recycle(t *Tensor) {
 	if t == nil || t.offset != 0 || !t.IsContiguous() {
 		return

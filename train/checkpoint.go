@@ -104,23 +104,38 @@ func (t *Trainer) Resume(dir string) error {
 		}
 		g[rest] = v
 	}
-	if err := nn.LoadStateDict(t.Model, groups["model"]); err != nil {
-		return fmt.Errorf("train: %s: %w", path, err)
-	}
-	if err := t.Opt.LoadStateDict(groups["optim"]); err != nil {
-		return fmt.Errorf("train: %s: optimiser state: %w", path, err)
-	}
-	if s, ok := t.Schedule.(stateful); ok {
-		if err := s.LoadStateDict(groups["schedule"]); err != nil {
-			return fmt.Errorf("train: %s: schedule state: %w", path, err)
-		}
-	}
-	for name, r := range t.RNG {
+	// Restore everything or nothing: each LoadStateDict checks before it
+	// copies, and a later failure puts back what an earlier one changed.
+	rngs := map[string][]byte{}
+	for name := range t.RNG {
 		b, ok := st.RNG[name]
 		if !ok {
 			return fmt.Errorf("train: %s has no state for generator %q", path, name)
 		}
-		if err := r.UnmarshalBinary(b); err != nil {
+		rngs[name] = b
+	}
+	oldModel := cloneAll(nn.StateDict(t.Model))
+	oldOpt := cloneAll(t.Opt.StateDict())
+	undo := func() {
+		nn.LoadStateDict(t.Model, oldModel)
+		t.Opt.LoadStateDict(oldOpt)
+	}
+	if err := nn.LoadStateDict(t.Model, groups["model"]); err != nil {
+		return fmt.Errorf("train: %s: %w", path, err)
+	}
+	if err := t.Opt.LoadStateDict(groups["optim"]); err != nil {
+		undo()
+		return fmt.Errorf("train: %s: optimiser state: %w", path, err)
+	}
+	if s, ok := t.Schedule.(stateful); ok {
+		if err := s.LoadStateDict(groups["schedule"]); err != nil {
+			undo()
+			return fmt.Errorf("train: %s: schedule state: %w", path, err)
+		}
+	}
+	for name, r := range t.RNG {
+		if err := r.UnmarshalBinary(rngs[name]); err != nil {
+			undo()
 			return fmt.Errorf("train: %s: generator %q: %w", path, name, err)
 		}
 	}
@@ -130,6 +145,14 @@ func (t *Trainer) Resume(dir string) error {
 		t.best = *st.Best
 	}
 	return nil
+}
+
+func cloneAll(sd map[string]*tensor.Tensor) map[string]*tensor.Tensor {
+	out := make(map[string]*tensor.Tensor, len(sd))
+	for k, v := range sd {
+		out[k] = v.Clone()
+	}
+	return out
 }
 
 // Epoch is the number of completed epochs (after Resume, those restored).

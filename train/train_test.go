@@ -256,3 +256,29 @@ func TestEvaluateConfusion(t *testing.T) {
 		t.Fatalf("accuracy %v disagrees with the confusion matrix %v", ev.Accuracy, got)
 	}
 }
+
+// A checkpoint whose optimiser state does not fit leaves the model as it
+// was: Resume restores all or nothing.
+func TestResumeIsAllOrNothing(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := newTrainer(t, dir, 1).Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	tr := newTrainer(t, t.TempDir(), 2)
+	before := weights(tr.Model)
+	params := tr.Model.Params()
+	var nodes []*ag.Node
+	for _, p := range params {
+		nodes = append(nodes, p.Node)
+	}
+	tr.Opt = optim.NewSGD(nodes, optim.SGDConfig{LR: 0.1, Momentum: 0.9}) // not the Adam the checkpoint holds
+	if err := tr.Resume(dir); err == nil {
+		t.Fatal("an Adam checkpoint loaded into SGD")
+	}
+	after := weights(tr.Model)
+	for i := range before {
+		if before[i] != after[i] {
+			t.Fatal("a failed Resume changed the model's weights")
+		}
+	}
+}
