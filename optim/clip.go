@@ -19,11 +19,12 @@ import (
 // The norm is computed, as PyTorch does, as the norm of the per-parameter
 // norms, each accumulated in float64.
 //
-// Gradients are scaled in place when they are contiguous and own their
-// buffer. ag may hand several parameters one shared gradient tensor (the
-// two operands of an Add), or a broadcast view (the gradient of a Sum);
-// such a gradient is replaced, through SetGrad, by a scaled copy, so that
-// no element is scaled twice and no other tensor changes.
+// Gradients are scaled in place when they are contiguous and no other
+// parameter's gradient shares their buffer (which is always so for
+// gradients ag.Backward stored); a gradient set with SetGrad is also
+// scaled in place, so a caller that still holds that tensor sees the
+// change. A shared or strided gradient is replaced, through SetGrad, by a
+// scaled copy, so that no element is scaled twice.
 func ClipGradNorm(params []*ag.Node, maxNorm float64) float64 {
 	var sq float64
 	for _, p := range params {

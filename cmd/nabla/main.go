@@ -25,10 +25,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"sort"
-	"time"
 )
 
 // command is a subcommand: it parses its own flags from args and writes
@@ -48,9 +46,6 @@ var commands = map[string]command{
 const version = "0.1.0-dev"
 
 func main() {
-	// Downloads (MNIST) must fail rather than hang where the network is
-	// closed.
-	http.DefaultClient.Timeout = 2 * time.Minute
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "nabla:", err)

@@ -146,7 +146,7 @@ func loadData(name, dataDir string, labelCol int, header, raw bool, seed uint64)
 	case name == "mnist":
 		dir, err := data.FindMNIST(dataDir)
 		if errors.Is(err, data.ErrMNISTNotFound) && dataDir == "" {
-			dir, err = fetchMNIST(err)
+			dir, err = fetchMNIST(err, os.Stderr)
 		}
 		if err != nil {
 			return nil, nil, err
@@ -162,12 +162,12 @@ func loadData(name, dataDir string, labelCol int, header, raw bool, seed uint64)
 // fetchMNIST downloads MNIST into the user cache, with its SHA-256 checks,
 // when no local copy was found; notFound is FindMNIST's error, returned
 // with the download's when that fails too (as it does with no internet).
-func fetchMNIST(notFound error) (string, error) {
+func fetchMNIST(notFound error, log io.Writer) (string, error) {
 	dir, err := data.MNISTCacheDir()
 	if err != nil {
 		return "", notFound
 	}
-	fmt.Fprintf(os.Stderr, "MNIST not found locally; downloading it from %s into %s\n", data.MNISTURL, dir)
+	fmt.Fprintf(log, "MNIST not found locally; downloading it from %s into %s\n", data.MNISTURL, dir)
 	if err := data.FetchMNIST(data.MNISTURL, dir); err != nil {
 		return "", fmt.Errorf("%v; the download failed too: %v", notFound, err)
 	}
