@@ -189,6 +189,19 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("train: --threads must be at least 1, not %d", *threads)
 	}
 	kernels.SetThreads(*threads)
+	// 0 means "the data set's default" only when a flag is left out.
+	var bad error
+	fs.Visit(func(fl *flag.Flag) {
+		switch {
+		case fl.Name == "epochs" && f.Epochs <= 0, fl.Name == "batch" && f.Batch <= 0:
+			bad = fmt.Errorf("train: --%s must be at least 1, not %s", fl.Name, fl.Value)
+		case fl.Name == "lr" && !(f.LR > 0):
+			bad = fmt.Errorf("train: --lr must be positive, not %s", fl.Value)
+		}
+	})
+	if bad != nil {
+		return bad
+	}
 
 	dir := *out
 	if *resume != "" {
@@ -212,6 +225,8 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		}
 	} else if err := run.trainer.Resume(dir); err != nil {
 		return err
+	} else if done := run.trainer.Epoch(); done >= f.Epochs {
+		return fmt.Errorf("train: %s has already trained %d epochs; pass --epochs above %d to train longer", dir, done, done)
 	}
 	rec, err := attachRecorder(run, f)
 	if err != nil {
@@ -299,6 +314,9 @@ func buildRun(f trainFlags, dir string) (*trainRun, error) {
 	r := &trainRun{train: trainSet, test: testSet}
 	if f.Val > 0 {
 		r.train, r.val = data.Split(trainSet, f.Val, tensor.NewRand(f.Seed+1))
+	}
+	if r.train.Len() == 0 {
+		return nil, fmt.Errorf("the training set of %s is empty (%d examples, --val %g)", f.Data, trainSet.Len(), f.Val)
 	}
 	if f.Normalize {
 		norm := data.FitNormalizer(r.train)
