@@ -115,7 +115,7 @@ func TestKillAndResumeMatchesUninterrupted(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills and restarts a training process")
 	}
-	args := []string{"train", "--data", "moons", "--hidden", "64,64", "--epochs", "40", "--batch", "16", "--dropout", "0.1", "--optimizer", "adamw", "--schedule", "cosine", "--quiet"}
+	args := []string{"train", "--data", "moons", "--hidden", "64,64", "--epochs", "150", "--batch", "16", "--dropout", "0.1", "--optimizer", "adamw", "--schedule", "cosine", "--quiet"}
 	whole := t.TempDir()
 	if _, e, code := nabla(t, append(args, "--out", whole)...); code != 0 {
 		t.Fatalf("uninterrupted run: %s", e)
