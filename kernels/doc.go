@@ -38,6 +38,6 @@
 // ParallelFor exposes the pool for element-wise loops; a function it runs
 // may call Sgemm or ParallelFor again, and when every worker is busy such
 // nested calls simply run on the calling goroutine. To hand work over in
-// well under a microsecond, idle workers spin for up to 100 µs before they
+// well under a microsecond, idle workers spin for up to 400 µs before they
 // sleep.
 package kernels

@@ -54,13 +54,13 @@ func newSgemmAVX2() *gemmImpl[float32] {
 func newDgemmAVX512() *gemmImpl[float64] {
 	return &gemmImpl[float64]{name: "avx512", mr: 12, nr: 16, mc: 240, kc: 256, nc: 2048,
 		kernel: dgemmKernelAVX512, strided: dgemmStridedAVX512, directMax: directMax,
-		edge: edgeKernels(dgemmEdgeAVX512[:], 8)}
+		packT: dpackT16AVX512, edge: edgeKernels(dgemmEdgeAVX512[:], 8)}
 }
 
 func newDgemmAVX2() *gemmImpl[float64] {
 	return &gemmImpl[float64]{name: "avx2", mr: 6, nr: 8, mc: 120, kc: 256, nc: 2048,
 		kernel: dgemmKernelAVX2, strided: dgemmStridedAVX2, directMax: directMax,
-		edge: edgeKernels(dgemmEdgeAVX2[:], 4)}
+		packT: dpackT8AVX2, edge: edgeKernels(dgemmEdgeAVX2[:], 4)}
 }
 
 // candidateImpls returns a fresh copy of every configuration this CPU can
@@ -288,6 +288,40 @@ func spackT6AVX2(k int, x []float32, ldx int, d []float32) {
 		col := x[j*ldx+k8 : j*ldx+k]
 		for p, v := range col {
 			d[(k8+p)*mr+j] = v
+		}
+	}
+}
+
+//go:noescape
+func dgemmPackT4x4(k int, b *float64, ldb int, d *float64, ldd int)
+
+//go:noescape
+func dgemmPackT8x8(k int, b *float64, ldb int, d *float64, ldd int)
+
+// dpackT8AVX2 is transPanel for float64 nr = 8: two columns of 4×4
+// blocks, the columns past the last multiple of 4 copied here.
+func dpackT8AVX2(k int, x []float64, ldx int, d []float64) {
+	dpackT(k, x, ldx, d, 8, 4, dgemmPackT4x4)
+}
+
+// dpackT16AVX512 is transPanel for float64 nr = 16: two columns of 8×8
+// blocks.
+func dpackT16AVX512(k int, x []float64, ldx int, d []float64) {
+	dpackT(k, x, ldx, d, 16, 8, dgemmPackT8x8)
+}
+
+func dpackT(k int, x []float64, ldx int, d []float64, nr, blk int, asm func(k int, b *float64, ldb int, d *float64, ldd int)) {
+	_, _ = x[(nr-1)*ldx+k-1], d[k*nr-1]
+	kb := k / blk * blk
+	if kb > 0 {
+		for j := 0; j < nr; j += blk {
+			asm(kb, &x[j*ldx], ldx, &d[j], nr)
+		}
+	}
+	for j := range nr {
+		col := x[j*ldx+kb : j*ldx+k]
+		for p, v := range col {
+			d[(kb+p)*nr+j] = v
 		}
 	}
 }

@@ -24,5 +24,7 @@ func BenchmarkDgemmAVX2(b *testing.B) {
 	if cpuLevel < 1 {
 		b.Skip("no AVX2 and FMA")
 	}
-	benchSquare(b, avx2Sizes, newDgemmAVX2().gemm)
+	g := newDgemmAVX2()
+	b.Run("square", func(b *testing.B) { benchSquare(b, avx2Sizes, g.gemm) })
+	b.Run("mlp", func(b *testing.B) { benchMLP(b, g.gemm) })
 }

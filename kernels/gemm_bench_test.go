@@ -63,13 +63,17 @@ var mlpShapes = []struct {
 
 func BenchmarkSgemmMLP(b *testing.B) { benchMLP(b, Sgemm) }
 
-func benchMLP(b *testing.B, gemm gemmFunc[float32]) {
+// BenchmarkDgemmMLP times the same shapes in float64, the type of the
+// gradient checks.
+func BenchmarkDgemmMLP(b *testing.B) { benchMLP(b, Dgemm) }
+
+func benchMLP[T float32 | float64](b *testing.B, gemm gemmFunc[T]) {
 	defer SetThreads(0)
 	for _, s := range mlpShapes {
 		rng := rand.New(rand.NewPCG(1, uint64(s.m*s.n*s.k)))
-		x := randSlice[float32](rng, s.m*s.k)
-		y := randSlice[float32](rng, s.k*s.n)
-		z := make([]float32, s.m*s.n)
+		x := randSlice[T](rng, s.m*s.k)
+		y := randSlice[T](rng, s.k*s.n)
+		z := make([]T, s.m*s.n)
 		lda, ldb := s.k, s.n
 		if s.transA {
 			lda = s.m

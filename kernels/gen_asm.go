@@ -79,6 +79,8 @@ func main() {
 	genPackT(&w, 12)
 	genPackT8(&w, 8)
 	genPackT8(&w, 6)
+	genPackTD(&w, 4)
+	genPackTD(&w, 8)
 	if err := os.WriteFile("gemm_amd64.s", w.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
 	}
@@ -536,6 +538,100 @@ func genPackT8(w *bytes.Buffer, rows int) {
 	p("ADDQ $32, SI")
 	p("ADDQ $32, R12")
 	p("LEAQ (AX)(R9*4), DI")
+	p("LEAQ (DI)(R9*4), AX")
+	p("DECQ CX")
+	p("JNZ %s_loop", name)
+	fmt.Fprintf(w, "\n%s_done:\n", name)
+	p("VZEROUPPER")
+	p("RET")
+}
+
+// genPackTD writes the float64 transposing copies: dgemmPackT4x4 (AVX2,
+// 4×4 blocks in YMM) and dgemmPackT8x8 (AVX-512, 8×8 blocks in ZMM), with
+// d[p·ldd + j] = b[j·ldb + p] for j < rows and p < k (k a multiple of
+// rows). Pairs of rows are interleaved by VUNPCK{L,H}PD, which leaves
+// columns 2l and 2l+1 of a row pair in 128-bit lane l; lane shuffles then
+// gather each column's lanes (one round of VPERM2F128 for 4 rows, two of
+// VSHUFF64X2 for 8). They serve packB of a transposed B, two calls per
+// panel (nr = 8, 16).
+func genPackTD(w *bytes.Buffer, rows int) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, "\t"+format+"\n", args...) }
+	reg := "Y"
+	if rows == 8 {
+		reg = "Z"
+	}
+	r := func(n int) string { return fmt.Sprintf("%s%d", reg, n) }
+	name := fmt.Sprintf("dgemmPackT%dx%d", rows, rows)
+	shift := map[int]int{4: 2, 8: 3}[rows]
+	fmt.Fprintf(w, "\n// func %s(k int, b *float64, ldb int, d *float64, ldd int)\n", name)
+	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-40\n", name)
+	p("MOVQ k+0(FP), CX")
+	p("SHRQ $%d, CX", shift)
+	p("JZ %s_done", name)
+	p("MOVQ b+8(FP), SI")
+	p("MOVQ ldb+16(FP), R8")
+	p("SHLQ $3, R8")
+	p("MOVQ d+24(FP), DI")
+	p("MOVQ ldd+32(FP), R9")
+	p("SHLQ $3, R9")
+	p("LEAQ (R8)(R8*2), R10") // 3 rows of b
+	p("LEAQ (R9)(R9*2), R11") // 3 rows of d
+	p("LEAQ (SI)(R8*4), R12") // row 4
+	p("LEAQ (DI)(R9*4), AX")  // row 4 of d
+	idx := func(base string, i int, one, three string) string {
+		switch i % 4 {
+		case 0:
+			return "(" + base + ")"
+		case 1:
+			return "(" + base + ")(" + one + "*1)"
+		case 2:
+			return "(" + base + ")(" + one + "*2)"
+		}
+		return "(" + base + ")(" + three + "*1)"
+	}
+	bases, dbases := []string{"SI", "R12"}, []string{"DI", "AX"}
+	fmt.Fprintf(w, "\n%s_loop:\n", name)
+	for i := range rows {
+		p("VMOVUPD %s, %s", idx(bases[i/4], i, "R8", "R10"), r(i))
+	}
+	// Row pair i: r(8+2i) holds its even columns, r(8+2i+1) its odd ones.
+	for i := range rows / 2 {
+		p("VUNPCKLPD %s, %s, %s", r(2*i+1), r(2*i), r(8+2*i))
+		p("VUNPCKHPD %s, %s, %s", r(2*i+1), r(2*i), r(8+2*i+1))
+	}
+	// out[q] is the register that ends up holding column q.
+	out := make([]int, rows)
+	if rows == 4 {
+		for odd := range 2 {
+			lo, hi := r(8+odd), r(10+odd)
+			p("VPERM2F128 $0x20, %s, %s, %s", hi, lo, r(odd))
+			p("VPERM2F128 $0x31, %s, %s, %s", hi, lo, r(2+odd))
+			out[odd], out[2+odd] = odd, 2+odd
+		}
+	} else {
+		for odd := range 2 {
+			pr := func(i int) string { return r(8 + 2*i + odd) } // pair i
+			p("VSHUFF64X2 $0x44, %s, %s, Z16", pr(1), pr(0))
+			p("VSHUFF64X2 $0xEE, %s, %s, Z17", pr(1), pr(0))
+			p("VSHUFF64X2 $0x44, %s, %s, Z18", pr(3), pr(2))
+			p("VSHUFF64X2 $0xEE, %s, %s, Z19", pr(3), pr(2))
+			for j, c := range []int{0, 2, 4, 6} {
+				src1, src2, imm := []string{"Z16", "Z16", "Z17", "Z17"}[j], []string{"Z18", "Z18", "Z19", "Z19"}[j], []string{"$0x88", "$0xDD", "$0x88", "$0xDD"}[j]
+				p("VSHUFF64X2 %s, %s, %s, %s", imm, src2, src1, r(c+odd))
+				out[c+odd] = c + odd
+			}
+		}
+	}
+	for q := range rows {
+		p("VMOVUPD %s, %s", r(out[q]), idx(dbases[q/4], q, "R9", "R11"))
+	}
+	p("ADDQ $%d, SI", 8*rows)
+	p("ADDQ $%d, R12", 8*rows)
+	if rows == 4 {
+		p("MOVQ AX, DI")
+	} else {
+		p("LEAQ (AX)(R9*4), DI")
+	}
 	p("LEAQ (DI)(R9*4), AX")
 	p("DECQ CX")
 	p("JNZ %s_loop", name)
