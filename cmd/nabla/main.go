@@ -27,6 +27,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 )
 
 // command is a subcommand: it parses its own flags from args and writes
@@ -72,31 +73,34 @@ func exitCode(err error) int {
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(stdout)
-		if len(args) == 0 {
-			return errors.New("no command given")
-		}
-		return nil
-	}
-	c, ok := commands[args[0]]
-	if !ok {
-		return fmt.Errorf("unknown command %q (run 'nabla help' for the list)", args[0])
-	}
-	return c.run(args[1:], stdout, stderr)
+	return dispatch("nabla", "command", commands, args, stdout, stderr)
 }
 
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "Usage: nabla <command> [flags]\n\nCommands:")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
+// dispatch runs the entry of table that args[0] names with the rest of
+// args, or, for no argument or -h, lists the table on stdout (prog and
+// noun fill in the usage line: "nabla <command>", "nabla plot <figure>").
+func dispatch(prog, noun string, table map[string]command, args []string, stdout, stderr io.Writer) error {
+	names := make([]string, 0, len(table))
+	for n := range table {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-10s  %s\n", n, commands[n].summary)
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintf(stdout, "Usage: %s <%s> [flags]\n\n%ss:\n", prog, noun, strings.ToUpper(noun[:1])+noun[1:])
+		for _, n := range names {
+			fmt.Fprintf(stdout, "  %-12s  %s\n", n, table[n].summary)
+		}
+		fmt.Fprintf(stdout, "\nRun '%s <%s> -h' for its flags.\n", prog, noun)
+		if len(args) == 0 {
+			return fmt.Errorf("no %s given (one of %s)", noun, strings.Join(names, ", "))
+		}
+		return nil
 	}
-	fmt.Fprintln(w, "\nRun 'nabla <command> -h' for a command's flags.")
+	c, ok := table[args[0]]
+	if !ok {
+		return fmt.Errorf("unknown %s %q (one of %s)", noun, args[0], strings.Join(names, ", "))
+	}
+	return c.run(args[1:], stdout, stderr)
 }
 
 // newFlags returns a flag set that reports errors instead of exiting and

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -24,27 +23,10 @@ var plotCommands = map[string]command{
 }
 
 func runPlot(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(stdout, "Usage: nabla plot <figure> [flags]\n\nFigures:")
-		names := make([]string, 0, len(plotCommands))
-		for n := range plotCommands {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
-			fmt.Fprintf(stdout, "  %-12s  %s\n", n, plotCommands[n].summary)
-		}
-		fmt.Fprintln(stdout, "\nRun 'nabla plot <figure> -h' for its flags.")
-		if len(args) == 0 {
-			return errors.New("plot: which figure? (activations, boundary or run)")
-		}
-		return nil
+	if err := dispatch("nabla plot", "figure", plotCommands, args, stdout, stderr); err != nil {
+		return fmt.Errorf("plot: %w", err)
 	}
-	c, ok := plotCommands[args[0]]
-	if !ok {
-		return fmt.Errorf("plot: unknown figure %q (valid: activations, boundary, run)", args[0])
-	}
-	return c.run(args[1:], stdout, stderr)
+	return nil
 }
 
 func runPlotActivations(args []string, stdout, stderr io.Writer) error {

@@ -198,7 +198,7 @@ func TestPlotBadInputGivesOneLine(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"plot"}, "which figure"},
+		{[]string{"plot"}, "no figure given"},
 		{[]string{"plot", "pie"}, "unknown figure"},
 		{[]string{"plot", "activations", "--functions", "relu,swishy"}, "valid: relu, leaky-relu"},
 		{[]string{"plot", "activations", "--range", "5,-5"}, "lo < hi"},
