@@ -63,5 +63,14 @@
 //
 // Separate graphs may be built and differentiated on separate goroutines.
 // A graph, and the gradients it accumulates, belong to one goroutine at a
-// time. NoGrad switches recording off process-wide (see its doc).
+// time. For inference beside training, start from an Untracked input: the
+// ops that read it record nothing. NoGrad switches recording off
+// process-wide (see its doc), for single-goroutine programs.
+//
+// # Memory
+//
+// Gradients that Backward stores own their buffers; Node.ReleaseGrad (what
+// the optimisers' ZeroGrad calls) hands those buffers back for reuse by
+// the next backward pass (tensor.Recycle). Copy a gradient you want to
+// keep past ZeroGrad.
 package ag
