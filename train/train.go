@@ -77,8 +77,8 @@ type Metrics struct {
 	ValLoss       *float64 `json:"val_loss,omitempty"`
 	ValAcc        *float64 `json:"val_acc,omitempty"`
 	LR            float64  `json:"lr"`
-	SamplesPerSec float64  `json:"samples_per_sec"`
-	Seconds       float64  `json:"seconds"`
+	SamplesPerSec float64  `json:"samples_per_sec"` // training examples per second, validation excluded
+	Seconds       float64  `json:"seconds"`         // the whole epoch, validation included
 }
 
 // Result summarises a finished run.
@@ -230,13 +230,14 @@ func (t *Trainer) runEpoch(ctx context.Context) (Metrics, error) {
 	m := Metrics{
 		Epoch: epoch, Step: t.step, LR: t.Opt.LR(),
 		TrainLoss: sumLoss / float64(max(seen, 1)), TrainAcc: float64(correct) / float64(max(seen, 1)),
+		// Training throughput, before the validation pass below.
+		SamplesPerSec: float64(seen) / max(time.Since(start).Seconds(), 1e-9),
 	}
 	if t.Val != nil && t.Val.Len() > 0 {
 		ev := Evaluate(t.Model, t.Loss, t.Val, max(t.Config.Batch, 256))
 		m.ValLoss, m.ValAcc = &ev.Loss, &ev.Accuracy
 	}
 	m.Seconds = time.Since(start).Seconds()
-	m.SamplesPerSec = float64(seen) / max(m.Seconds, 1e-9)
 	return m, nil
 }
 
