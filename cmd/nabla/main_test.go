@@ -187,3 +187,19 @@ func TestEvalPrintsConfusionMatrix(t *testing.T) {
 		}
 	}
 }
+
+// A plain PyTorch file (an nn.Sequential state_dict, committed by
+// testdata/safetensors/gen_fixtures.py) is scored once its activation is
+// named, and refused with a one-line hint when it is not.
+func TestEvalPyTorchFile(t *testing.T) {
+	model := "../../testdata/safetensors/torch_mlp.safetensors"
+	csv := "../../testdata/data/iris-sample.csv"
+	out, e, code := nabla(t, "eval", "--model", model, "--activation", "relu", "--data", csv, "--header")
+	if code != 0 || !strings.Contains(out, "MLP 4-8-3 (relu)") || !strings.Contains(out, "confusion matrix") {
+		t.Fatalf("eval of a PyTorch file: exit %d\n%s%s", code, out, e)
+	}
+	_, e, code = nabla(t, "eval", "--model", model, "--data", csv, "--header")
+	if code == 0 || !strings.Contains(e, "--activation") || strings.Count(strings.TrimSpace(e), "\n") != 0 {
+		t.Fatalf("eval without --activation: exit %d, stderr %q", code, e)
+	}
+}
