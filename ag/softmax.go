@@ -1,7 +1,6 @@
 package ag
 
 import (
-	"fmt"
 	"slices"
 
 	"github.com/nabla-go/nabla/tensor"
@@ -38,20 +37,14 @@ func logSoftmaxValue(x *tensor.Tensor, axis int) *tensor.Tensor {
 // logits is [N, C] and labels holds N class indices in [0, C). One fused,
 // stable primitive; its gradient is (softmax(logits) − onehot(labels))/N.
 func SoftmaxCrossEntropy(logits *Node, labels []int) *Node {
-	sh := logits.Shape()
-	if len(sh) != 2 || len(labels) != sh[0] {
-		panic(&tensor.ShapeError{Op: "SoftmaxCrossEntropy", Shapes: [][]int{sh, {len(labels)}}, Msg: "want logits [N, C] and N labels"})
-	}
-	for i, y := range labels {
-		if y < 0 || y >= sh[1] {
-			panic(&tensor.ShapeError{Op: "SoftmaxCrossEntropy", Shapes: [][]int{sh}, Msg: fmt.Sprintf("label %d at row %d is not a class in [0, %d)", y, i, sh[1])})
-		}
-	}
+	loss := tensor.SoftmaxCrossEntropy(logits.value, labels) // checks the shapes and labels
 	labels = slices.Clone(labels)
-	n := float64(sh[0])
-	lsm := logSoftmaxValue(logits.value, 1)
-	loss := tensor.Scale(tensor.Sum(tensor.Gather(lsm, 1, labels)), -1/n)
+	n := float64(logits.value.Dim(0))
 	return Apply("SoftmaxCrossEntropy", loss, func(g *Node, in []*Node, _ *Node, _ []bool) []*Node {
+		if !g.requiresGrad && !in[0].requiresGrad {
+			// No graph of the gradient is wanted: one fused pass.
+			return []*Node{Const(tensor.SoftmaxMinusOneHot(in[0].value, labels, g.value.Item()/n))}
+		}
 		onehot := tensor.Scatter(tensor.Ones(in[0].DType(), len(labels)), in[0].Shape(), 1, labels)
 		d := Sub(Softmax(in[0], 1), Const(onehot))
 		return []*Node{Mul(Scale(d, 1/n), g)}
