@@ -33,9 +33,15 @@ func SoftmaxMinusOneHot(logits *Tensor, labels []int, scale float64) *Tensor {
 	res := make([]float64, c)
 	for i := 0; i < n; i++ {
 		row := vals[i*c : (i+1)*c]
-		lse := logSumExp(row)
-		for j, v := range row {
-			res[j] = scale * math.Exp(v-lse)
+		m := rowMax(row)
+		var sum float64
+		for j, v := range row { // one exp per element: e^(v−m), then normalise
+			res[j] = math.Exp(v - m)
+			sum += res[j]
+		}
+		k := scale / sum
+		for j := range res {
+			res[j] *= k
 		}
 		res[labels[i]] -= scale
 		switch d := out.data.(type) {
@@ -50,14 +56,20 @@ func SoftmaxMinusOneHot(logits *Tensor, labels []int, scale float64) *Tensor {
 	return out
 }
 
-// logSumExp is log Σ exp(row), shifted by the row's maximum.
-func logSumExp(row []float64) float64 {
+// rowMax is the largest element of row (NaN if any is NaN).
+func rowMax(row []float64) float64 {
 	m := math.Inf(-1)
 	for _, v := range row {
 		if v > m || v != v {
 			m = v
 		}
 	}
+	return m
+}
+
+// logSumExp is log Σ exp(row), shifted by the row's maximum.
+func logSumExp(row []float64) float64 {
+	m := rowMax(row)
 	if math.IsInf(m, 0) || m != m {
 		return m // all −∞, or a +∞ or NaN logit: the sum is that
 	}
