@@ -22,6 +22,67 @@ func Dgemm(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int
 	dImpl.gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
+// SgemmBias computes C = op(A)·op(B) + bias, a linear layer in one pass:
+// bias[j] is added to column j of every row, and when relu is set every
+// element x of the result becomes max(0, x) as ReLU32 computes it (NaN
+// kept, −0 and negatives become +0). C is written, never read. A nil bias
+// adds nothing; otherwise it needs at least n elements.
+//
+// The bias and the ReLU are applied by the micro-kernel as it stores each
+// tile (the bias with the first slice of the inner dimension, in place of
+// beta·C; the ReLU with the last), so no pass over C precedes or follows
+// the product. The result equals Sgemm with beta = 1 on a C filled with
+// the bias, followed by ReLU32, bit for bit. It panics as Sgemm does.
+func SgemmBias(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, bias []float32, relu bool, c []float32, ldc int) {
+	sImpl.gemmEp(transA, transB, m, n, k, 1, a, lda, b, ldb, 0, c, ldc, newEpilogue(n, bias, relu))
+}
+
+// DgemmBias is SgemmBias for float64.
+func DgemmBias(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, ldb int, bias []float64, relu bool, c []float64, ldc int) {
+	dImpl.gemmEp(transA, transB, m, n, k, 1, a, lda, b, ldb, 0, c, ldc, newEpilogue(n, bias, relu))
+}
+
+// epilogue is what a kernel applies to a tile as it stores it, after
+// alpha·A·B: with bias not nil, C = alpha·A·B + bias (bias[j] on column j,
+// beta and C ignored); then, with relu, max(0, ·). The zero value is the
+// plain C = alpha·A·B + beta·C.
+type epilogue[T float32 | float64] struct {
+	bias []T
+	relu bool
+}
+
+func newEpilogue[T float32 | float64](n int, bias []T, relu bool) epilogue[T] {
+	if bias != nil && len(bias) < n {
+		panic(fmt.Sprintf("kernels: bias has %d elements, n=%d", len(bias), n))
+	}
+	return epilogue[T]{bias: bias, relu: relu}
+}
+
+// from returns the epilogue of the columns from j on.
+func (e epilogue[T]) from(j int) epilogue[T] {
+	if e.bias != nil {
+		e.bias = e.bias[j:]
+	}
+	return e
+}
+
+// biasPtr returns the bias of an nr-wide tile for an assembly kernel, nil
+// for none; the slicing keeps the kernel's reads inside the bias.
+func (e epilogue[T]) biasPtr(nr int) *T {
+	if e.bias == nil {
+		return nil
+	}
+	return &e.bias[:nr][0]
+}
+
+// relu is ReLU32's rule: x unless x ≤ 0, so NaN stays and −0 becomes +0.
+func relu[T float32 | float64](x T) T {
+	if x <= 0 {
+		return 0
+	}
+	return x
+}
+
 // The fast path follows BLIS (Van Zee & van de Geijn, 2015): for each
 // nc-wide column block of C and kc-deep slice of the inner dimension, op(B)
 // is packed into nr-wide panels that stay in L3; for each mc-tall row
@@ -34,13 +95,14 @@ func Dgemm(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int
 
 // microKernel computes the mr×nr tile C = alpha·Ap·Bp + beta·C from a
 // packed mr×k A panel and a packed k×nr B panel, with k ≥ 1. When beta is
-// 0 it must not read C.
-type microKernel[T float32 | float64] func(k int, a, b, c []T, ldc int, alpha, beta T)
+// 0 it must not read C. ep, when not the zero value, changes the store as
+// epilogue says; its bias then holds (at least) the tile's nr columns.
+type microKernel[T float32 | float64] func(k int, a, b, c []T, ldc int, alpha, beta T, ep epilogue[T])
 
 // stridedKernel is microKernel for operands that need not be packed:
 // element (i, p) of the A panel is a[i·rsa + p·csa] and row p of the B
 // panel starts at b[p·ldb].
-type stridedKernel[T float32 | float64] func(k int, a []T, rsa, csa int, b []T, ldb int, c []T, ldc int, alpha, beta T)
+type stridedKernel[T float32 | float64] func(k int, a []T, rsa, csa int, b []T, ldb int, c []T, ldc int, alpha, beta T, ep epilogue[T])
 
 // transPanel copies the k×nr block Xᵀ of a row-major X [nr, k] with
 // stride ldx into a packed panel: d[p·nr+j] = x[j·ldx+p].
@@ -82,12 +144,29 @@ type packBuf[T float32 | float64] struct {
 const parallelMin = 96 * 96 * 96
 
 func (g *gemmImpl[T]) gemm(transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	g.gemmEp(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epilogue[T]{})
+}
+
+// gemmEp is gemm with an epilogue (see epilogue) applied to all of C.
+func (g *gemmImpl[T]) gemmEp(transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, ep epilogue[T]) {
 	checkGEMM(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
 	if m == 0 || n == 0 {
 		return
 	}
 	if k == 0 || alpha == 0 {
-		scaleC(m, n, beta, c, ldc)
+		for i := range m {
+			row := c[i*ldc : i*ldc+n]
+			if ep.bias != nil {
+				copy(row, ep.bias[:n])
+			} else {
+				scaleC(1, n, beta, row, ldc)
+			}
+			if ep.relu {
+				for j, v := range row {
+					row[j] = relu(v)
+				}
+			}
+		}
 		return
 	}
 	par := Threads()
@@ -114,7 +193,7 @@ func (g *gemmImpl[T]) gemm(transA, transB bool, m, n, k int, alpha T, a []T, lda
 				if transA {
 					ai = lo
 				}
-				g.serial(transA, transB, hi-lo, n, k, alpha, a[ai:], lda, b, ldb, beta, c[lo*ldc:], ldc)
+				g.serial(transA, transB, hi-lo, n, k, alpha, a[ai:], lda, b, ldb, beta, c[lo*ldc:], ldc, ep)
 			})
 			return
 		}
@@ -126,15 +205,15 @@ func (g *gemmImpl[T]) gemm(transA, transB bool, m, n, k int, alpha T, a []T, lda
 			if transB {
 				bi = lo * ldb
 			}
-			g.serial(transA, transB, m, hi-lo, k, alpha, a, lda, b[bi:], ldb, beta, c[lo:], ldc)
+			g.serial(transA, transB, m, hi-lo, k, alpha, a, lda, b[bi:], ldb, beta, c[lo:], ldc, ep.from(lo))
 		})
 		return
 	}
-	g.serial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	g.serial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
 }
 
 // serial runs the blocked loops on the calling goroutine; m, n, k ≥ 1.
-func (g *gemmImpl[T]) serial(transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+func (g *gemmImpl[T]) serial(transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, ep epilogue[T]) {
 	mr, nr := g.mr, g.nr
 	// Equal-sized blocks: 300 = 150+150 keeps both kernels' loops long,
 	// where 256+44 would run a short, overhead-bound second pass.
@@ -174,8 +253,13 @@ func (g *gemmImpl[T]) serial(transA, transB bool, m, n, k int, alpha T, a []T, l
 				packB(transB, b, ldb, pc, jc, kcc, ncc, nr, buf.b, g.packT)
 			}
 			betaBlock := beta
+			// The bias goes with the first slice (in place of beta·C),
+			// the ReLU with the last.
+			epBlock := epilogue[T]{relu: ep.relu && pc+kcc == k}
 			if pc > 0 {
 				betaBlock = 1 // later slices accumulate onto the first
+			} else if ep.bias != nil {
+				epBlock.bias = ep.bias[jc:]
 			}
 			for ic := 0; ic < m; ic += mc {
 				mcc := min(mc, m-ic)
@@ -186,7 +270,7 @@ func (g *gemmImpl[T]) serial(transA, transB bool, m, n, k int, alpha T, a []T, l
 				} else {
 					packA(transA, a, lda, ic, pc, mcc, kcc, mr, buf.a, g.packTA)
 				}
-				g.macro(&op, ic, jc, pc, mcc, ncc, kcc, alpha, betaBlock, buf, c[ic*ldc+jc:], ldc)
+				g.macro(&op, ic, jc, pc, mcc, ncc, kcc, alpha, betaBlock, epBlock, buf, c[ic*ldc+jc:], ldc)
 			}
 		}
 	}
@@ -205,10 +289,11 @@ type operands[T float32 | float64] struct {
 // macro multiplies the mc×kc block of op(A) at (ic, pc) by the kc×nc
 // block of op(B) at (pc, jc) into C. The B panel (kc×nr) is the outer loop
 // so it stays in L1 while the A panels stream from L2.
-func (g *gemmImpl[T]) macro(op *operands[T], ic, jc, pc, mc, nc, kc int, alpha, beta T, buf *packBuf[T], c []T, ldc int) {
+func (g *gemmImpl[T]) macro(op *operands[T], ic, jc, pc, mc, nc, kc int, alpha, beta T, epBlock epilogue[T], buf *packBuf[T], c []T, ldc int) {
 	mr, nr := g.mr, g.nr
 	for jr := 0; jr < nc; jr += nr {
 		nrr := min(nr, nc-jr)
+		ep := epBlock.from(jr)
 		bp, bStride, bPacked := buf.b[jr*kc:(jr+nr)*kc], nr, true
 		if op.directB && nrr == nr {
 			bp, bStride, bPacked = op.b[pc*op.ldb+jc+jr:], op.ldb, false
@@ -226,9 +311,9 @@ func (g *gemmImpl[T]) macro(op *operands[T], ic, jc, pc, mc, nc, kc int, alpha, 
 			}
 			if mrr == mr && nrr == nr {
 				if aPacked && bPacked {
-					g.kernel(kc, ap, bp, c[ir*ldc+jr:], ldc, alpha, beta)
+					g.kernel(kc, ap, bp, c[ir*ldc+jr:], ldc, alpha, beta, ep)
 				} else {
-					g.strided(kc, ap, rsA, csA, bp, bStride, c[ir*ldc+jr:], ldc, alpha, beta)
+					g.strided(kc, ap, rsA, csA, bp, bStride, c[ir*ldc+jr:], ldc, alpha, beta, ep)
 				}
 				continue
 			}
@@ -242,24 +327,35 @@ func (g *gemmImpl[T]) macro(op *operands[T], ic, jc, pc, mc, nc, kc int, alpha, 
 				}
 				kern := g.edge[mrr-1][nv-1]
 				if nrr == nv*nr/2 {
-					kern(kc, ap, rsA, csA, bp, bStride, c[ir*ldc+jr:], ldc, alpha, beta)
+					kern(kc, ap, rsA, csA, bp, bStride, c[ir*ldc+jr:], ldc, alpha, beta, ep)
 					continue
 				}
-				kern(kc, ap, rsA, csA, bp, bStride, tmp, nr, alpha, 0)
+				kern(kc, ap, rsA, csA, bp, bStride, tmp, nr, alpha, 0, epilogue[T]{})
 			} else if aPacked && bPacked {
-				g.kernel(kc, ap, bp, tmp, nr, alpha, 0)
+				g.kernel(kc, ap, bp, tmp, nr, alpha, 0, epilogue[T]{})
 			} else {
-				g.strided(kc, ap, rsA, csA, bp, bStride, tmp, nr, alpha, 0)
+				g.strided(kc, ap, rsA, csA, bp, bStride, tmp, nr, alpha, 0, epilogue[T]{})
 			}
 			for i := range mrr {
 				row := c[(ir+i)*ldc+jr : (ir+i)*ldc+jr+nrr]
 				t := tmp[i*nr : i*nr+nrr]
-				if beta == 0 {
+				switch {
+				case ep.bias != nil:
+					bias := ep.bias[:nrr]
+					for j, v := range t {
+						row[j] = v + bias[j]
+					}
+				case beta == 0:
 					copy(row, t)
-					continue
+				default:
+					for j, v := range t {
+						row[j] = v + beta*row[j]
+					}
 				}
-				for j, v := range t {
-					row[j] = v + beta*row[j]
+				if ep.relu {
+					for j, v := range row {
+						row[j] = relu(v)
+					}
 				}
 			}
 		}

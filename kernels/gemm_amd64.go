@@ -31,14 +31,14 @@ func newSgemmAVX512() *gemmImpl[float32] {
 
 // edgeKernels wraps a generated table of edge kernels (edge[r-1][v-1]
 // is an r×(v·w) tile) as gemmImpl.edge.
-func edgeKernels[T float32 | float64](table [][2]func(k int, a *T, rsa, csa int, b *T, ldb int, c *T, ldc int, alpha, beta T), w int) [][2]stridedKernel[T] {
+func edgeKernels[T float32 | float64](table [][2]func(k int, a *T, rsa, csa int, b *T, ldb int, c *T, ldc int, alpha, beta T, bias *T, relu bool), w int) [][2]stridedKernel[T] {
 	e := make([][2]stridedKernel[T], len(table))
 	for i := range e {
 		for v := range e[i] {
 			f, mr, nr := table[i][v], i+1, w*(v+1)
-			e[i][v] = func(k int, a []T, rsa, csa int, b []T, ldb int, c []T, ldc int, alpha, beta T) {
+			e[i][v] = func(k int, a []T, rsa, csa int, b []T, ldb int, c []T, ldc int, alpha, beta T, ep epilogue[T]) {
 				stridedBounds(k, mr, nr, a, rsa, csa, b, ldb, c, ldc)
-				f(k, &a[0], rsa, csa, &b[0], ldb, &c[0], ldc, alpha, beta)
+				f(k, &a[0], rsa, csa, &b[0], ldb, &c[0], ldc, alpha, beta, ep.biasPtr(nr), ep.relu)
 			}
 		}
 	}
@@ -136,51 +136,51 @@ func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 func xgetbv() (eax, edx uint32)
 
 //go:noescape
-func sgemmKernel6x16Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+func sgemmKernel6x16Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
 
 //go:noescape
-func dgemmKernel6x8Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+func dgemmKernel6x8Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, bias *float64, relu bool)
 
 //go:noescape
-func sgemmKernel12x32Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+func sgemmKernel12x32Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
 
 //go:noescape
-func dgemmKernel12x16Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+func dgemmKernel12x16Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, bias *float64, relu bool)
 
 //go:noescape
-func sgemmKernel6x16(k int, a, b, c *float32, ldc int, alpha, beta float32)
+func sgemmKernel6x16(k int, a, b, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
 
 //go:noescape
-func dgemmKernel6x8(k int, a, b, c *float64, ldc int, alpha, beta float64)
+func dgemmKernel6x8(k int, a, b, c *float64, ldc int, alpha, beta float64, bias *float64, relu bool)
 
 //go:noescape
-func sgemmKernel12x32(k int, a, b, c *float32, ldc int, alpha, beta float32)
+func sgemmKernel12x32(k int, a, b, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
 
 //go:noescape
-func dgemmKernel12x16(k int, a, b, c *float64, ldc int, alpha, beta float64)
+func dgemmKernel12x16(k int, a, b, c *float64, ldc int, alpha, beta float64, bias *float64, relu bool)
 
 // The wrappers adapt the assembly kernels to microKernel. Their bounds
 // checks (three compares per tile) keep the pointer arithmetic inside the
 // slices.
 
-func sgemmKernelAVX2(k int, a, b, c []float32, ldc int, alpha, beta float32) {
+func sgemmKernelAVX2(k int, a, b, c []float32, ldc int, alpha, beta float32, ep epilogue[float32]) {
 	_, _, _ = a[6*k-1], b[16*k-1], c[5*ldc+15]
-	sgemmKernel6x16(k, &a[0], &b[0], &c[0], ldc, alpha, beta)
+	sgemmKernel6x16(k, &a[0], &b[0], &c[0], ldc, alpha, beta, ep.biasPtr(16), ep.relu)
 }
 
-func dgemmKernelAVX2(k int, a, b, c []float64, ldc int, alpha, beta float64) {
+func dgemmKernelAVX2(k int, a, b, c []float64, ldc int, alpha, beta float64, ep epilogue[float64]) {
 	_, _, _ = a[6*k-1], b[8*k-1], c[5*ldc+7]
-	dgemmKernel6x8(k, &a[0], &b[0], &c[0], ldc, alpha, beta)
+	dgemmKernel6x8(k, &a[0], &b[0], &c[0], ldc, alpha, beta, ep.biasPtr(8), ep.relu)
 }
 
-func sgemmKernelAVX512(k int, a, b, c []float32, ldc int, alpha, beta float32) {
+func sgemmKernelAVX512(k int, a, b, c []float32, ldc int, alpha, beta float32, ep epilogue[float32]) {
 	_, _, _ = a[12*k-1], b[32*k-1], c[11*ldc+31]
-	sgemmKernel12x32(k, &a[0], &b[0], &c[0], ldc, alpha, beta)
+	sgemmKernel12x32(k, &a[0], &b[0], &c[0], ldc, alpha, beta, ep.biasPtr(32), ep.relu)
 }
 
-func dgemmKernelAVX512(k int, a, b, c []float64, ldc int, alpha, beta float64) {
+func dgemmKernelAVX512(k int, a, b, c []float64, ldc int, alpha, beta float64, ep epilogue[float64]) {
 	_, _, _ = a[12*k-1], b[16*k-1], c[11*ldc+15]
-	dgemmKernel12x16(k, &a[0], &b[0], &c[0], ldc, alpha, beta)
+	dgemmKernel12x16(k, &a[0], &b[0], &c[0], ldc, alpha, beta, ep.biasPtr(16), ep.relu)
 }
 
 // stridedBounds panics unless the mr×k A panel with strides rsa, csa,
@@ -190,24 +190,24 @@ func stridedBounds[T float32 | float64](k, mr, nr int, a []T, rsa, csa int, b []
 	_, _, _ = a[(mr-1)*rsa+(k-1)*csa], b[(k-1)*ldb+nr-1], c[(mr-1)*ldc+nr-1]
 }
 
-func sgemmStridedAVX2(k int, a []float32, rsa, csa int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
+func sgemmStridedAVX2(k int, a []float32, rsa, csa int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, ep epilogue[float32]) {
 	stridedBounds(k, 6, 16, a, rsa, csa, b, ldb, c, ldc)
-	sgemmKernel6x16Strided(k, &a[0], rsa, csa, &b[0], ldb, &c[0], ldc, alpha, beta)
+	sgemmKernel6x16Strided(k, &a[0], rsa, csa, &b[0], ldb, &c[0], ldc, alpha, beta, ep.biasPtr(16), ep.relu)
 }
 
-func dgemmStridedAVX2(k int, a []float64, rsa, csa int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64) {
+func dgemmStridedAVX2(k int, a []float64, rsa, csa int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64, ep epilogue[float64]) {
 	stridedBounds(k, 6, 8, a, rsa, csa, b, ldb, c, ldc)
-	dgemmKernel6x8Strided(k, &a[0], rsa, csa, &b[0], ldb, &c[0], ldc, alpha, beta)
+	dgemmKernel6x8Strided(k, &a[0], rsa, csa, &b[0], ldb, &c[0], ldc, alpha, beta, ep.biasPtr(8), ep.relu)
 }
 
-func sgemmStridedAVX512(k int, a []float32, rsa, csa int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
+func sgemmStridedAVX512(k int, a []float32, rsa, csa int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32, ep epilogue[float32]) {
 	stridedBounds(k, 12, 32, a, rsa, csa, b, ldb, c, ldc)
-	sgemmKernel12x32Strided(k, &a[0], rsa, csa, &b[0], ldb, &c[0], ldc, alpha, beta)
+	sgemmKernel12x32Strided(k, &a[0], rsa, csa, &b[0], ldb, &c[0], ldc, alpha, beta, ep.biasPtr(32), ep.relu)
 }
 
-func dgemmStridedAVX512(k int, a []float64, rsa, csa int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64) {
+func dgemmStridedAVX512(k int, a []float64, rsa, csa int, b []float64, ldb int, c []float64, ldc int, alpha, beta float64, ep epilogue[float64]) {
 	stridedBounds(k, 12, 16, a, rsa, csa, b, ldb, c, ldc)
-	dgemmKernel12x16Strided(k, &a[0], rsa, csa, &b[0], ldb, &c[0], ldc, alpha, beta)
+	dgemmKernel12x16Strided(k, &a[0], rsa, csa, &b[0], ldb, &c[0], ldc, alpha, beta, ep.biasPtr(16), ep.relu)
 }
 
 //go:noescape

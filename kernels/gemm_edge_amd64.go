@@ -5,76 +5,76 @@
 package kernels
 
 //go:noescape
-func sgemmEdge1x16Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+func sgemmEdge1x16Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
 
 //go:noescape
-func sgemmEdge1x32Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+func sgemmEdge1x32Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
 
 //go:noescape
-func sgemmEdge2x16Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+func sgemmEdge2x16Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
 
 //go:noescape
-func sgemmEdge2x32Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+func sgemmEdge2x32Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
 
 //go:noescape
-func sgemmEdge3x16Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+func sgemmEdge3x16Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
 
 //go:noescape
-func sgemmEdge3x32Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+func sgemmEdge3x32Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
 
 //go:noescape
-func sgemmEdge4x16Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+func sgemmEdge4x16Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
 
 //go:noescape
-func sgemmEdge4x32Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+func sgemmEdge4x32Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
 
 //go:noescape
-func sgemmEdge5x16Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+func sgemmEdge5x16Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
 
 //go:noescape
-func sgemmEdge5x32Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+func sgemmEdge5x32Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
 
 //go:noescape
-func sgemmEdge6x16Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+func sgemmEdge6x16Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
 
 //go:noescape
-func sgemmEdge6x32Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+func sgemmEdge6x32Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
 
 //go:noescape
-func sgemmEdge7x16Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+func sgemmEdge7x16Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
 
 //go:noescape
-func sgemmEdge7x32Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+func sgemmEdge7x32Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
 
 //go:noescape
-func sgemmEdge8x16Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+func sgemmEdge8x16Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
 
 //go:noescape
-func sgemmEdge8x32Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+func sgemmEdge8x32Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
 
 //go:noescape
-func sgemmEdge9x16Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+func sgemmEdge9x16Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
 
 //go:noescape
-func sgemmEdge9x32Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+func sgemmEdge9x32Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
 
 //go:noescape
-func sgemmEdge10x16Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+func sgemmEdge10x16Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
 
 //go:noescape
-func sgemmEdge10x32Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+func sgemmEdge10x32Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
 
 //go:noescape
-func sgemmEdge11x16Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+func sgemmEdge11x16Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
 
 //go:noescape
-func sgemmEdge11x32Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+func sgemmEdge11x32Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
 
 //go:noescape
-func sgemmEdge12x16Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+func sgemmEdge12x16Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
 
 // sgemmEdgeAVX512[mr-1][nv-1] is the strided kernel for an mr×(16·nv) tile.
-var sgemmEdgeAVX512 = [12][2]func(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32){
+var sgemmEdgeAVX512 = [12][2]func(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool){
 	{sgemmEdge1x16Strided, sgemmEdge1x32Strided},
 	{sgemmEdge2x16Strided, sgemmEdge2x32Strided},
 	{sgemmEdge3x16Strided, sgemmEdge3x32Strided},
@@ -90,76 +90,76 @@ var sgemmEdgeAVX512 = [12][2]func(k int, a *float32, rsa, csa int, b *float32, l
 }
 
 //go:noescape
-func dgemmEdge1x8Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+func dgemmEdge1x8Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, bias *float64, relu bool)
 
 //go:noescape
-func dgemmEdge1x16Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+func dgemmEdge1x16Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, bias *float64, relu bool)
 
 //go:noescape
-func dgemmEdge2x8Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+func dgemmEdge2x8Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, bias *float64, relu bool)
 
 //go:noescape
-func dgemmEdge2x16Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+func dgemmEdge2x16Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, bias *float64, relu bool)
 
 //go:noescape
-func dgemmEdge3x8Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+func dgemmEdge3x8Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, bias *float64, relu bool)
 
 //go:noescape
-func dgemmEdge3x16Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+func dgemmEdge3x16Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, bias *float64, relu bool)
 
 //go:noescape
-func dgemmEdge4x8Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+func dgemmEdge4x8Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, bias *float64, relu bool)
 
 //go:noescape
-func dgemmEdge4x16Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+func dgemmEdge4x16Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, bias *float64, relu bool)
 
 //go:noescape
-func dgemmEdge5x8Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+func dgemmEdge5x8Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, bias *float64, relu bool)
 
 //go:noescape
-func dgemmEdge5x16Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+func dgemmEdge5x16Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, bias *float64, relu bool)
 
 //go:noescape
-func dgemmEdge6x8Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+func dgemmEdge6x8Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, bias *float64, relu bool)
 
 //go:noescape
-func dgemmEdge6x16Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+func dgemmEdge6x16Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, bias *float64, relu bool)
 
 //go:noescape
-func dgemmEdge7x8Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+func dgemmEdge7x8Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, bias *float64, relu bool)
 
 //go:noescape
-func dgemmEdge7x16Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+func dgemmEdge7x16Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, bias *float64, relu bool)
 
 //go:noescape
-func dgemmEdge8x8Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+func dgemmEdge8x8Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, bias *float64, relu bool)
 
 //go:noescape
-func dgemmEdge8x16Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+func dgemmEdge8x16Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, bias *float64, relu bool)
 
 //go:noescape
-func dgemmEdge9x8Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+func dgemmEdge9x8Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, bias *float64, relu bool)
 
 //go:noescape
-func dgemmEdge9x16Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+func dgemmEdge9x16Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, bias *float64, relu bool)
 
 //go:noescape
-func dgemmEdge10x8Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+func dgemmEdge10x8Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, bias *float64, relu bool)
 
 //go:noescape
-func dgemmEdge10x16Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+func dgemmEdge10x16Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, bias *float64, relu bool)
 
 //go:noescape
-func dgemmEdge11x8Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+func dgemmEdge11x8Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, bias *float64, relu bool)
 
 //go:noescape
-func dgemmEdge11x16Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+func dgemmEdge11x16Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, bias *float64, relu bool)
 
 //go:noescape
-func dgemmEdge12x8Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+func dgemmEdge12x8Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, bias *float64, relu bool)
 
 // dgemmEdgeAVX512[mr-1][nv-1] is the strided kernel for an mr×(8·nv) tile.
-var dgemmEdgeAVX512 = [12][2]func(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64){
+var dgemmEdgeAVX512 = [12][2]func(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, bias *float64, relu bool){
 	{dgemmEdge1x8Strided, dgemmEdge1x16Strided},
 	{dgemmEdge2x8Strided, dgemmEdge2x16Strided},
 	{dgemmEdge3x8Strided, dgemmEdge3x16Strided},
@@ -175,40 +175,40 @@ var dgemmEdgeAVX512 = [12][2]func(k int, a *float64, rsa, csa int, b *float64, l
 }
 
 //go:noescape
-func sgemmEdge1x8AVX2Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+func sgemmEdge1x8AVX2Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
 
 //go:noescape
-func sgemmEdge1x16AVX2Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+func sgemmEdge1x16AVX2Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
 
 //go:noescape
-func sgemmEdge2x8AVX2Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+func sgemmEdge2x8AVX2Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
 
 //go:noescape
-func sgemmEdge2x16AVX2Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+func sgemmEdge2x16AVX2Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
 
 //go:noescape
-func sgemmEdge3x8AVX2Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+func sgemmEdge3x8AVX2Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
 
 //go:noescape
-func sgemmEdge3x16AVX2Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+func sgemmEdge3x16AVX2Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
 
 //go:noescape
-func sgemmEdge4x8AVX2Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+func sgemmEdge4x8AVX2Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
 
 //go:noescape
-func sgemmEdge4x16AVX2Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+func sgemmEdge4x16AVX2Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
 
 //go:noescape
-func sgemmEdge5x8AVX2Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+func sgemmEdge5x8AVX2Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
 
 //go:noescape
-func sgemmEdge5x16AVX2Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+func sgemmEdge5x16AVX2Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
 
 //go:noescape
-func sgemmEdge6x8AVX2Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+func sgemmEdge6x8AVX2Strided(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool)
 
 // sgemmEdgeAVX2[mr-1][nv-1] is the strided kernel for an mr×(8·nv) tile.
-var sgemmEdgeAVX2 = [6][2]func(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32){
+var sgemmEdgeAVX2 = [6][2]func(k int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, relu bool){
 	{sgemmEdge1x8AVX2Strided, sgemmEdge1x16AVX2Strided},
 	{sgemmEdge2x8AVX2Strided, sgemmEdge2x16AVX2Strided},
 	{sgemmEdge3x8AVX2Strided, sgemmEdge3x16AVX2Strided},
@@ -218,40 +218,40 @@ var sgemmEdgeAVX2 = [6][2]func(k int, a *float32, rsa, csa int, b *float32, ldb 
 }
 
 //go:noescape
-func dgemmEdge1x4AVX2Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+func dgemmEdge1x4AVX2Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, bias *float64, relu bool)
 
 //go:noescape
-func dgemmEdge1x8AVX2Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+func dgemmEdge1x8AVX2Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, bias *float64, relu bool)
 
 //go:noescape
-func dgemmEdge2x4AVX2Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+func dgemmEdge2x4AVX2Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, bias *float64, relu bool)
 
 //go:noescape
-func dgemmEdge2x8AVX2Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+func dgemmEdge2x8AVX2Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, bias *float64, relu bool)
 
 //go:noescape
-func dgemmEdge3x4AVX2Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+func dgemmEdge3x4AVX2Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, bias *float64, relu bool)
 
 //go:noescape
-func dgemmEdge3x8AVX2Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+func dgemmEdge3x8AVX2Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, bias *float64, relu bool)
 
 //go:noescape
-func dgemmEdge4x4AVX2Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+func dgemmEdge4x4AVX2Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, bias *float64, relu bool)
 
 //go:noescape
-func dgemmEdge4x8AVX2Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+func dgemmEdge4x8AVX2Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, bias *float64, relu bool)
 
 //go:noescape
-func dgemmEdge5x4AVX2Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+func dgemmEdge5x4AVX2Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, bias *float64, relu bool)
 
 //go:noescape
-func dgemmEdge5x8AVX2Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+func dgemmEdge5x8AVX2Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, bias *float64, relu bool)
 
 //go:noescape
-func dgemmEdge6x4AVX2Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64)
+func dgemmEdge6x4AVX2Strided(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, bias *float64, relu bool)
 
 // dgemmEdgeAVX2[mr-1][nv-1] is the strided kernel for an mr×(4·nv) tile.
-var dgemmEdgeAVX2 = [6][2]func(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64){
+var dgemmEdgeAVX2 = [6][2]func(k int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, bias *float64, relu bool){
 	{dgemmEdge1x4AVX2Strided, dgemmEdge1x8AVX2Strided},
 	{dgemmEdge2x4AVX2Strided, dgemmEdge2x8AVX2Strided},
 	{dgemmEdge3x4AVX2Strided, dgemmEdge3x8AVX2Strided},

@@ -6,7 +6,7 @@ import "unsafe"
 // scalar accumulators, so each loaded element of A and B is used four
 // times. It backs the purego build, other architectures, and amd64 CPUs
 // without AVX2 and FMA.
-func kernelGo4x4[T float32 | float64](k int, a, b, c []T, ldc int, alpha, beta T) {
+func kernelGo4x4[T float32 | float64](k int, a, b, c []T, ldc int, alpha, beta T, ep epilogue[T]) {
 	var c00, c01, c02, c03 T
 	var c10, c11, c12, c13 T
 	var c20, c21, c22, c23 T
@@ -33,21 +33,28 @@ func kernelGo4x4[T float32 | float64](k int, a, b, c []T, ldc int, alpha, beta T
 		c33 += a3 * b3
 		a, b = a[4:], b[4:]
 	}
-	storeRow4(c[0:4:4], alpha, beta, c00, c01, c02, c03)
-	storeRow4(c[ldc:ldc+4:ldc+4], alpha, beta, c10, c11, c12, c13)
-	storeRow4(c[2*ldc:2*ldc+4:2*ldc+4], alpha, beta, c20, c21, c22, c23)
-	storeRow4(c[3*ldc:3*ldc+4:3*ldc+4], alpha, beta, c30, c31, c32, c33)
+	storeRow4(c[0:4:4], alpha, beta, ep, c00, c01, c02, c03)
+	storeRow4(c[ldc:ldc+4:ldc+4], alpha, beta, ep, c10, c11, c12, c13)
+	storeRow4(c[2*ldc:2*ldc+4:2*ldc+4], alpha, beta, ep, c20, c21, c22, c23)
+	storeRow4(c[3*ldc:3*ldc+4:3*ldc+4], alpha, beta, ep, c30, c31, c32, c33)
 }
 
-func storeRow4[T float32 | float64](c []T, alpha, beta, v0, v1, v2, v3 T) {
-	if beta == 0 {
+func storeRow4[T float32 | float64](c []T, alpha, beta T, ep epilogue[T], v0, v1, v2, v3 T) {
+	switch {
+	case ep.bias != nil:
+		b := ep.bias[:4]
+		c[0], c[1], c[2], c[3] = alpha*v0+b[0], alpha*v1+b[1], alpha*v2+b[2], alpha*v3+b[3]
+	case beta == 0:
 		c[0], c[1], c[2], c[3] = alpha*v0, alpha*v1, alpha*v2, alpha*v3
-		return
+	default:
+		c[0] = alpha*v0 + beta*c[0]
+		c[1] = alpha*v1 + beta*c[1]
+		c[2] = alpha*v2 + beta*c[2]
+		c[3] = alpha*v3 + beta*c[3]
 	}
-	c[0] = alpha*v0 + beta*c[0]
-	c[1] = alpha*v1 + beta*c[1]
-	c[2] = alpha*v2 + beta*c[2]
-	c[3] = alpha*v3 + beta*c[3]
+	if ep.relu {
+		c[0], c[1], c[2], c[3] = relu(c[0]), relu(c[1]), relu(c[2]), relu(c[3])
+	}
 }
 
 // goImpl returns the portable configuration. With sixteen scalar

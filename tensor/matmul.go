@@ -107,9 +107,17 @@ func gemmOperand(x *Tensor) (t *Tensor, trans bool, ld int) {
 }
 
 // Linear returns x·wᵀ + b for x [..., in], w [out, in] and b [out] (nil
-// for none): a linear layer in one pass. The bias is written into the
-// output first and the product added to it, so no separate pass adds it.
-func Linear(x, w, b *Tensor) *Tensor {
+// for none): a linear layer in one pass. The GEMM kernel adds the bias as
+// it stores each tile of the product (kernels.SgemmBias), so no pass over
+// the output fills it with the bias first, and none reads it back.
+func Linear(x, w, b *Tensor) *Tensor { return linear(x, w, b, false) }
+
+// LinearReLU returns max(0, x·wᵀ + b) (NaN kept, as ReLU): the kernel
+// applies the ReLU as it stores the last slice of each tile, so there is
+// no separate activation pass.
+func LinearReLU(x, w, b *Tensor) *Tensor { return linear(x, w, b, true) }
+
+func linear(x, w, b *Tensor, relu bool) *Tensor {
 	ops := []*Tensor{x, w}
 	if b != nil {
 		ops = append(ops, b)
@@ -130,39 +138,23 @@ func Linear(x, w, b *Tensor) *Tensor {
 	if rows == 0 || outDim == 0 {
 		return out
 	}
-	var beta float64
-	if b != nil {
-		beta = 1
-		switch d := out.data.(type) {
-		case []float32:
-			fillRows(d, Data[float32](b))
-		case []float64:
-			fillRows(d, Data[float64](b))
-		}
-	}
-	x2 := Reshape(x, rows, in)
-	gemmIntoBeta(out, 0, x2, w.T(), beta)
-	return out
-}
-
-// LinearReLU returns max(0, x·wᵀ + b), the ReLU applied in place to
-// Linear's fresh output: one allocation and no separate activation pass.
-func LinearReLU(x, w, b *Tensor) *Tensor {
-	out := Linear(x, w, b)
+	xa, ta, lda := gemmOperand(Reshape(x, rows, in))
+	wa, tw, ldw := gemmOperand(w.T())
 	switch d := out.data.(type) {
 	case []float32:
-		chunked(len(d), func(lo, hi int) { unaryRow(opReLU, d[lo:hi], d[lo:hi], 0) })
+		var bias []float32
+		if b != nil {
+			bias = Data[float32](b)
+		}
+		kernels.SgemmBias(ta, tw, rows, outDim, in, xa.data.([]float32)[xa.offset:], lda, wa.data.([]float32)[wa.offset:], ldw, bias, relu, d, outDim)
 	case []float64:
-		chunked(len(d), func(lo, hi int) { unaryRow(opReLU, d[lo:hi], d[lo:hi], 0) })
+		var bias []float64
+		if b != nil {
+			bias = Data[float64](b)
+		}
+		kernels.DgemmBias(ta, tw, rows, outDim, in, xa.data.([]float64)[xa.offset:], lda, wa.data.([]float64)[wa.offset:], ldw, bias, relu, d, outDim)
 	}
 	return out
-}
-
-// fillRows copies row into every row of dst.
-func fillRows[T Float](dst, row []T) {
-	for i := 0; i < len(dst); i += len(row) {
-		copy(dst[i:i+len(row)], row)
-	}
 }
 
 // gemmInto writes a·b into out's buffer at offset off (row-major, m×n).
