@@ -223,12 +223,7 @@ func spackT32AVX512(k int, x []float32, ldx int, d []float32) {
 		sgemmPackT16x16(k16, &x[0], ldx, &d[0], nr)
 		sgemmPackT16x16(k16, &x[16*ldx], ldx, &d[16], nr)
 	}
-	for j := range nr {
-		col := x[j*ldx+k16 : j*ldx+k]
-		for p, v := range col {
-			d[(k16+p)*nr+j] = v
-		}
-	}
+	transTail(x, ldx, d, nr, k16, k)
 }
 
 //go:noescape
@@ -242,12 +237,7 @@ func spackT12AVX512(k int, x []float32, ldx int, d []float32) {
 	if k16 > 0 {
 		sgemmPackT12x16(k16, &x[0], ldx, &d[0], mr)
 	}
-	for j := range mr {
-		col := x[j*ldx+k16 : j*ldx+k]
-		for p, v := range col {
-			d[(k16+p)*mr+j] = v
-		}
-	}
+	transTail(x, ldx, d, mr, k16, k)
 }
 
 //go:noescape
@@ -263,12 +253,7 @@ func spackT16AVX2(k int, x []float32, ldx int, d []float32) {
 		sgemmPackT8x8(k8, &x[0], ldx, &d[0], nr)
 		sgemmPackT8x8(k8, &x[8*ldx], ldx, &d[8], nr)
 	}
-	for j := range nr {
-		col := x[j*ldx+k8 : j*ldx+k]
-		for p, v := range col {
-			d[(k8+p)*nr+j] = v
-		}
-	}
+	transTail(x, ldx, d, nr, k8, k)
 }
 
 //go:noescape
@@ -284,12 +269,7 @@ func spackT6AVX2(k int, x []float32, ldx int, d []float32) {
 	if k8 > 0 {
 		sgemmPackT6x8(k8, &x[0], ldx, &d[0], mr)
 	}
-	for j := range mr {
-		col := x[j*ldx+k8 : j*ldx+k]
-		for p, v := range col {
-			d[(k8+p)*mr+j] = v
-		}
-	}
+	transTail(x, ldx, d, mr, k8, k)
 }
 
 //go:noescape
@@ -310,6 +290,18 @@ func dpackT16AVX512(k int, x []float64, ldx int, d []float64) {
 	dpackT(k, x, ldx, d, 16, 8, dgemmPackT8x8)
 }
 
+// transTail writes columns [from, k) of the width rows of x (row stride
+// ldx) into d transposed, row p of d holding column p: what the
+// transposing packs leave past their last whole block.
+func transTail[T float32 | float64](x []T, ldx int, d []T, width, from, k int) {
+	for j := range width {
+		col := x[j*ldx+from : j*ldx+k]
+		for p, v := range col {
+			d[(from+p)*width+j] = v
+		}
+	}
+}
+
 func dpackT(k int, x []float64, ldx int, d []float64, nr, blk int, asm func(k int, b *float64, ldb int, d *float64, ldd int)) {
 	_, _ = x[(nr-1)*ldx+k-1], d[k*nr-1]
 	kb := k / blk * blk
@@ -318,10 +310,5 @@ func dpackT(k int, x []float64, ldx int, d []float64, nr, blk int, asm func(k in
 			asm(kb, &x[j*ldx], ldx, &d[j], nr)
 		}
 	}
-	for j := range nr {
-		col := x[j*ldx+kb : j*ldx+k]
-		for p, v := range col {
-			d[(kb+p)*nr+j] = v
-		}
-	}
+	transTail(x, ldx, d, nr, kb, k)
 }
