@@ -7,22 +7,24 @@ import (
 	"github.com/nabla-go/nabla/tensor"
 )
 
-// AdaGradConfig configures AdaGrad, as torch.optim.Adagrad.
+// AdaGradConfig configures AdaGrad, as torch.optim.Adagrad. A nil field
+// takes PyTorch's default; any value set, 0 included, is used as written.
 type AdaGradConfig struct {
-	LR                      float64 // learning rate
-	LRDecay                 float64 // the step size is LR/(1 + (t−1)·LRDecay) at step t
-	WeightDecay             float64 // L2 penalty, added to the gradient
-	InitialAccumulatorValue float64 // starting value of the sum of squares
-	Eps                     float64 // added to the denominator; 1e-10 when 0
+	LR                      float64  // learning rate
+	LRDecay                 float64  // the step size is LR/(1 + (t−1)·LRDecay) at step t
+	WeightDecay             float64  // L2 penalty, added to the gradient
+	InitialAccumulatorValue float64  // starting value of the sum of squares
+	Eps                     *float64 // added to the denominator; nil: 1e-10
 }
 
+// validate checks a configuration with its defaults filled in.
 func (c AdaGradConfig) validate() error {
 	v := check{op: "AdaGrad"}
 	v.lr(c.LR)
 	v.nonneg("lr decay", c.LRDecay)
 	v.nonneg("weight decay", c.WeightDecay)
 	v.nonneg("initial accumulator value", c.InitialAccumulatorValue)
-	v.nonneg("eps", c.Eps)
+	v.nonneg("eps", *c.Eps)
 	return v.err
 }
 
@@ -44,13 +46,18 @@ type AdaGrad struct {
 // invalid configuration (a negative value) and on a non-contiguous
 // parameter.
 func NewAdaGrad(params []*ag.Node, cfg AdaGradConfig) *AdaGrad {
+	cfg.Eps = new(valueOr(cfg.Eps, 1e-10))
 	mustValid(cfg.validate())
-	cfg.Eps = orDefault(cfg.Eps, 1e-10)
 	return &AdaGrad{core: newCore("AdaGrad", params, cfg.LR, cfg.InitialAccumulatorValue, "sum"), cfg: cfg}
 }
 
-// Config returns the configuration, defaults filled in.
-func (o *AdaGrad) Config() AdaGradConfig { return o.cfg }
+// Config returns the configuration, every default filled in (no field is
+// nil).
+func (o *AdaGrad) Config() AdaGradConfig {
+	c := o.cfg
+	c.Eps = new(*c.Eps)
+	return c
+}
 
 // Step makes one update (see AdaGrad).
 func (o *AdaGrad) Step() {
@@ -72,7 +79,7 @@ func adagradStep[T tensor.Float](o *AdaGrad, i int) {
 	s := buf[T](&o.core, i, 0)
 	s, g = s[:len(w)], g[:len(w)]
 	clr := o.lr / (1 + float64(o.steps[i]-1)*o.cfg.LRDecay)
-	wd, negCLR, eps := T(o.cfg.WeightDecay), T(-clr), T(o.cfg.Eps)
+	wd, negCLR, eps := T(o.cfg.WeightDecay), T(-clr), T(*o.cfg.Eps)
 	for j := range w {
 		gj := g[j]
 		if wd != 0 {

@@ -9,27 +9,46 @@ import (
 )
 
 // AdamConfig configures Adam (torch.optim.Adam) and AdamW
-// (torch.optim.AdamW). A zero field takes PyTorch's default.
+// (torch.optim.AdamW). A nil field takes PyTorch's default; any value
+// set, 0 included, is used as written (see the package doc,
+// "Configuration"):
+//
+//	optim.AdamConfig{LR: 1e-3, Beta1: new(0.0)} // β₁ = 0: RMSProp-like
 type AdamConfig struct {
-	LR    float64 // learning rate
-	Beta1 float64 // decay of the first moment; 0.9 when 0
-	Beta2 float64 // decay of the second moment; 0.999 when 0
-	Eps   float64 // added to the denominator; 1e-8 when 0
+	LR    float64  // learning rate
+	Beta1 *float64 // decay of the first moment; nil: 0.9
+	Beta2 *float64 // decay of the second moment; nil: 0.999
+	Eps   *float64 // added to the denominator; nil: 1e-8
 	// WeightDecay is, for Adam, an L2 penalty added to the gradient
-	// (coupled); for AdamW, a decay of the weights themselves, w ← w·(1 −
-	// lr·WeightDecay), outside the adaptive step (decoupled; 0.01 when 0,
-	// as PyTorch).
-	WeightDecay float64
+	// (coupled; nil: 0); for AdamW, a decay of the weights themselves, w ←
+	// w·(1 − lr·WeightDecay), outside the adaptive step (decoupled; nil:
+	// 0.01, as PyTorch).
+	WeightDecay *float64
 	AMSGrad     bool // divide by the running maximum of the second moment
 }
 
+// withDefaults returns c with every nil field set to PyTorch's default
+// (decoupled selects AdamW's weight decay).
+func (c AdamConfig) withDefaults(decoupled bool) AdamConfig {
+	c.Beta1 = new(valueOr(c.Beta1, 0.9))
+	c.Beta2 = new(valueOr(c.Beta2, 0.999))
+	c.Eps = new(valueOr(c.Eps, 1e-8))
+	wd := 0.0
+	if decoupled {
+		wd = 0.01
+	}
+	c.WeightDecay = new(valueOr(c.WeightDecay, wd))
+	return c
+}
+
+// validate checks a configuration with its defaults filled in.
 func (c AdamConfig) validate(op string) error {
 	v := check{op: op}
 	v.lr(c.LR)
-	v.unit("beta1", c.Beta1)
-	v.unit("beta2", c.Beta2)
-	v.nonneg("eps", c.Eps)
-	v.nonneg("weight decay", c.WeightDecay)
+	v.unit("beta1", *c.Beta1)
+	v.unit("beta2", *c.Beta2)
+	v.nonneg("eps", *c.Eps)
+	v.nonneg("weight decay", *c.WeightDecay)
 	return v.err
 }
 
@@ -57,17 +76,13 @@ type Adam struct {
 func NewAdam(params []*ag.Node, cfg AdamConfig) *Adam { return newAdam("Adam", params, cfg, false) }
 
 // NewAdamW returns an AdamW optimiser over params: Adam with decoupled
-// weight decay, 0.01 when cfg.WeightDecay is 0.
-func NewAdamW(params []*ag.Node, cfg AdamConfig) *Adam {
-	cfg.WeightDecay = orDefault(cfg.WeightDecay, 0.01)
-	return newAdam("AdamW", params, cfg, true)
-}
+// weight decay, 0.01 when cfg.WeightDecay is nil (and none when it points
+// to 0).
+func NewAdamW(params []*ag.Node, cfg AdamConfig) *Adam { return newAdam("AdamW", params, cfg, true) }
 
 func newAdam(op string, params []*ag.Node, cfg AdamConfig, decoupled bool) *Adam {
+	cfg = cfg.withDefaults(decoupled)
 	mustValid(cfg.validate(op))
-	cfg.Beta1 = orDefault(cfg.Beta1, 0.9)
-	cfg.Beta2 = orDefault(cfg.Beta2, 0.999)
-	cfg.Eps = orDefault(cfg.Eps, 1e-8)
 	names := []string{"exp_avg", "exp_avg_sq"}
 	if cfg.AMSGrad {
 		names = append(names, "max_exp_avg_sq")
@@ -75,8 +90,13 @@ func newAdam(op string, params []*ag.Node, cfg AdamConfig, decoupled bool) *Adam
 	return &Adam{core: newCore(op, params, cfg.LR, 0, names...), cfg: cfg, decoupled: decoupled}
 }
 
-// Config returns the configuration, defaults filled in.
-func (o *Adam) Config() AdamConfig { return o.cfg }
+// Config returns the configuration, every default filled in (no field is
+// nil).
+func (o *Adam) Config() AdamConfig {
+	c := o.cfg
+	c.Beta1, c.Beta2, c.Eps, c.WeightDecay = new(*c.Beta1), new(*c.Beta2), new(*c.Eps), new(*c.WeightDecay)
+	return c
+}
 
 // Step makes one update (see Adam).
 func (o *Adam) Step() {
@@ -103,16 +123,17 @@ func adamStep[T tensor.Float](o *Adam, i int) {
 	}
 	c := o.cfg
 	t := float64(o.steps[i])
-	bc1 := 1 - math.Pow(c.Beta1, t)
-	bc2 := 1 - math.Pow(c.Beta2, t)
+	beta1, beta2, wd := *c.Beta1, *c.Beta2, *c.WeightDecay
+	bc1 := 1 - math.Pow(beta1, t)
+	bc2 := 1 - math.Pow(beta2, t)
 	negStep := T(-(o.lr / bc1))
 	bc2sqrt := T(math.Sqrt(bc2))
-	b1, b2, omb1, omb2, eps := T(c.Beta1), T(c.Beta2), T(1-c.Beta1), T(1-c.Beta2), T(c.Eps)
+	b1, b2, omb1, omb2, eps := T(beta1), T(beta2), T(1-beta1), T(1-beta2), T(*c.Eps)
 	var l2, decay T
 	if o.decoupled {
-		decay = T(1 - o.lr*c.WeightDecay)
+		decay = T(1 - o.lr*wd)
 	} else {
-		l2 = T(c.WeightDecay)
+		l2 = T(wd)
 	}
 	decoupled := o.decoupled
 	if serial(n) {

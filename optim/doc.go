@@ -33,11 +33,23 @@
 //
 // # Configuration
 //
-// Config structs take PyTorch's defaults for zero fields where PyTorch's
-// default is not zero (Adam's betas and eps, RMSProp's alpha, AdamW's
-// weight decay…); a consequence is that those fields cannot be set to
-// exactly 0. Schedules are plain values except ReduceOnPlateau, which has
-// state.
+// A configuration field means what it says. Fields whose PyTorch default
+// is 0 (learning-rate decay, SGD's momentum, L2 weight decay…) are plain
+// values; fields whose PyTorch default is not 0 (Adam's betas and eps,
+// AdamW's weight decay, RMSProp's alpha, OneCycle's factors,
+// ReduceOnPlateau's factor, patience, threshold and eps) are pointers,
+// nil for PyTorch's default and any value, 0 included, for that value:
+//
+//	optim.AdamConfig{LR: 1e-3}                         // β₁ 0.9, β₂ 0.999, eps 1e-8
+//	optim.AdamConfig{LR: 1e-3, Beta1: new(0.0)}        // β₁ exactly 0
+//	optim.NewAdamW(ps, optim.AdamConfig{LR: 1e-3})     // weight decay 0.01
+//	optim.NewAdamW(ps, optim.AdamConfig{LR: 1e-3, WeightDecay: new(0.0)}) // none
+//
+// The same rule holds in package loss. Config methods return the
+// configuration with every default filled in. An empty string for a mode
+// (ReduceOnPlateau's Mode, OneCycle's AnnealStrategy) is the default mode:
+// no setting is lost by that. Schedules are plain values except
+// ReduceOnPlateau, which has state.
 //
 // # Checkpoints
 //

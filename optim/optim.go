@@ -183,12 +183,13 @@ func (c *core) LoadStateDict(m map[string]*tensor.Tensor) error {
 	return nil
 }
 
-// orDefault returns v, or def when v is zero.
-func orDefault(v, def float64) float64 {
-	if v == 0 {
+// valueOr returns *p, or def when p is nil: the one place where a
+// configuration field left unset becomes PyTorch's default.
+func valueOr[T any](p *T, def T) T {
+	if p == nil {
 		return def
 	}
-	return v
+	return *p
 }
 
 // check collects configuration errors: the first failed condition wins.
@@ -238,12 +239,15 @@ var Names = []string{"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"
 //   - rmsprop: RMSProp with the given momentum (0 for none);
 //   - adam: Adam, with L2 weight decay added to the gradient (momentum is
 //     ignored);
-//   - adamw: AdamW, with decoupled weight decay (0.01 when weightDecay is
-//     0; momentum is ignored).
+//   - adamw: AdamW, with decoupled weight decay weightDecay (momentum is
+//     ignored). weightDecay is used as given, 0 included: PyTorch's
+//     default for AdamW is 0.01, so a command line should pass that when
+//     its user sets nothing.
 //
 // Momentum is ignored where it has no meaning so that a command line can
-// pass its --momentum flag whatever the optimiser. Other settings take
-// PyTorch's defaults. An unknown name, lr ≤ 0, momentum outside [0, 1) or
+// pass its --momentum flag whatever the optimiser; for momentum and
+// nesterov, 0 (which would make them plain SGD, or invalid) stands for
+// 0.9. Every other setting takes PyTorch's default. An unknown name, lr ≤ 0, momentum outside [0, 1) or
 // a negative weightDecay is an error.
 func ByName(name string, params []*ag.Node, lr, momentum, weightDecay float64) (Optimizer, error) {
 	name = strings.ToLower(strings.TrimSpace(name))
@@ -264,24 +268,27 @@ func ByName(name string, params []*ag.Node, lr, momentum, weightDecay float64) (
 	case "sgd", "momentum", "nesterov":
 		cfg := SGDConfig{LR: lr, WeightDecay: weightDecay, Nesterov: name == "nesterov"}
 		if name != "sgd" {
-			cfg.Momentum = orDefault(momentum, 0.9)
+			cfg.Momentum = momentum
+			if momentum == 0 {
+				cfg.Momentum = 0.9
+			}
 		}
 		if err = cfg.validate(); err == nil {
 			return NewSGD(params, cfg), nil
 		}
 	case "adagrad":
-		cfg := AdaGradConfig{LR: lr, WeightDecay: weightDecay}
+		cfg := AdaGradConfig{LR: lr, WeightDecay: weightDecay, Eps: new(1e-10)}
 		if err = cfg.validate(); err == nil {
 			return NewAdaGrad(params, cfg), nil
 		}
 	case "rmsprop":
-		cfg := RMSPropConfig{LR: lr, Momentum: momentum, WeightDecay: weightDecay}
+		cfg := RMSPropConfig{LR: lr, Momentum: momentum, WeightDecay: weightDecay}.withDefaults()
 		if err = cfg.validate(); err == nil {
 			return NewRMSProp(params, cfg), nil
 		}
 	case "adam", "adamw":
-		cfg := AdamConfig{LR: lr, WeightDecay: weightDecay}
-		if err = cfg.validate("Adam"); err == nil {
+		cfg := AdamConfig{LR: lr, WeightDecay: &weightDecay}.withDefaults(name == "adamw")
+		if err = cfg.validate(name); err == nil {
 			if name == "adam" {
 				return NewAdam(params, cfg), nil
 			}

@@ -27,7 +27,7 @@ var configs = []struct {
 	{"rmsprop_centered_momentum", func(p []*ag.Node) Optimizer {
 		return NewRMSProp(p, RMSPropConfig{LR: 0.005, Momentum: 0.5, Centered: true, WeightDecay: 1e-3})
 	}},
-	{"adam", func(p []*ag.Node) Optimizer { return NewAdam(p, AdamConfig{LR: 0.05, WeightDecay: 1e-3}) }},
+	{"adam", func(p []*ag.Node) Optimizer { return NewAdam(p, AdamConfig{LR: 0.05, WeightDecay: new(1e-3)}) }},
 	{"adam_amsgrad", func(p []*ag.Node) Optimizer { return NewAdam(p, AdamConfig{LR: 0.05, AMSGrad: true}) }},
 	{"adamw", func(p []*ag.Node) Optimizer { return NewAdamW(p, AdamConfig{LR: 0.05}) }},
 }
@@ -379,8 +379,12 @@ func TestByName(t *testing.T) {
 		t.Errorf("rmsprop with momentum 0.9: %v, %v; want momentum 0.9", opt, err)
 	}
 	opt, err = ByName("adamw", params, 0.1, 0.9, 0) // momentum ignored
-	if c := opt.(*Adam).Config(); err != nil || c.WeightDecay != 0.01 {
-		t.Errorf("adamw: %+v, %v; want weight decay 0.01", c, err)
+	if c := opt.(*Adam).Config(); err != nil || *c.WeightDecay != 0 {
+		t.Errorf("adamw with weight decay 0: %+v, %v; want weight decay 0", c, err)
+	}
+	opt, err = ByName("adamw", params, 0.1, 0, 0.01)
+	if c := opt.(*Adam).Config(); err != nil || *c.WeightDecay != 0.01 || *c.Beta1 != 0.9 || *c.Beta2 != 0.999 || *c.Eps != 1e-8 {
+		t.Errorf("adamw: %+v, %v; want PyTorch's defaults and weight decay 0.01", c, err)
 	}
 	bad := []struct {
 		name             string
@@ -406,13 +410,51 @@ func TestByName(t *testing.T) {
 	}
 }
 
+// TestUnsetMeansDefaultZeroMeansZero checks the configuration rule: a nil
+// field takes PyTorch's default and a field set to 0 is 0 (the reference
+// test checks the resulting steps against PyTorch).
+func TestUnsetMeansDefaultZeroMeansZero(t *testing.T) {
+	p := []*ag.Node{ag.Var(tensor.New(tensor.Float64, 2))}
+	if c := NewAdamW(p, AdamConfig{LR: 1}).Config(); *c.WeightDecay != 0.01 || *c.Beta1 != 0.9 || *c.Beta2 != 0.999 || *c.Eps != 1e-8 {
+		t.Errorf("AdamW defaults: %v %v %v %v", *c.WeightDecay, *c.Beta1, *c.Beta2, *c.Eps)
+	}
+	if c := NewAdam(p, AdamConfig{LR: 1}).Config(); *c.WeightDecay != 0 {
+		t.Errorf("Adam default weight decay %v, want 0", *c.WeightDecay)
+	}
+	if c := NewAdamW(p, AdamConfig{LR: 1, WeightDecay: new(0.0), Beta1: new(0.0), Eps: new(0.0)}).Config(); *c.WeightDecay != 0 || *c.Beta1 != 0 || *c.Eps != 0 {
+		t.Errorf("AdamW set to zero: %v %v %v", *c.WeightDecay, *c.Beta1, *c.Eps)
+	}
+	if c := NewRMSProp(p, RMSPropConfig{LR: 1, Alpha: new(0.0)}).Config(); *c.Alpha != 0 || *c.Eps != 1e-8 {
+		t.Errorf("RMSProp alpha 0: %v, eps %v", *c.Alpha, *c.Eps)
+	}
+	if c := NewRMSProp(p, RMSPropConfig{LR: 1}).Config(); *c.Alpha != 0.99 {
+		t.Errorf("RMSProp default alpha %v", *c.Alpha)
+	}
+	if c := NewAdaGrad(p, AdaGradConfig{LR: 1, Eps: new(0.0)}).Config(); *c.Eps != 0 {
+		t.Errorf("AdaGrad eps 0: %v", *c.Eps)
+	}
+	// Config returns copies: writing through them changes nothing.
+	o := NewAdam(p, AdamConfig{LR: 1})
+	*o.Config().Beta1 = 0.5
+	if *o.Config().Beta1 != 0.9 {
+		t.Error("Config shares its pointers with the optimiser")
+	}
+	// The caller's pointer is not kept either.
+	b := 0.8
+	o = NewAdam(p, AdamConfig{LR: 1, Beta1: &b})
+	b = 0.1
+	if *o.Config().Beta1 != 0.8 {
+		t.Error("NewAdam kept the caller's pointer")
+	}
+}
+
 func TestNewPanics(t *testing.T) {
 	p := []*ag.Node{ag.Var(tensor.New(tensor.Float64, 2, 3))}
 	cases := map[string]func(){
 		"negative lr":          func() { NewSGD(p, SGDConfig{LR: -1}) },
 		"nesterov no momentum": func() { NewSGD(p, SGDConfig{LR: 1, Nesterov: true}) },
-		"beta1 ≥ 1":            func() { NewAdam(p, AdamConfig{LR: 1, Beta1: 1}) },
-		"alpha ≥ 1":            func() { NewRMSProp(p, RMSPropConfig{LR: 1, Alpha: 1.5}) },
+		"beta1 ≥ 1":            func() { NewAdam(p, AdamConfig{LR: 1, Beta1: new(1.0)}) },
+		"alpha ≥ 1":            func() { NewRMSProp(p, RMSPropConfig{LR: 1, Alpha: new(1.5)}) },
 		"non-contiguous": func() {
 			NewAdam([]*ag.Node{ag.Var(tensor.Transpose(tensor.New(tensor.Float64, 2, 3), 0, 1))}, AdamConfig{LR: 1})
 		},

@@ -18,17 +18,20 @@ import (
 // the rate becomes max(rate·Factor, MinLR) (unchanged when that lowers it
 // by Eps or less), and the next Cooldown reports are not counted.
 //
-// Set the fields before the first Report; NewReduceOnPlateau fills in
-// torch's defaults.
+// Set the fields before the first Report. A nil field takes torch's
+// default; any value set, 0 included, is used as written.
+//
+// The rate depends on the metrics reported, not on the step: LR ignores
+// its argument (see Schedule and Reporter).
 type ReduceOnPlateau struct {
-	Mode          string  // "min" (the default when empty) or "max"
-	Factor        float64 // multiplies the rate on a plateau, in (0, 1); 0.1 when 0
-	Patience      int     // reports without improvement tolerated
-	Threshold     float64 // how much better counts as an improvement
-	ThresholdMode string  // "rel" (the default when empty) or "abs"
-	Cooldown      int     // reports ignored after a reduction
-	MinLR         float64 // the rate never goes below this
-	Eps           float64 // smaller reductions are skipped; 1e-8 when 0
+	Mode          string   // "min" (also when empty) or "max"
+	Factor        *float64 // multiplies the rate on a plateau, in [0, 1); nil: 0.1
+	Patience      *int     // reports without improvement tolerated; nil: 10
+	Threshold     *float64 // how much better counts as an improvement; nil: 1e-4
+	ThresholdMode string   // "rel" (also when empty) or "abs"
+	Cooldown      int      // reports ignored after a reduction
+	MinLR         float64  // the rate never goes below this
+	Eps           *float64 // smaller reductions are skipped; nil: 1e-8
 
 	lr        float64
 	best      float64
@@ -39,22 +42,21 @@ type ReduceOnPlateau struct {
 }
 
 // NewReduceOnPlateau returns a plateau schedule starting at lr with
-// torch's defaults: mode "min", factor 0.1, patience 10, threshold 1e-4
-// relative, no cooldown, no minimum, eps 1e-8.
-func NewReduceOnPlateau(lr float64) *ReduceOnPlateau {
-	return &ReduceOnPlateau{Mode: "min", Factor: 0.1, Patience: 10, Threshold: 1e-4, ThresholdMode: "rel", Eps: 1e-8, lr: lr}
-}
+// torch's defaults (every field unset): mode "min", factor 0.1, patience
+// 10, threshold 1e-4 relative, no cooldown, no minimum, eps 1e-8.
+func NewReduceOnPlateau(lr float64) *ReduceOnPlateau { return &ReduceOnPlateau{lr: lr} }
 
-// LR returns the current rate, whatever step is: the rate changes only
-// through Report.
+// LR returns the current rate, the result of the reports so far. It
+// ignores its argument: the rate of a plateau schedule is not a function
+// of the step (see Schedule).
 func (r *ReduceOnPlateau) LR(int) float64 { return r.lr }
 
 // SetLR sets the current rate (to start a zero-value ReduceOnPlateau).
 func (r *ReduceOnPlateau) SetLR(lr float64) { r.lr = lr }
 
 // Report records one evaluation of the metric and lowers the rate if it
-// has stopped improving. It panics on an unknown Mode or ThresholdMode, or
-// a Factor not in (0, 1).
+// has stopped improving. It panics on an unknown Mode or ThresholdMode, a
+// Factor not in [0, 1), or a negative Patience, Threshold or Eps.
 func (r *ReduceOnPlateau) Report(metric float64) {
 	maxMode := r.Mode == "max"
 	if r.Mode != "" && r.Mode != "min" && !maxMode {
@@ -63,9 +65,13 @@ func (r *ReduceOnPlateau) Report(metric float64) {
 	if r.ThresholdMode != "" && r.ThresholdMode != "rel" && r.ThresholdMode != "abs" {
 		panic(fmt.Sprintf("optim.ReduceOnPlateau: unknown threshold mode %q (want rel or abs)", r.ThresholdMode))
 	}
-	factor := orDefault(r.Factor, 0.1)
-	if !(factor > 0 && factor < 1) {
-		panic(fmt.Sprintf("optim.ReduceOnPlateau: factor %v must be in (0, 1)", factor))
+	factor := valueOr(r.Factor, 0.1)
+	if !(factor >= 0 && factor < 1) {
+		panic(fmt.Sprintf("optim.ReduceOnPlateau: factor %v must be in [0, 1)", factor))
+	}
+	patience, eps := valueOr(r.Patience, 10), valueOr(r.Eps, 1e-8)
+	if patience < 0 || !(valueOr(r.Threshold, 1e-4) >= 0) || !(eps >= 0) {
+		panic(fmt.Sprintf("optim.ReduceOnPlateau: patience %d, threshold %v and eps %v must not be negative", patience, valueOr(r.Threshold, 1e-4), eps))
 	}
 	r.lastEpoch++
 	if !r.seen {
@@ -85,9 +91,9 @@ func (r *ReduceOnPlateau) Report(metric float64) {
 		r.cooldown--
 		r.numBad = 0
 	}
-	if r.numBad > r.Patience {
+	if r.numBad > patience {
 		newLR := math.Max(r.lr*factor, r.MinLR)
-		if r.lr-newLR > orDefault(r.Eps, 1e-8) {
+		if r.lr-newLR > eps {
 			r.lr = newLR
 		}
 		r.cooldown = r.Cooldown
@@ -97,15 +103,16 @@ func (r *ReduceOnPlateau) Report(metric float64) {
 
 func (r *ReduceOnPlateau) better(a float64, maxMode bool) bool {
 	abs := r.ThresholdMode == "abs"
+	th := valueOr(r.Threshold, 1e-4)
 	switch {
 	case !maxMode && !abs:
-		return a < r.best*(1-r.Threshold)
+		return a < r.best*(1-th)
 	case !maxMode:
-		return a < r.best-r.Threshold
+		return a < r.best-th
 	case !abs:
-		return a > r.best*(r.Threshold+1)
+		return a > r.best*(th+1)
 	default:
-		return a > r.best+r.Threshold
+		return a > r.best+th
 	}
 }
 

@@ -7,21 +7,30 @@ import (
 	"github.com/nabla-go/nabla/tensor"
 )
 
-// RMSPropConfig configures RMSProp, as torch.optim.RMSprop.
+// RMSPropConfig configures RMSProp, as torch.optim.RMSprop. A nil field
+// takes PyTorch's default; any value set, 0 included, is used as written.
 type RMSPropConfig struct {
-	LR          float64 // learning rate
-	Alpha       float64 // smoothing constant of the mean square; 0.99 when 0
-	Eps         float64 // added to the denominator; 1e-8 when 0
-	WeightDecay float64 // L2 penalty, added to the gradient
-	Momentum    float64 // momentum factor; 0 for none
-	Centered    bool    // divide by the estimated variance instead of the mean square
+	LR          float64  // learning rate
+	Alpha       *float64 // smoothing constant of the mean square; nil: 0.99
+	Eps         *float64 // added to the denominator; nil: 1e-8
+	WeightDecay float64  // L2 penalty, added to the gradient
+	Momentum    float64  // momentum factor; 0 for none
+	Centered    bool     // divide by the estimated variance instead of the mean square
 }
 
+// withDefaults returns c with every nil field set to PyTorch's default.
+func (c RMSPropConfig) withDefaults() RMSPropConfig {
+	c.Alpha = new(valueOr(c.Alpha, 0.99))
+	c.Eps = new(valueOr(c.Eps, 1e-8))
+	return c
+}
+
+// validate checks a configuration with its defaults filled in.
 func (c RMSPropConfig) validate() error {
 	v := check{op: "RMSProp"}
 	v.lr(c.LR)
-	v.unit("alpha", c.Alpha)
-	v.nonneg("eps", c.Eps)
+	v.unit("alpha", *c.Alpha)
+	v.nonneg("eps", *c.Eps)
 	v.nonneg("weight decay", c.WeightDecay)
 	v.unit("momentum", c.Momentum)
 	return v.err
@@ -47,9 +56,8 @@ type RMSProp struct {
 // NewRMSProp returns an RMSProp optimiser over params. It panics on an
 // invalid configuration and on a non-contiguous parameter.
 func NewRMSProp(params []*ag.Node, cfg RMSPropConfig) *RMSProp {
+	cfg = cfg.withDefaults()
 	mustValid(cfg.validate())
-	cfg.Alpha = orDefault(cfg.Alpha, 0.99)
-	cfg.Eps = orDefault(cfg.Eps, 1e-8)
 	names := []string{"square_avg"}
 	o := &RMSProp{cfg: cfg, gavg: -1, mombuf: -1}
 	if cfg.Centered {
@@ -64,8 +72,13 @@ func NewRMSProp(params []*ag.Node, cfg RMSPropConfig) *RMSProp {
 	return o
 }
 
-// Config returns the configuration, defaults filled in.
-func (o *RMSProp) Config() RMSPropConfig { return o.cfg }
+// Config returns the configuration, every default filled in (no field is
+// nil).
+func (o *RMSProp) Config() RMSPropConfig {
+	c := o.cfg
+	c.Alpha, c.Eps = new(*c.Alpha), new(*c.Eps)
+	return c
+}
 
 // Step makes one update (see RMSProp).
 func (o *RMSProp) Step() {
@@ -93,8 +106,9 @@ func rmspropStep[T tensor.Float](o *RMSProp, i int) {
 	if o.mombuf >= 0 {
 		b = buf[T](&o.core, i, o.mombuf)[:len(w)]
 	}
-	wd, alpha, oneMinus := T(o.cfg.WeightDecay), T(o.cfg.Alpha), T(1-o.cfg.Alpha)
-	eps, mom, negLR := T(o.cfg.Eps), T(o.cfg.Momentum), T(-o.lr)
+	a := *o.cfg.Alpha
+	wd, alpha, oneMinus := T(o.cfg.WeightDecay), T(a), T(1-a)
+	eps, mom, negLR := T(*o.cfg.Eps), T(o.cfg.Momentum), T(-o.lr)
 	for j := range w {
 		gj := g[j]
 		if wd != 0 {

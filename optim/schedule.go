@@ -7,16 +7,30 @@ import (
 	"strings"
 )
 
-// Schedule gives the learning rate for each step of training. step is the
-// number of scheduler steps taken so far (0 before any); a training loop
-// calls opt.SetLR(s.LR(step)) before each optimiser step, or once per
-// epoch for epoch-based schedules. Every schedule here gives the learning
-// rate torch.optim.lr_scheduler's class of the same name would have put in
-// the optimiser after step calls to its step(), in the closed form (torch
-// mostly updates the rate recursively, which agrees to rounding: within
-// 1e-15 of the initial rate in the tests). The starting rate is the field
-// BaseLR (torch's base_lr), since LR is the method.
+// Schedule gives the learning rate for each optimiser step. A training
+// loop calls opt.SetLR(s.LR(step)) before each optimiser step, with step
+// the number of optimiser steps taken so far (0 before any), or once per
+// epoch with the number of epochs for epoch-based schedules.
+//
+// For every schedule in this package except ReduceOnPlateau, LR is a pure
+// function of step: it can be called in any order, any number of times,
+// and LR(k) is the rate torch.optim.lr_scheduler's class of the same name
+// would have put in the optimiser after k calls to its step(), in the
+// closed form (torch mostly updates the rate recursively, which agrees to
+// rounding: within 1e-15 of the initial rate in the tests). The starting
+// rate is the field BaseLR (torch's base_lr), since LR is the method.
+//
+// ReduceOnPlateau is the exception, and says so by also implementing
+// Reporter: its rate is a function of the metrics reported so far, and its
+// LR ignores step. Code that drives a schedule should check for Reporter
+// and call Report once per evaluation.
 type Schedule interface{ LR(step int) float64 }
+
+// Reporter is implemented by the schedules whose rate depends on a
+// measured metric instead of on the step (ReduceOnPlateau): after each
+// evaluation the training loop passes the metric to Report, and the rate
+// LR returns from then on reflects it, whatever step LR is given.
+type Reporter interface{ Report(metric float64) }
 
 // Constant keeps the learning rate at LR.
 type Constant struct{ BaseLR float64 }
@@ -119,25 +133,26 @@ func (c Cosine) LR(step int) float64 {
 // OneCycle is the one-cycle policy of torch's OneCycleLR, stepped once per
 // batch: the rate rises from MaxLR/DivFactor to MaxLR over the first
 // PctStart of TotalSteps, then falls to MaxLR/(DivFactor·FinalDivFactor),
-// along a cosine ("cos") or a line ("linear"). Zero fields take torch's
-// defaults: PctStart 0.3, DivFactor 25, FinalDivFactor 1e4, "cos".
+// along a cosine ("cos") or a line ("linear"). Nil fields take torch's
+// defaults: PctStart 0.3, DivFactor 25, FinalDivFactor 1e4; an empty
+// AnnealStrategy is "cos".
 // Momentum is not cycled (torch's cycle_momentum=False). Steps from
 // TotalSteps−1 on keep the final rate (torch extrapolates one step past
 // it, then raises an error).
 type OneCycle struct {
 	MaxLR          float64
 	TotalSteps     int
-	PctStart       float64
-	DivFactor      float64
-	FinalDivFactor float64
-	AnnealStrategy string // "cos" (the default) or "linear"
+	PctStart       *float64 // fraction of the steps spent rising; nil: 0.3
+	DivFactor      *float64 // the first rate is MaxLR/DivFactor; nil: 25
+	FinalDivFactor *float64 // the last rate is MaxLR/(DivFactor·FinalDivFactor); nil: 1e4
+	AnnealStrategy string   // "cos" (also when empty) or "linear"
 }
 
 // LR returns the rate after step steps.
 func (o OneCycle) LR(step int) float64 {
-	pctStart := orDefault(o.PctStart, 0.3)
-	initial := o.MaxLR / orDefault(o.DivFactor, 25)
-	final := initial / orDefault(o.FinalDivFactor, 1e4)
+	pctStart := valueOr(o.PctStart, 0.3)
+	initial := o.MaxLR / valueOr(o.DivFactor, 25)
+	final := initial / valueOr(o.FinalDivFactor, 1e4)
 	step = min(max(step, 0), o.TotalSteps-1)
 	anneal := annealCos
 	if o.AnnealStrategy == "linear" {
@@ -165,16 +180,22 @@ func annealLinear(start, end, pct float64) float64 { return (end-start)*pct + st
 var ScheduleNames = []string{"constant", "step", "multistep", "exponential", "cosine", "onecycle", "plateau"}
 
 // ScheduleByName returns a schedule for a command line's --schedule flag,
-// starting at lr, with defaults sized to totalSteps (the number of
-// scheduler steps the run will take):
+// starting at lr, with defaults sized to totalSteps, the number T of
+// optimiser steps the run will take (numbered 0 … T−1, so LR(T−1) is the
+// last rate used):
 //
 //   - constant: lr throughout;
-//   - step: ×0.1 every ⌈totalSteps/3⌉ steps;
-//   - multistep: ×0.1 at 50% and 75% of totalSteps;
-//   - exponential: ×γ per step, γ chosen so the rate ends at lr/100;
-//   - cosine: cosine annealing to 0 over totalSteps;
-//   - onecycle: OneCycle with MaxLR lr over totalSteps;
-//   - plateau: NewReduceOnPlateau(lr) (the caller must Report a metric).
+//   - step: ×0.1 every ⌈T/3⌉ steps (Step{StepSize: ⌈T/3⌉, Gamma: 0.1});
+//   - multistep: ×0.1 at steps ⌊T/2⌋ and ⌊3T/4⌋;
+//   - exponential: ×γ per step with γ = 0.01^(1/T), so that LR(k) =
+//     lr·0.01^(k/T): LR(T) would be exactly lr/100, and the last rate
+//     used, LR(T−1), is lr·0.01^((T−1)/T);
+//   - cosine: Cosine{TMax: T}, cosine annealing towards 0, reached at
+//     LR(T) (the last rate used, LR(T−1), is lr·(1 − cos(π/T))/2);
+//   - onecycle: OneCycle with MaxLR lr over T steps, torch's defaults;
+//   - plateau: NewReduceOnPlateau(lr), whose rate ignores the step and
+//     changes only through Report (it implements Reporter; totalSteps is
+//     only checked).
 //
 // An unknown name, lr ≤ 0, or totalSteps < 1 is an error.
 func ScheduleByName(name string, lr float64, totalSteps int) (Schedule, error) {

@@ -72,7 +72,7 @@ func TestPlateauResume(t *testing.T) {
 	metrics := []float64{5, 4, 4, 4, 4, 3.99, 3.99, 3.99, 3.99, 3, 3, 3, 3, 3, 3, 3}
 	mk := func() *ReduceOnPlateau {
 		r := NewReduceOnPlateau(1)
-		r.Patience, r.Cooldown, r.Factor = 1, 2, 0.5
+		r.Patience, r.Cooldown, r.Factor = new(1), 2, new(0.5)
 		return r
 	}
 	a := mk()
@@ -102,5 +102,31 @@ func TestPlateauResume(t *testing.T) {
 	}
 	if got := NewReduceOnPlateau(1).StateDict()["best"].Item(); !math.IsInf(got, 1) {
 		t.Errorf("best before any report: %v, want +Inf", got)
+	}
+}
+
+// TestScheduleByNameDocumented checks the rates ScheduleByName's doc
+// promises, and that only the plateau schedule is a Reporter.
+func TestScheduleByNameDocumented(t *testing.T) {
+	const T = 40
+	for _, name := range ScheduleNames {
+		s, err := ScheduleByName(name, 2, T)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := s.(Reporter); ok != (name == "plateau") {
+			t.Errorf("%s: implements Reporter: %v", name, ok)
+		}
+	}
+	e, _ := ScheduleByName("exponential", 2, T)
+	if got := e.LR(T); math.Abs(got-0.02) > 1e-15 {
+		t.Errorf("exponential: LR(T) = %v, want lr/100 = 0.02", got)
+	}
+	if got, want := e.LR(T-1), 2*math.Pow(0.01, float64(T-1)/T); math.Abs(got-want) > 1e-15 {
+		t.Errorf("exponential: LR(T-1) = %v, want %v", got, want)
+	}
+	c, _ := ScheduleByName("cosine", 2, T)
+	if got, want := c.LR(T-1), 2*(1-math.Cos(math.Pi/T))/2; math.Abs(got-want) > 1e-15 || c.LR(T) > 1e-15 {
+		t.Errorf("cosine: LR(T-1) = %v, want %v; LR(T) = %v, want 0", got, want, c.LR(T))
 	}
 }

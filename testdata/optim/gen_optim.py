@@ -76,6 +76,10 @@ OPTIMIZERS = [
     ("adam_amsgrad", "adam", {"LR": 0.01, "AMSGrad": True, "WeightDecay": 0.01}, torch.optim.Adam,
      {"lr": 0.01, "amsgrad": True, "weight_decay": 0.01}),
     ("adamw", "adamw", {"LR": 0.01}, torch.optim.AdamW, {"lr": 0.01}),
+    # Settings PyTorch's defaults are not 0 for, set to exactly 0.
+    ("adam_beta1_zero", "adam", {"LR": 0.01, "Beta1": 0.0}, torch.optim.Adam, {"lr": 0.01, "betas": (0.0, 0.999)}),
+    ("adamw_no_decay", "adamw", {"LR": 0.01, "WeightDecay": 0.0}, torch.optim.AdamW, {"lr": 0.01, "weight_decay": 0.0}),
+    ("rmsprop_alpha_zero", "rmsprop", {"LR": 0.01, "Alpha": 0.0}, torch.optim.RMSprop, {"lr": 0.01, "alpha": 0.0}),
     ("adamw_amsgrad", "adamw", {"LR": 0.01, "WeightDecay": 0.1, "AMSGrad": True, "Beta1": 0.85},
      torch.optim.AdamW, {"lr": 0.01, "weight_decay": 0.1, "amsgrad": True, "betas": (0.85, 0.999)}),
 ]
