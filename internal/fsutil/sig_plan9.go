@@ -1,0 +1,4 @@
+package fsutil
+
+// processAlive cannot tell on Plan 9: it says yes.
+func processAlive(int) bool { return true }
