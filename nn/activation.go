@@ -60,6 +60,33 @@ func (a *Activation) Forward(x *ag.Node) *ag.Node { return a.f(x) }
 // Params is empty: activations have no parameters.
 func (a *Activation) Params() []Param { return nil }
 
+// Spec describes the activation with PyTorch's class name and setting
+// names: {"type":"LeakyReLU","negative_slope":0.01}, {"type":"GELU",
+// "approximate":"tanh"}.
+func (a *Activation) Spec() Spec {
+	switch a.name {
+	case "leaky-relu":
+		return L("LeakyReLU", "negative_slope", a.param)
+	case "elu":
+		return L("ELU", "alpha", a.param)
+	case "gelu":
+		return L("GELU", "approximate", "none")
+	case "gelu-tanh":
+		return L("GELU", "approximate", "tanh")
+	}
+	return Spec{Type: a.title}
+}
+
+// ActivationSpec returns the spec of the activation called name (a name
+// from ActivationNames), with PyTorch's default parameter.
+func ActivationSpec(name string) (Spec, error) {
+	a, err := ActivationByName(name)
+	if err != nil {
+		return Spec{}, err
+	}
+	return a.(*Activation).Spec(), nil
+}
+
 // Name is the activation's name as ActivationByName takes it ("leaky-relu").
 func (a *Activation) Name() string { return a.name }
 

@@ -58,4 +58,7 @@ func (d *Dropout) Forward(x *ag.Node) *ag.Node {
 // Params is empty.
 func (d *Dropout) Params() []Param { return nil }
 
+// Spec describes the layer: {"type":"Dropout","p":…}.
+func (d *Dropout) Spec() Spec { return L("Dropout", "p", d.P) }
+
 func (d *Dropout) String() string { return fmt.Sprintf("Dropout(p=%v)", d.P) }

@@ -19,6 +19,10 @@ type MLPConfig struct {
 	Dropout    float64      // dropout probability after each hidden activation, in [0, 1); 0: no Dropout layers
 	Init       string       // a name from InitNames
 	DType      tensor.DType // of the parameters
+	// Flatten puts a Flatten layer first, for inputs with more than one
+	// dimension per example ([1, 28, 28] images); it shifts every layer's
+	// index, and so the parameter names, by one.
+	Flatten bool `json:",omitempty"`
 }
 
 // MLPParams is the number of parameters NewMLP(cfg) creates, or −1 when
@@ -42,9 +46,9 @@ func MLPParams(cfg MLPConfig) int {
 }
 
 // NewMLP builds Linear, activation, [Dropout], Linear, activation, …,
-// Linear, with the layout and parameter names of PyTorch's nn.Sequential
-// of the same layers: without dropout "0.weight", "0.bias", "2.weight", …;
-// with it "0.*", "3.*", "6.*", ….
+// Linear (MLPSpec, then Build), with the layout and parameter names of
+// PyTorch's nn.Sequential of the same layers: without dropout "0.weight",
+// "0.bias", "2.weight", …; with it "0.*", "3.*", "6.*", ….
 //
 // The weights are drawn from rng layer by layer; after them the Dropout
 // layers, if any, keep drawing their masks from rng itself. So the weights
@@ -63,47 +67,16 @@ func NewMLP(cfg MLPConfig, rng *rand.Rand) (*Sequential, error) {
 			return nil, fmt.Errorf("nn: MLP: hidden layer %d has width %d; widths must be at least 1", i, h)
 		}
 	}
-	if !(cfg.Dropout >= 0 && cfg.Dropout < 1) {
-		return nil, fmt.Errorf("nn: MLP: dropout probability %v is not in [0, 1)", cfg.Dropout)
-	}
 	if cfg.DType != tensor.Float32 && cfg.DType != tensor.Float64 {
 		return nil, fmt.Errorf("nn: MLP: unknown dtype %v", cfg.DType)
 	}
-	act := cfg.Activation
-	if act == "" {
-		act = "relu"
-	}
-	if _, err := ActivationByName(act); err != nil {
+	s, err := MLPSpec(cfg)
+	if err != nil {
 		return nil, err
 	}
-	scheme := cfg.Init
-	if scheme == "" {
-		scheme = "default"
-	}
-	if err := checkScheme(scheme); err != nil {
+	m, err := Build(s, cfg.DType, rng)
+	if err != nil {
 		return nil, err
 	}
-
-	sizes := append(append([]int{cfg.In}, cfg.Hidden...), cfg.Out)
-	var linears []*Linear
-	for i := range len(sizes) - 1 {
-		l := newLinear(sizes[i], sizes[i+1], cfg.DType)
-		if err := Init(l.Weight.Value(), l.Bias.Value(), scheme, rng); err != nil {
-			return nil, err
-		}
-		linears = append(linears, l)
-	}
-	var mods []Module
-	for i, l := range linears {
-		mods = append(mods, l)
-		if i == len(linears)-1 {
-			break
-		}
-		a, _ := ActivationByName(act)
-		mods = append(mods, a)
-		if cfg.Dropout > 0 {
-			mods = append(mods, NewDropout(cfg.Dropout, rng))
-		}
-	}
-	return NewSequential(mods...), nil
+	return m.(*Sequential), nil
 }

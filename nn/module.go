@@ -27,27 +27,113 @@ type Module interface {
 }
 
 // TrainingSetter is implemented by modules whose behaviour differs between
-// training and evaluation (Dropout), and by containers that pass the
-// switch on (Sequential).
+// training and evaluation (Dropout). SetTraining reaches every such module
+// in a tree.
 type TrainingSetter interface{ SetTraining(on bool) }
 
-// SetTraining switches m, and every module inside a Sequential m, to
-// training (on) or evaluation mode. Modules that do not implement
-// TrainingSetter are left alone.
-func SetTraining(m Module, on bool) {
-	if t, ok := m.(TrainingSetter); ok {
-		t.SetTraining(on)
-	}
+// Child is a named module inside a container.
+type Child struct {
+	Name   string
+	Module Module
 }
 
-// IsTraining reports whether m is in training mode: what the Training
-// method of m reports (Dropout, Sequential), or true, the default mode, for
-// a module without one.
-func IsTraining(m Module) bool {
-	if t, ok := m.(interface{ Training() bool }); ok {
-		return t.Training()
+// Container is implemented by modules that hold other modules
+// (Sequential): Walk, SetTraining, Buffers and StateDict reach the
+// children through it. A container's Params already include its
+// children's, prefixed with their names.
+type Container interface{ Children() []Child }
+
+// Buffer is a named tensor a module keeps beside its parameters, saved
+// and loaded with them but not trained (a BatchNorm's running mean).
+type Buffer struct {
+	Name  string
+	Value *tensor.Tensor
+}
+
+// BufferHolder is implemented by modules with buffers. Names are the
+// module's own ("running_mean"); Buffers and StateDict prefix them with
+// the module's path.
+type BufferHolder interface{ Buffers() []Buffer }
+
+// Fuser is implemented by layers that can run fused with the layer after
+// them (a Linear followed by a ReLU runs as one ag.LinearReLU). FuseNext
+// returns the fused forward function and true, or false when next cannot
+// be fused. Sequential's Forward and ForwardTrace both use it, so the
+// traced graph is the trained one.
+type Fuser interface {
+	FuseNext(next Module) (forward func(x *ag.Node) *ag.Node, ok bool)
+}
+
+// Walk calls fn for m and every module inside it, parents before
+// children, in order, with each module's path: "" for m, "0", "1.2" below
+// (the prefixes of PyTorch's state_dict names). An error from fn stops
+// the walk and is returned.
+func Walk(m Module, fn func(path string, m Module) error) error {
+	return walk(m, "", fn)
+}
+
+func walk(m Module, path string, fn func(string, Module) error) error {
+	if err := fn(path, m); err != nil {
+		return err
 	}
-	return true
+	if c, ok := m.(Container); ok {
+		for _, ch := range c.Children() {
+			if err := walk(ch.Module, joinPath(path, ch.Name), fn); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// SetTraining switches every module in m's tree that has a mode
+// (TrainingSetter) to training (on) or evaluation.
+func SetTraining(m Module, on bool) {
+	Walk(m, func(_ string, x Module) error {
+		if t, ok := x.(TrainingSetter); ok {
+			t.SetTraining(on)
+		}
+		return nil
+	})
+}
+
+// IsTraining reports whether m is in training mode: true when any module
+// in its tree with a mode (a Training method) is in training mode, or
+// when none has a mode (training is the default).
+func IsTraining(m Module) bool {
+	any, training := false, false
+	Walk(m, func(_ string, x Module) error {
+		if t, ok := x.(interface{ Training() bool }); ok {
+			any = true
+			training = training || t.Training()
+		}
+		return nil
+	})
+	return training || !any
+}
+
+// Buffers lists the buffers of every module in m's tree, named by path
+// ("3.running_mean"), in walk order.
+func Buffers(m Module) []Buffer {
+	var out []Buffer
+	Walk(m, func(path string, x Module) error {
+		if b, ok := x.(BufferHolder); ok {
+			for _, buf := range b.Buffers() {
+				out = append(out, Buffer{Name: joinPath(path, buf.Name), Value: buf.Value})
+			}
+		}
+		return nil
+	})
+	return out
+}
+
+// DTypeOf is the dtype of m's first parameter (Float32 for a module with
+// none).
+func DTypeOf(m Module) tensor.DType {
+	if ps := m.Params(); len(ps) > 0 {
+		return ps[0].Node.DType()
+	}
+	return tensor.Float32
 }
 
 // Sequential applies its layers in order: the output of one is the input
@@ -78,8 +164,8 @@ func (s *Sequential) Forward(x *ag.Node) *ag.Node {
 	var prev *ag.Node // the last intermediate output, which the caller never sees
 	for i := 0; i < len(s.Layers); i++ {
 		var y *ag.Node
-		if l, ok := s.Layers[i].(*Linear); ok && i+1 < len(s.Layers) && isReLU(s.Layers[i+1]) {
-			y = l.forward(x, ag.LinearReLU)
+		if f, ok := s.fused(i); ok {
+			y = f(x)
 			i++
 		} else {
 			y = s.Layers[i].Forward(x)
@@ -96,9 +182,37 @@ func (s *Sequential) Forward(x *ag.Node) *ag.Node {
 	return x
 }
 
-func isReLU(m Module) bool {
-	a, ok := m.(*Activation)
-	return ok && a.name == "relu"
+// fused returns the fused forward of layers i and i+1, when layer i is a
+// Fuser that accepts layer i+1.
+func (s *Sequential) fused(i int) (func(*ag.Node) *ag.Node, bool) {
+	f, ok := s.Layers[i].(Fuser)
+	if !ok || i+1 >= len(s.Layers) {
+		return nil, false
+	}
+	return f.FuseNext(s.Layers[i+1])
+}
+
+// Children lists the layers, named by index.
+func (s *Sequential) Children() []Child {
+	out := make([]Child, len(s.Layers))
+	for i, l := range s.Layers {
+		out[i] = Child{Name: strconv.Itoa(i), Module: l}
+	}
+	return out
+}
+
+// Spec describes the Sequential and its layers; a layer that cannot
+// describe itself appears with its Go type as kind (Build refuses it).
+func (s *Sequential) Spec() Spec {
+	sp := Spec{Type: "Sequential"}
+	for _, l := range s.Layers {
+		if d, ok := l.(Specer); ok {
+			sp.Layers = append(sp.Layers, d.Spec())
+		} else {
+			sp.Layers = append(sp.Layers, Spec{Type: fmt.Sprintf("%T", l)})
+		}
+	}
+	return sp
 }
 
 // Params lists the layers' parameters in layer order, named "i.name".
@@ -113,61 +227,50 @@ func (s *Sequential) Params() []Param {
 	return ps
 }
 
-// SetTraining switches every layer (recursively) to training or
-// evaluation mode.
-func (s *Sequential) SetTraining(on bool) {
-	for _, m := range s.Layers {
-		SetTraining(m, on)
-	}
-}
-
-// Training reports whether any layer is in training mode (true when no
-// layer has a mode: training is the default).
-func (s *Sequential) Training() bool {
-	for _, m := range s.Layers {
-		if _, ok := m.(interface{ Training() bool }); ok && IsTraining(m) {
-			return true
-		}
-	}
-	for _, m := range s.Layers {
-		if _, ok := m.(interface{ Training() bool }); ok {
-			return false
-		}
-	}
-	return true
-}
-
-// StateDict maps each parameter's name to its value. The tensors are the
-// live parameters, not copies (as in PyTorch): Clone them to keep a
-// snapshot across training steps.
+// StateDict maps each parameter's and each buffer's name to its value,
+// as PyTorch's state_dict does. The tensors are the live ones, not copies
+// (as in PyTorch): Clone them to keep a snapshot across training steps.
 func StateDict(m Module) map[string]*tensor.Tensor {
 	sd := make(map[string]*tensor.Tensor)
 	for _, p := range m.Params() {
 		sd[p.Name] = p.Node.Value()
 	}
+	for _, b := range Buffers(m) {
+		sd[b.Name] = b.Value
+	}
 	return sd
 }
 
-// LoadStateDict copies the tensors of sd into m's parameters. The keys of
-// sd must be exactly m's parameter names, each tensor of the parameter's
-// shape and dtype; otherwise it returns an error naming the first
-// offending key (parameters in order, then unexpected keys sorted) and
-// changes nothing.
+// LoadStateDict copies the tensors of sd into m's parameters and buffers.
+// The keys of sd must be exactly their names, each tensor of the right
+// shape; a tensor of the other float dtype is converted (a float64 file
+// loads into a float32 model). Otherwise it returns an error naming the
+// first offending key (parameters, then buffers, in order, then unexpected
+// keys sorted) and changes nothing.
 func LoadStateDict(m Module, sd map[string]*tensor.Tensor) error {
-	ps := m.Params()
-	seen := make(map[string]bool, len(ps))
-	for _, p := range ps {
-		seen[p.Name] = true
-		t, ok := sd[p.Name]
+	type slot struct {
+		name string
+		dst  *tensor.Tensor
+	}
+	var slots []slot
+	for _, p := range m.Params() {
+		slots = append(slots, slot{p.Name, p.Node.Value()})
+	}
+	for _, b := range Buffers(m) {
+		slots = append(slots, slot{b.Name, b.Value})
+	}
+	seen := make(map[string]bool, len(slots))
+	for _, sl := range slots {
+		seen[sl.name] = true
+		t, ok := sd[sl.name]
 		if !ok || t == nil {
-			return fmt.Errorf("nn: LoadStateDict: missing key %q", p.Name)
+			return fmt.Errorf("nn: LoadStateDict: missing key %q", sl.name)
 		}
-		want := p.Node.Value()
-		if !tensor.EqualShape(t.Shape(), want.Shape()) {
-			return fmt.Errorf("nn: LoadStateDict: key %q: shape %v, the parameter is %v", p.Name, t.Shape(), want.Shape())
+		if !tensor.EqualShape(t.Shape(), sl.dst.Shape()) {
+			return fmt.Errorf("nn: LoadStateDict: key %q: shape %v, the module's is %v", sl.name, t.Shape(), sl.dst.Shape())
 		}
-		if t.DType() != want.DType() {
-			return fmt.Errorf("nn: LoadStateDict: key %q: dtype %v, the parameter is %v", p.Name, t.DType(), want.DType())
+		if dt := t.DType(); dt != tensor.Float32 && dt != tensor.Float64 {
+			return fmt.Errorf("nn: LoadStateDict: key %q: dtype %v is not a float dtype", sl.name, dt)
 		}
 	}
 	var extra []string
@@ -178,10 +281,14 @@ func LoadStateDict(m Module, sd map[string]*tensor.Tensor) error {
 	}
 	if len(extra) > 0 {
 		slices.Sort(extra)
-		return fmt.Errorf("nn: LoadStateDict: unexpected key %q (the module has no such parameter)", extra[0])
+		return fmt.Errorf("nn: LoadStateDict: unexpected key %q (the module has no such parameter or buffer)", extra[0])
 	}
-	for _, p := range ps {
-		p.Node.Value().CopyFrom(sd[p.Name])
+	for _, sl := range slots {
+		src := sd[sl.name]
+		if src.DType() != sl.dst.DType() {
+			src = src.AsType(sl.dst.DType())
+		}
+		sl.dst.CopyFrom(src)
 	}
 	return nil
 }
