@@ -3,6 +3,18 @@
 // scalar *ag.Node averaged over the batch as PyTorch's reduction="mean"
 // does, ready for ag.Backward.
 //
+// The losses with PyTorch's keyword arguments take an options struct whose
+// zero value is PyTorch's defaults: CrossEntropyWith (class weights,
+// ignore_index, label smoothing), SoftCrossEntropy (probability targets),
+// NLL, BCEWithLogitsWith (pos_weight and element weights) and KLDiv (log
+// targets); Huber and SmoothL1 take their delta and beta as arguments.
+// Each takes a Reduction: Mean (the zero value), Sum, None (a loss per
+// example or per element) or, for KLDiv, BatchMean. As in package optim,
+// a field whose PyTorch default is not zero is a pointer, nil for the
+// default (IgnoreIndex: nil is −100); any value set means what it says.
+// All of them are checked against PyTorch 1.13 by
+// testdata/loss/gen_loss.py.
+//
 // Every loss is composed from ag ops, so its gradient can itself be
 // differentiated (ag.HVP, ag.Hessian). The only fused pieces are ag's own
 // stable primitives: SoftmaxCrossEntropy and LogSoftmax (which subtract the

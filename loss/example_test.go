@@ -30,3 +30,27 @@ func Example() {
 	// hinge         2.2000
 	// d ce/d scores [-0.170 0.121 0.049 0.054 0.401 -0.456]
 }
+
+// Cross-entropy with PyTorch's options: class weights, a label to ignore
+// (padding, say) and a loss per example. The ignored example's loss is 0;
+// the mean divides by the weights of the examples kept (2 + 1), as
+// torch.nn.functional.cross_entropy does.
+func ExampleCrossEntropyWith() {
+	logits := ag.Const(tensor.FromFloat64([]float64{
+		2, 1, 0.1,
+		0.5, 2.5, 0.3,
+		1, 1, 1,
+	}, 3, 3))
+	labels := []int{0, 2, -1}
+	opts := loss.CrossEntropyOptions{
+		Weight:      tensor.FromFloat64([]float64{1, 1, 2}),
+		IgnoreIndex: new(-1),
+		Reduction:   loss.None,
+	}
+	fmt.Printf("per example %.4f\n", loss.CrossEntropyWith(logits, labels, opts).Value().Values())
+	opts.Reduction = loss.Mean
+	fmt.Printf("mean        %.4f\n", loss.CrossEntropyWith(logits, labels, opts).Item())
+	// Output:
+	// per example [0.4170 4.8401 0.0000]
+	// mean        1.7524
+}

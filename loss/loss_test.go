@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -79,6 +80,50 @@ func TestGradcheck(t *testing.T) {
 		{"L1", []*tensor.Tensor{awayFromZero(rng, 3, 4), awayFromZero(rng, 4)}, func(in []*ag.Node) *ag.Node { return loss.L1(in, 0.1) }},
 		{"L2", []*tensor.Tensor{randn(rng, 3, 4), randn(rng, 4)}, func(in []*ag.Node) *ag.Node { return loss.L2(in, 0.1) }},
 	}
+	// The option-taking losses, with every option and reduction None (the
+	// random upstream then weighs each example differently).
+	w := tensor.Uniform(rng, tensor.Float64, 0.5, 2, c)
+	yIgn := slices.Clone(y)
+	yIgn[1] = -100
+	ceAll := loss.CrossEntropyOptions{Weight: w, LabelSmoothing: 0.2}
+	probs := func() *tensor.Tensor { return ag.Softmax(ag.Const(randn(rng, n, c)), 1).Value() }
+	far := func() *tensor.Tensor { // pred − target away from the Huber kinks at ±0.5 and ±1
+		d := awayFromZero(rng, n, c)
+		for i, v := range d.Float64s() {
+			if a := math.Abs(v); math.Abs(a-0.5) < 0.05 || math.Abs(a-1) < 0.05 {
+				d.Float64s()[i] += 0.2
+			}
+		}
+		return d
+	}
+	for _, r := range []loss.Reduction{loss.Mean, loss.Sum, loss.None} {
+		ceAll.Reduction = r
+		opts := ceAll
+		add := func(name string, inputs []*tensor.Tensor, f gradcheck.Fn) {
+			cases = append(cases, struct {
+				name   string
+				inputs []*tensor.Tensor
+				f      gradcheck.Fn
+			}{name + "/" + r.String(), inputs, f})
+		}
+		add("CrossEntropyWith", []*tensor.Tensor{randn(rng, n, c)}, func(in []*ag.Node) *ag.Node { return loss.CrossEntropyWith(in[0], yIgn, opts) })
+		add("SoftCrossEntropy", []*tensor.Tensor{randn(rng, n, c), probs()}, func(in []*ag.Node) *ag.Node { return loss.SoftCrossEntropy(in[0], in[1], opts) })
+		add("NLL", []*tensor.Tensor{randn(rng, n, c)}, func(in []*ag.Node) *ag.Node {
+			return loss.NLL(in[0], yIgn, loss.NLLOptions{Weight: w, Reduction: r})
+		})
+		add("BCEWithLogitsWith", []*tensor.Tensor{randn(rng, n, c), tensor.Uniform(rng, tensor.Float64, 0, 1, n, c)}, func(in []*ag.Node) *ag.Node {
+			return loss.BCEWithLogitsWith(in[0], in[1], loss.BCEOptions{PosWeight: w, Weight: tensor.Uniform(tensor.NewRand(9), tensor.Float64, 0.5, 2, n, 1), Reduction: r})
+		})
+		tgt := randn(rng, n, c)
+		add("Huber", []*tensor.Tensor{tensor.Add(tgt, far())}, func(in []*ag.Node) *ag.Node { return loss.Huber(in[0], ag.Const(tgt), 0.5, r) })
+		add("SmoothL1", []*tensor.Tensor{tensor.Add(tgt, far()), tgt}, func(in []*ag.Node) *ag.Node { return loss.SmoothL1(in[0], in[1], 1, r) })
+		add("KLDiv", []*tensor.Tensor{randn(rng, n, c), probs()}, func(in []*ag.Node) *ag.Node {
+			return loss.KLDiv(in[0], in[1], loss.KLDivOptions{Reduction: r})
+		})
+		add("KLDiv/log-target", []*tensor.Tensor{randn(rng, n, c), tensor.Log(probs())}, func(in []*ag.Node) *ag.Node {
+			return loss.KLDiv(in[0], in[1], loss.KLDivOptions{Reduction: r, LogTarget: true})
+		})
+	}
 	for _, name := range loss.Names() {
 		f, err := loss.ByName(name)
 		if err != nil {
@@ -124,6 +169,16 @@ func TestSecondOrder(t *testing.T) {
 		"MSE":                    func(x *ag.Node) *ag.Node { return loss.MSE(x, ag.Const(target)) },
 		"BCEWithLogits":          func(x *ag.Node) *ag.Node { return loss.BCEWithLogits(x, ag.Const(prob)) },
 		"L2":                     func(x *ag.Node) *ag.Node { return loss.L2([]*ag.Node{x}, 0.3) },
+		"CrossEntropyWith": func(x *ag.Node) *ag.Node {
+			return loss.CrossEntropyWith(x, []int{0, -100, 2, 1}, loss.CrossEntropyOptions{Weight: tensor.FromFloat64([]float64{1, 2, 0.5}), LabelSmoothing: 0.1})
+		},
+		"SoftCrossEntropy": func(x *ag.Node) *ag.Node { return loss.SoftCrossEntropy(x, ag.Const(prob), loss.CrossEntropyOptions{}) },
+		"BCEWithLogitsWith": func(x *ag.Node) *ag.Node {
+			return loss.BCEWithLogitsWith(x, ag.Const(prob), loss.BCEOptions{PosWeight: tensor.FromFloat64([]float64{1, 3, 0.5})})
+		},
+		"KLDiv": func(x *ag.Node) *ag.Node {
+			return loss.KLDiv(ag.LogSoftmax(x, 1), ag.Const(prob), loss.KLDivOptions{Reduction: loss.BatchMean})
+		},
 	}
 	for name, f := range fs {
 		x, v := randn(rng, n, c), randn(rng, n, c)
