@@ -187,18 +187,22 @@ func TestOptionsDefaults(t *testing.T) {
 func TestOptionsPanics(t *testing.T) {
 	x := ag.Const(tensor.New(tensor.Float64, 2, 3))
 	cases := map[string]func(){
-		"label out of range":    func() { loss.CrossEntropyWith(x, []int{0, 3}, loss.CrossEntropyOptions{}) },
-		"wrong label count":     func() { loss.NLL(x, []int{0}, loss.NLLOptions{}) },
-		"weight shape":          func() { loss.CrossEntropyWith(x, []int{0, 1}, loss.CrossEntropyOptions{Weight: tensor.New(tensor.Float64, 2)}) },
-		"smoothing > 1":         func() { loss.CrossEntropyWith(x, []int{0, 1}, loss.CrossEntropyOptions{LabelSmoothing: 1.5}) },
-		"batchmean":             func() { loss.CrossEntropyWith(x, []int{0, 1}, loss.CrossEntropyOptions{Reduction: loss.BatchMean}) },
-		"soft ignore index":     func() { loss.SoftCrossEntropy(x, x, loss.CrossEntropyOptions{IgnoreIndex: new(0)}) },
-		"pos weight shape":      func() { loss.BCEWithLogitsWith(x, x, loss.BCEOptions{PosWeight: tensor.New(tensor.Float64, 2)}) },
-		"huber delta 0":         func() { loss.Huber(x, x, 0, loss.Mean) },
-		"smooth l1 negative":    func() { loss.SmoothL1(x, x, -1, loss.Mean) },
-		"kl shapes":             func() { loss.KLDiv(x, ag.Const(tensor.New(tensor.Float64, 3, 2)), loss.KLDivOptions{}) },
-		"unknown reduction":     func() { loss.Huber(x, x, 1, loss.Reduction(9)) },
-		"soft shapes differ":    func() { loss.SoftCrossEntropy(x, ag.Const(tensor.New(tensor.Float64, 2, 2)), loss.CrossEntropyOptions{}) },
+		"label out of range": func() { loss.CrossEntropyWith(x, []int{0, 3}, loss.CrossEntropyOptions{}) },
+		"wrong label count":  func() { loss.NLL(x, []int{0}, loss.NLLOptions{}) },
+		"weight shape": func() {
+			loss.CrossEntropyWith(x, []int{0, 1}, loss.CrossEntropyOptions{Weight: tensor.New(tensor.Float64, 2)})
+		},
+		"smoothing > 1":      func() { loss.CrossEntropyWith(x, []int{0, 1}, loss.CrossEntropyOptions{LabelSmoothing: 1.5}) },
+		"batchmean":          func() { loss.CrossEntropyWith(x, []int{0, 1}, loss.CrossEntropyOptions{Reduction: loss.BatchMean}) },
+		"soft ignore index":  func() { loss.SoftCrossEntropy(x, x, loss.CrossEntropyOptions{IgnoreIndex: new(0)}) },
+		"pos weight shape":   func() { loss.BCEWithLogitsWith(x, x, loss.BCEOptions{PosWeight: tensor.New(tensor.Float64, 2)}) },
+		"huber delta 0":      func() { loss.Huber(x, x, 0, loss.Mean) },
+		"smooth l1 negative": func() { loss.SmoothL1(x, x, -1, loss.Mean) },
+		"kl shapes":          func() { loss.KLDiv(x, ag.Const(tensor.New(tensor.Float64, 3, 2)), loss.KLDivOptions{}) },
+		"unknown reduction":  func() { loss.Huber(x, x, 1, loss.Reduction(9)) },
+		"soft shapes differ": func() {
+			loss.SoftCrossEntropy(x, ag.Const(tensor.New(tensor.Float64, 2, 2)), loss.CrossEntropyOptions{})
+		},
 		"huber batchmean":       func() { loss.Huber(x, x, 1, loss.BatchMean) },
 		"bce weight wont widen": func() { loss.BCEWithLogitsWith(x, x, loss.BCEOptions{Weight: tensor.New(tensor.Float64, 4, 2, 3)}) },
 	}
