@@ -20,13 +20,46 @@ import (
 
 // ReadOptions changes how Decode, Read and ReadFile convert tensors. The
 // zero value reads F32 and F64 tensors as they are and rejects every
-// other dtype.
+// other dtype. As(dtype) gives the options that read every floating-point
+// dtype of the format into tensors of one dtype.
 type ReadOptions struct {
 	// ToFloat32 reads F16, BF16 and F64 tensors, as well as F32 ones,
 	// into Float32 tensors. F16 and BF16 convert exactly; F64 rounds to
 	// nearest. Integer, boolean and 8-bit float dtypes are still
 	// rejected.
 	ToFloat32 bool
+	// ToFloat64 reads F16, BF16 and F32 tensors, as well as F64 ones,
+	// into Float64 tensors; every one converts exactly. Setting both
+	// ToFloat32 and ToFloat64 is an error.
+	ToFloat64 bool
+}
+
+// As returns the options that read F16, BF16, F32 and F64 tensors into
+// tensors of dtype dt (tensor.Float32 or tensor.Float64), widening
+// exactly or, for F64 into Float32, rounding to nearest: what a model of
+// dtype dt needs to load a file from PyTorch, whatever precision it was
+// saved in.
+//
+//	ts, meta, err := safetensors.As(tensor.Float64).ReadFile(path)
+func As(dt tensor.DType) ReadOptions {
+	if dt == tensor.Float64 {
+		return ReadOptions{ToFloat64: true}
+	}
+	return ReadOptions{ToFloat32: true}
+}
+
+// ReadFileAs reads the safetensors file at path with every tensor
+// converted to dtype dt: As(dt).ReadFile(path).
+func ReadFileAs(path string, dt tensor.DType) (tensors map[string]*tensor.Tensor, metadata map[string]string, err error) {
+	return As(dt).ReadFile(path)
+}
+
+// check reports options that contradict each other.
+func (o ReadOptions) check() error {
+	if o.ToFloat32 && o.ToFloat64 {
+		return fileErr(nil, "ReadOptions asks for both ToFloat32 and ToFloat64")
+	}
+	return nil
 }
 
 // Decode parses a safetensors file held in b. It returns the tensors by
@@ -52,6 +85,9 @@ func ReadFile(path string) (tensors map[string]*tensor.Tensor, metadata map[stri
 
 // Decode is the package-level Decode with options o.
 func (o ReadOptions) Decode(b []byte) (map[string]*tensor.Tensor, map[string]string, error) {
+	if err := o.check(); err != nil {
+		return nil, nil, err
+	}
 	if len(b) < 8 {
 		return nil, nil, fileErr(nil, "file is %d bytes, too short for the 8-byte header length (truncated?)", len(b))
 	}
@@ -82,18 +118,26 @@ func (o ReadOptions) Decode(b []byte) (map[string]*tensor.Tensor, map[string]str
 
 // Read is the package-level Read with options o.
 func (o ReadOptions) Read(r io.Reader) (map[string]*tensor.Tensor, map[string]string, error) {
+	if err := o.check(); err != nil {
+		return nil, nil, err
+	}
 	return o.read(r, -1)
 }
 
 // ReadFile is the package-level ReadFile with options o.
 func (o ReadOptions) ReadFile(path string) (map[string]*tensor.Tensor, map[string]string, error) {
+	if err := o.check(); err != nil {
+		return nil, nil, err
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, fileErr(err, "") // the *PathError names the file
 	}
 	defer f.Close()
 	size := int64(-1)
-	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		return nil, nil, &Error{Path: path, Msg: "is a directory, not a safetensors file"}
+	} else if err == nil && fi.Mode().IsRegular() {
 		size = fi.Size()
 	}
 	ts, meta, err := o.read(f, size)
@@ -386,21 +430,32 @@ func parseEntry(name string, val json.RawMessage, o ReadOptions) (entry, error) 
 		return e, tensorErr(name, nil, "unknown dtype %q", e.dtype)
 	}
 	e.size = size
-	switch {
-	case e.dtype == "F32":
-		e.conv32 = appendF32
-	case e.dtype == "F64" && o.ToFloat32:
-		e.conv32 = appendF64AsF32
-	case e.dtype == "F64":
-		e.conv64 = appendF64
-	case e.dtype == "F16" && o.ToFloat32:
-		e.conv32 = appendF16
-	case e.dtype == "BF16" && o.ToFloat32:
-		e.conv32 = appendBF16
-	case e.dtype == "F16" || e.dtype == "BF16":
-		return e, tensorErr(name, ErrUnsupportedDType, "dtype %s is read only with ReadOptions{ToFloat32: true}", e.dtype)
+	switch e.dtype {
+	case "F32":
+		e.conv32, e.conv64 = appendF32, appendF32AsF64
+	case "F64":
+		e.conv32, e.conv64 = appendF64AsF32, appendF64
+	case "F16":
+		e.conv32, e.conv64 = appendF16, appendF16AsF64
+	case "BF16":
+		e.conv32, e.conv64 = appendBF16, appendBF16AsF64
 	default:
-		return e, tensorErr(name, ErrUnsupportedDType, "dtype %s (nabla reads F32 and F64, and F16 and BF16 with ReadOptions{ToFloat32: true})", e.dtype)
+		return e, tensorErr(name, ErrUnsupportedDType,
+			"dtype %s is not supported: nabla reads floating-point tensors only (F32, F64, F16, BF16)", e.dtype)
+	}
+	// Keep the one conversion the options ask for.
+	switch {
+	case o.ToFloat32:
+		e.conv64 = nil
+	case o.ToFloat64:
+		e.conv32 = nil
+	case e.dtype == "F32":
+		e.conv64 = nil
+	case e.dtype == "F64":
+		e.conv32 = nil
+	default:
+		return e, tensorErr(name, ErrUnsupportedDType,
+			"dtype %s is read only with a conversion to float32 or float64 (see safetensors.As)", e.dtype)
 	}
 
 	// shape
@@ -505,6 +560,13 @@ func appendF64(dst []float64, src []byte) []float64 {
 	return dst
 }
 
+func appendF32AsF64(dst []float64, src []byte) []float64 {
+	for i := 0; i+4 <= len(src); i += 4 {
+		dst = append(dst, float64(math.Float32frombits(binary.LittleEndian.Uint32(src[i:]))))
+	}
+	return dst
+}
+
 func appendF64AsF32(dst []float32, src []byte) []float32 {
 	for i := 0; i+8 <= len(src); i += 8 {
 		dst = append(dst, float32(math.Float64frombits(binary.LittleEndian.Uint64(src[i:]))))
@@ -522,6 +584,20 @@ func appendF16(dst []float32, src []byte) []float32 {
 func appendBF16(dst []float32, src []byte) []float32 {
 	for i := 0; i+2 <= len(src); i += 2 {
 		dst = append(dst, bfloat16ToFloat32(binary.LittleEndian.Uint16(src[i:])))
+	}
+	return dst
+}
+
+func appendF16AsF64(dst []float64, src []byte) []float64 {
+	for i := 0; i+2 <= len(src); i += 2 {
+		dst = append(dst, float64(halfToFloat32(binary.LittleEndian.Uint16(src[i:]))))
+	}
+	return dst
+}
+
+func appendBF16AsF64(dst []float64, src []byte) []float64 {
+	for i := 0; i+2 <= len(src); i += 2 {
+		dst = append(dst, float64(bfloat16ToFloat32(binary.LittleEndian.Uint16(src[i:]))))
 	}
 	return dst
 }

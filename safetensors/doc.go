@@ -23,10 +23,13 @@
 //
 // F32 tensors are read into tensor.Float32 tensors and F64 ones into
 // tensor.Float64; Write writes each dtype back as it is. F16 and BF16
-// (common in Hugging Face checkpoints) are read, exactly, into Float32
-// tensors only when asked with ReadOptions{ToFloat32: true}, which also
-// rounds F64 to Float32. The other dtypes of the format (integers, BOOL,
-// 8-bit floats) are refused.
+// (what PyTorch's model.half() and Hugging Face checkpoints hold) are read
+// only with a conversion: As(tensor.Float32) or As(tensor.Float64) (or
+// ReadFileAs) reads every one of F16, BF16, F32 and F64 into tensors of
+// that one dtype, widening exactly (F64 to Float32 rounds to nearest), so
+// that a model of either dtype loads a file saved in any precision. The
+// other dtypes of the format (integers, BOOL, 8-bit floats) are refused
+// with an error that says which dtypes nabla reads.
 //
 // # Errors
 //
@@ -37,7 +40,7 @@
 // whose message starts with "safetensors:", says what is wrong and names
 // the tensor concerned (Error.Tensor). Decode, Read and ReadFile reject:
 //
-//   - a file shorter than 8 bytes, or a header length larger than the file
+//   - a directory (ReadFile says so), a file shorter than 8 bytes, or a header length larger than the file
 //     or than MaxHeaderSize (100 MB, as in the reference implementation);
 //   - a header that does not start with '{', is not valid UTF-8 or not
 //     valid JSON (trailing whitespace, the padding, is allowed), has a name

@@ -5,15 +5,16 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"io"
+	"io/fs"
 	"math"
 	"os"
-	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/nabla-go/nabla/internal/fsutil"
 	"github.com/nabla-go/nabla/tensor"
 )
 
@@ -178,12 +179,12 @@ func writeString(b *bytes.Buffer, s string) {
 }
 
 // WriteFile writes tensors and metadata (see Write) to the file at path,
-// atomically: it writes a temporary file in the same directory, syncs it
-// to disk, renames it over path and syncs the directory. If anything
-// fails, path is left as it was (absent, or the old file) and the
-// temporary file is removed. A new file gets permissions 0644; an existing
-// one keeps its permissions.
-func WriteFile(path string, tensors map[string]*tensor.Tensor, metadata map[string]string) (err error) {
+// atomically (internal/fsutil.WriteFile): it writes a temporary file in
+// the same directory, syncs it to disk, renames it over path and syncs the
+// directory. If anything fails, path is left as it was (absent, or the old
+// file) and the temporary file is removed. A new file gets permissions
+// 0644; an existing one keeps its permissions.
+func WriteFile(path string, tensors map[string]*tensor.Tensor, metadata map[string]string) error {
 	// Check the arguments before touching the file system.
 	if _, _, err := encodeHeader(tensors, metadata); err != nil {
 		err.(*Error).Path = path
@@ -193,46 +194,21 @@ func WriteFile(path string, tensors map[string]*tensor.Tensor, metadata map[stri
 	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() {
 		perm = fi.Mode().Perm()
 	}
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fileErr(err, "")
+	err := fsutil.WriteFile(path, perm, func(w io.Writer) error { return Write(w, tensors, metadata) })
+	if err == nil {
+		return nil
 	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
+	var e *Error
+	if errors.As(err, &e) {
+		e.Path = path
+		return e
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		if pe.Path != path { // the directory, synced after the rename
+			return &Error{Path: path, Msg: "file written, but syncing its directory failed", Err: pe.Err}
 		}
-	}()
-	fail := func(err error) error { return &Error{Path: path, Err: err} }
-	if err := Write(f, tensors, metadata); err != nil {
-		err.(*Error).Path = path
-		return err
+		return &Error{Path: path, Err: pe.Err}
 	}
-	if err := f.Chmod(perm); err != nil && runtime.GOOS != "windows" {
-		return fail(err)
-	}
-	if err := f.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := f.Close(); err != nil {
-		return fail(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fail(err)
-	}
-	// Make the rename itself durable. Windows cannot open a directory
-	// for syncing; its rename is as durable as it gets.
-	if runtime.GOOS != "windows" {
-		d, err := os.Open(dir)
-		if err != nil {
-			return &Error{Path: path, Msg: "file written, but syncing its directory failed", Err: err}
-		}
-		defer d.Close()
-		if err := d.Sync(); err != nil {
-			return &Error{Path: path, Msg: "file written, but syncing its directory failed", Err: err}
-		}
-	}
-	return nil
+	return &Error{Path: path, Err: err}
 }

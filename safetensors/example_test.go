@@ -86,7 +86,7 @@ func ExampleReadOptions() {
 	}
 	fmt.Println(ts["w"].DType(), ts["w"].Float32s())
 	// Output:
-	// safetensors: tensor "w": dtype BF16 is read only with ReadOptions{ToFloat32: true}: unsupported dtype
+	// safetensors: tensor "w": dtype BF16 is read only with a conversion to float32 or float64 (see safetensors.As)
 	// true
 	// float32 [1.5]
 }
@@ -106,4 +106,21 @@ func ExampleDecode_errors() {
 	// Output:
 	// safetensors: tensor "b": data_offsets [4, 8] overlap those of tensor "a" [0, 8]
 	// b
+}
+
+func ExampleAs() {
+	// An F16 tensor holding 1 and -2.5 (0x3c00, 0xc100), as PyTorch's
+	// model.half() saves it, read into a float64 model's dtype.
+	header := `{"w":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}`
+	file := append([]byte{byte(len(header)), 0, 0, 0, 0, 0, 0, 0}, header...)
+	file = append(file, 0x00, 0x3c, 0x00, 0xc1)
+
+	ts, _, err := safetensors.As(tensor.Float64).Decode(file)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(ts["w"].DType(), ts["w"].Float64s())
+	// Output:
+	// float64 [1 -2.5]
 }

@@ -2,10 +2,13 @@ package safetensors
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nabla-go/nabla/tensor"
 )
 
 // FuzzDecode checks that Decode never panics, that its errors start with
@@ -29,6 +32,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(buf.Bytes())
 	f.Add(file(`{"a":{"dtype":"F32","shape":[0],"data_offsets":[0,0]},"__metadata__":null}`, nil))
 	f.Add(file(`{"x":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}`, []byte{0, 0x3c, 1, 0x80}))
+	f.Add(file(`{"x":{"dtype":"F16","shape":[1],"data_offsets":[0,2]}}`, []byte{0x01, 0x7c})) // a signalling NaN
 
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ts, meta, err := Decode(b)
@@ -36,7 +40,22 @@ func FuzzDecode(f *testing.F) {
 		if (err == nil) != (rerr == nil) {
 			t.Fatalf("Decode error %v but Read error %v", err, rerr)
 		}
-		ReadOptions{ToFloat32: true}.Decode(b) // must not panic
+		// The conversions must not panic, and must agree: the float32 read
+		// is the float64 one rounded.
+		ts32, _, err32 := As(tensor.Float32).Decode(b)
+		ts64, _, err64 := As(tensor.Float64).Decode(b)
+		if (err32 == nil) != (err64 == nil) {
+			t.Fatalf("As(Float32) error %v but As(Float64) error %v", err32, err64)
+		}
+		for name, t64 := range ts64 {
+			v32, v64 := ts32[name].Values(), t64.Values()
+			for i := range v64 {
+				// Signalling NaNs may come out quiet: NaN is NaN.
+				if r := float64(float32(v64[i])); r != v32[i] && !(math.IsNaN(r) && math.IsNaN(v32[i])) {
+					t.Fatalf("tensor %q [%d]: As(Float32) gives %v, As(Float64) %v", name, i, v32[i], v64[i])
+				}
+			}
+		}
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "safetensors: ") {
 				t.Fatalf("error %q does not start with safetensors:", err)

@@ -184,6 +184,58 @@ func TestTorchHalf(t *testing.T) {
 		wantTs[name] = fromDump(d, tensor.Float32)
 	}
 	sameTensors(t, ts, wantTs)
+
+	// Widened to float64, every value is exact too.
+	for _, o := range []ReadOptions{{ToFloat64: true}, As(tensor.Float64)} {
+		ts64, _, err := o.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, d := range want.Tensors {
+			wantTs[name] = fromDump(d, tensor.Float64)
+		}
+		sameTensors(t, ts64, wantTs)
+	}
+	if ts, _, err := ReadFileAs(path, tensor.Float32); err != nil || ts["f16"].DType() != tensor.Float32 {
+		t.Fatalf("ReadFileAs float32: %v", err)
+	}
+}
+
+// As(dtype) reads each of PyTorch's float dtypes into either of nabla's,
+// widening exactly and rounding F64 to nearest for float32.
+func TestReadAs(t *testing.T) {
+	for _, file := range []string{"torch_mlp.safetensors", "torch_f64.safetensors", "torch_half.safetensors"} {
+		path := filepath.Join(dir, file)
+		ts64, _, err := ReadFileAs(path, tensor.Float64)
+		if err != nil {
+			t.Fatalf("%s as float64: %v", file, err)
+		}
+		ts32, _, err := ReadFileAs(path, tensor.Float32)
+		if err != nil {
+			t.Fatalf("%s as float32: %v", file, err)
+		}
+		for name, t64 := range ts64 {
+			t32 := ts32[name]
+			if t64.DType() != tensor.Float64 || t32.DType() != tensor.Float32 {
+				t.Fatalf("%s: %s read as %v and %v", file, name, t64.DType(), t32.DType())
+			}
+			if msg := diffTensor(t32, tensor.FromValues(tensor.Float32, t64.Values(), t64.Shape()...)); msg != "" {
+				t.Errorf("%s: %s: float32 read is not the float64 one rounded: %s", file, name, msg)
+			}
+		}
+	}
+	// F32 widened: the float64 values are the float32 ones exactly.
+	ts, _, _ := ReadFile(filepath.Join(dir, "torch_mlp.safetensors"))
+	ts64, _, _ := ReadFileAs(filepath.Join(dir, "torch_mlp.safetensors"), tensor.Float64)
+	for name, w := range ts {
+		if msg := diffTensor(ts64[name], tensor.FromValues(tensor.Float64, w.Values(), w.Shape()...)); msg != "" {
+			t.Errorf("F32 %s widened: %s", name, msg)
+		}
+	}
+	_, _, err := ReadOptions{ToFloat32: true, ToFloat64: true}.ReadFile(filepath.Join(dir, "torch_mlp.safetensors"))
+	if err == nil || !strings.Contains(err.Error(), "both ToFloat32 and ToFloat64") {
+		t.Fatalf("both conversions: %v", err)
+	}
 }
 
 func TestHalfConversion(t *testing.T) {
@@ -218,9 +270,30 @@ func TestHalfConversion(t *testing.T) {
 }
 
 func TestTorchI64(t *testing.T) {
-	_, _, err := ReadFile(filepath.Join(dir, "torch_i64.safetensors"))
-	if !errors.Is(err, ErrUnsupportedDType) || !strings.Contains(err.Error(), `tensor "ids": dtype I64`) {
-		t.Fatalf("ReadFile of an I64 tensor: %v", err)
+	path := filepath.Join(dir, "torch_i64.safetensors")
+	want := "safetensors: " + path + `: tensor "ids": dtype I64 is not supported: nabla reads floating-point tensors only (F32, F64, F16, BF16)`
+	for name, o := range map[string]ReadOptions{"default": {}, "float32": As(tensor.Float32), "float64": As(tensor.Float64)} {
+		_, _, err := o.ReadFile(path)
+		if !errors.Is(err, ErrUnsupportedDType) || err.Error() != want {
+			t.Fatalf("%s: ReadFile of an I64 tensor: %v\nwant %s", name, err, want)
+		}
+	}
+}
+
+// A directory is named as one, not read as an empty file.
+func TestReadDirectory(t *testing.T) {
+	d := t.TempDir()
+	_, _, err := ReadFile(d)
+	if err == nil || err.Error() != "safetensors: "+d+": is a directory, not a safetensors file" {
+		t.Fatalf("ReadFile of a directory: %v", err)
+	}
+	_, _, err = ReadFileAs(d, tensor.Float64)
+	if err == nil || strings.Contains(err.Error(), "bytes") {
+		t.Fatalf("ReadFileAs of a directory: %v", err)
+	}
+	err = WriteFile(d, map[string]*tensor.Tensor{"x": tensor.FromFloat32([]float32{1})}, nil)
+	if err == nil || err.Error() != "safetensors: "+d+": is a directory" {
+		t.Fatalf("WriteFile over a directory: %v", err)
 	}
 }
 

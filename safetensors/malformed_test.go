@@ -64,7 +64,7 @@ func malformedCases() []malformed {
 		{name: "dtype not string", b: file(entry(`"dtype":4,"shape":[0],"data_offsets":[0,0]`), nil), want: "not a string", tensor: "x"},
 		{name: "unknown dtype", b: file(entry(`"dtype":"F33","shape":[0],"data_offsets":[0,0]`), nil), want: `unknown dtype "F33"`, tensor: "x"},
 		{name: "lowercase dtype", b: file(entry(`"dtype":"f32","shape":[0],"data_offsets":[0,0]`), nil), want: `unknown dtype "f32"`, tensor: "x"},
-		{name: "F16", b: file(entry(`"dtype":"F16","shape":[1],"data_offsets":[0,2]`), make([]byte, 2)), want: "F16 is read only with ReadOptions{ToFloat32: true}", tensor: "x", dtype: true},
+		{name: "F16", b: file(entry(`"dtype":"F16","shape":[1],"data_offsets":[0,2]`), make([]byte, 2)), want: "F16 is read only with a conversion to float32 or float64", tensor: "x", dtype: true},
 		{name: "BF16", b: file(entry(`"dtype":"BF16","shape":[1],"data_offsets":[0,2]`), make([]byte, 2)), want: "BF16", tensor: "x", dtype: true},
 		{name: "I64", b: file(entry(`"dtype":"I64","shape":[1],"data_offsets":[0,8]`), d8), want: "dtype I64", tensor: "x", dtype: true},
 		{name: "BOOL", b: file(entry(`"dtype":"BOOL","shape":[1],"data_offsets":[0,1]`), d8[:1]), want: "dtype BOOL", tensor: "x", dtype: true},
@@ -162,6 +162,13 @@ func TestMalformed(t *testing.T) {
 						return errors.New("skip")
 					}
 					_, _, err := ReadOptions{ToFloat32: true}.Decode(c.b)
+					return err
+				},
+				"ToFloat64": func() error {
+					if c.dtype { // ToFloat64 accepts F16 and BF16
+						return errors.New("skip")
+					}
+					_, _, err := ReadOptions{ToFloat64: true}.Decode(c.b)
 					return err
 				},
 			} {

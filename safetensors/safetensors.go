@@ -18,8 +18,9 @@ const metadataKey = "__metadata__"
 
 // ErrUnsupportedDType is wrapped by the error for a tensor whose dtype is
 // one of the format's dtypes that nabla does not read (integers, booleans,
-// 8-bit floats; F16 and BF16 unless ReadOptions.ToFloat32 is set). Test
-// for it with errors.Is.
+// 8-bit floats; F16 and BF16 unless the ReadOptions convert them). Test
+// for it with errors.Is. The error's message says which dtype and why
+// without repeating this one's text.
 var ErrUnsupportedDType = errors.New("unsupported dtype")
 
 // Error is the error returned for malformed or unsupported input and for
@@ -51,7 +52,7 @@ func (e *Error) Error() string {
 		s += fmt.Sprintf("tensor %q: ", e.Tensor)
 	}
 	s += e.Msg
-	if e.Err != nil {
+	if e.Err != nil && e.Err != ErrUnsupportedDType { // Msg says it
 		if e.Msg != "" {
 			s += ": "
 		}
