@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nabla-go/nabla/internal/fsutil"
 	"github.com/nabla-go/nabla/tensor"
 )
 
@@ -119,7 +120,7 @@ func loadMNISTPair(dir, images, labels, name string, scale01 bool) (*InMemory, e
 			x[i] = float32(p)
 		}
 	}
-	return &InMemory{X: tensor.FromFloat32(x, ishape[0], ishape[1]*ishape[2]), Y: y, NumClasses: 10, Name: name}, nil
+	return &InMemory{X: tensor.FromFloat32(x, ishape[0], ishape[1]*ishape[2]), Y: y, NumClasses: 10, Name: name, ExampleShape: []int{1, ishape[1], ishape[2]}}, nil
 }
 
 // readIDXFile reads dir/name or, failing that, dir/name.gz. The content
@@ -291,10 +292,15 @@ var fetchClient = &http.Client{Timeout: 5 * time.Minute}
 // if need be. Each file's size and SHA-256 are checked against the
 // standard files' before it is put in place by an atomic rename, so dir
 // never holds a partial or corrupt file; a file already in dir with the
-// right hash is not downloaded again. Files fetched before an error stay.
-// Each file must arrive within five minutes.
+// right hash is not downloaded again. Files fetched before an error stay;
+// the temporary files of downloads killed before they ended are removed
+// (see internal/fsutil.CleanTemps). Each file must arrive within five
+// minutes.
 func FetchMNIST(baseURL, dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("data: %w", err)
+	}
+	if _, err := fsutil.CleanTemps(dir); err != nil {
 		return fmt.Errorf("data: %w", err)
 	}
 	for _, name := range MNISTFiles {
@@ -323,7 +329,7 @@ func fileHasHash(path, want string) (bool, error) {
 	return hex.EncodeToString(h.Sum(nil)) == want, nil
 }
 
-func fetchFile(url, path string, want fileSum) (err error) {
+func fetchFile(url, path string, want fileSum) error {
 	resp, err := fetchClient.Get(url)
 	if err != nil {
 		return fmt.Errorf("data: fetching MNIST: %w", err)
@@ -332,38 +338,25 @@ func fetchFile(url, path string, want fileSum) (err error) {
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("data: fetching MNIST: GET %s: %s", url, resp.Status)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("data: %w", err)
-	}
-	defer func() {
+	var fetchErr error // the download's own failure, kept apart from the file system's
+	err = fsutil.WriteFile(path, 0o644, func(w io.Writer) error {
+		h := sha256.New()
+		// Read at most one byte more than the real file, so that a wrong
+		// server cannot fill the disk.
+		n, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(resp.Body, want.size+1))
 		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
+			fetchErr = fmt.Errorf("data: fetching MNIST: GET %s: %w", url, err)
+			return fetchErr
 		}
-	}()
-	h := sha256.New()
-	// Read at most one byte more than the real file, so that a wrong
-	// server cannot fill the disk.
-	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(resp.Body, want.size+1))
-	if err != nil {
-		return fmt.Errorf("data: fetching MNIST: GET %s: %w", url, err)
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); n != want.size || got != want.sha256 {
-		return fmt.Errorf("data: fetching MNIST: %s: checksum mismatch (got %d bytes with SHA-256 %s, want %d bytes with %s); not saved",
-			url, n, got, want.size, want.sha256)
-	}
-	if err = tmp.Chmod(0o644); err != nil {
+		if got := hex.EncodeToString(h.Sum(nil)); n != want.size || got != want.sha256 {
+			fetchErr = fmt.Errorf("data: fetching MNIST: %s: checksum mismatch (got %d bytes with SHA-256 %s, want %d bytes with %s); not saved",
+				url, n, got, want.size, want.sha256)
+			return fetchErr
+		}
+		return nil
+	})
+	if err != nil && err != fetchErr {
 		return fmt.Errorf("data: %w", err)
 	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("data: %w", err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("data: %w", err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("data: %w", err)
-	}
-	return nil
+	return err
 }

@@ -13,6 +13,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/nabla-go/nabla/internal/fsutil"
 )
 
 // writeIDX writes an IDX file to dir/name, gzipped when name ends in .gz.
@@ -294,6 +297,22 @@ func TestFetchMNIST(t *testing.T) {
 	if err := FetchMNIST(srv.URL+"/mnist/", dir); err != nil {
 		t.Fatal(err)
 	}
+	// A download killed midway left its temporary file (as the writer
+	// before fsutil named it, and as fsutil.WriteFile names it): the next
+	// fetch removes both, and nothing else.
+	old := time.Now().Add(-2 * fsutil.StaleAge)
+	for _, n := range []string{"." + MNISTTrainImages + ".gz.123.tmp", "." + MNISTTrainImages + ".gz.nabla-tmp-456", "notes.txt"} {
+		p := filepath.Join(dir, n)
+		os.WriteFile(p, []byte("partial"), 0o644)
+		os.Chtimes(p, old, old)
+	}
+	if err := FetchMNIST(srv.URL+"/mnist/", dir); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 5 {
+		t.Errorf("after cleaning, dir holds %v, want the four files and notes.txt", entries)
+	}
+	os.Remove(filepath.Join(dir, "notes.txt"))
 	for _, name := range MNISTFiles {
 		got, err := os.ReadFile(filepath.Join(dir, name+".gz"))
 		if err != nil || !bytes.Equal(got, files["/mnist/"+name+".gz"]) {
