@@ -45,10 +45,16 @@
 // Where an op is not differentiable the derivative follows PyTorch:
 // ReLU'(0) = 0, LeakyReLU'(0) = slope, ELU'(0) = alpha, |x|' = 0 at 0,
 // Clamp passes the gradient at its bounds, Maximum/Minimum split it evenly
-// between equal operands, and Max/Min reductions split it among ties.
+// between equal operands, Max/Min reductions (and Norm with p = ∞) split
+// it among ties, the 2-norm's gradient is 0 where the norm is 0, and
+// Prod's is the product of the other elements, without dividing by a
+// zero.
 //
 // # Shapes
 //
+// MatMul follows torch.matmul, 1-D operands included: [k]·[k] is a
+// scalar, [k]·[..., k, n] is [..., n] and [..., m, k]·[k] is [..., m].
+// Slice takes negative indices counting from the end, as Python does.
 // Binary ops broadcast as numpy does; the rules sum their gradients back
 // to each input's shape. The engine checks that every gradient a rule
 // returns has its input's shape and names the op when not.

@@ -2,6 +2,7 @@ package ag_test
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/nabla-go/nabla/ag"
 	"github.com/nabla-go/nabla/tensor"
@@ -92,4 +93,29 @@ func ExampleJacobian() {
 	// Jacobian: 512 backward passes, 401408 numbers
 	// VJP: 1 backward pass, 784 numbers
 	// same result: true
+}
+
+// LogSumExp never overflows, and its gradient is the softmax: here a row
+// whose plain exponentials would be +Inf.
+func ExampleLogSumExp() {
+	x := ag.Var(tensor.FromFloat64([]float64{1000, 1000, 1000 - math.Log(2)}, 3))
+	l := ag.LogSumExp(x)
+	ag.Backward(l)
+	fmt.Printf("logsumexp − 1000 = %.6f (log 2.5)\n", l.Item()-1000)
+	fmt.Printf("gradient %.2f\n", x.Grad().Values())
+	// Output:
+	// logsumexp − 1000 = 0.916291 (log 2.5)
+	// gradient [0.40 0.40 0.20]
+}
+
+// MatMul follows torch.matmul for vectors: a vector times a vector is
+// their dot product, a matrix times a vector is a vector.
+func ExampleMatMul_vector() {
+	a := ag.Const(tensor.FromFloat64([]float64{1, 2, 3}, 3))
+	m := ag.Const(tensor.FromFloat64([]float64{1, 0, 0, 0, 1, 1}, 2, 3))
+	fmt.Println(ag.MatMul(a, a).Value().Shape(), ag.MatMul(a, a).Item())
+	fmt.Println(ag.MatMul(m, a).Value().Values())
+	// Output:
+	// [] 14
+	// [1 5]
 }

@@ -214,6 +214,25 @@ var goldenOps = map[string]goldenOp{
 	"SoftmaxCrossEntropy": func(in []*ag.Node, a goldenAttrs, _ tensor.DType) *ag.Node {
 		return ag.SoftmaxCrossEntropy(in[0], a.ints("labels"))
 	},
+	"Log1p":      unaryOp(ag.Log1p),
+	"Expm1":      unaryOp(ag.Expm1),
+	"LogSigmoid": unaryOp(ag.LogSigmoid),
+	"Sin":        unaryOp(ag.Sin),
+	"Cos":        unaryOp(ag.Cos),
+	"LogSumExp":  reduceOp(ag.LogSumExp),
+	"Prod":       reduceOp(ag.Prod),
+	"Variance": func(in []*ag.Node, a goldenAttrs, _ tensor.DType) *ag.Node {
+		return ag.Variance(in[0], a.int("correction"), a.ints("axes")...)
+	},
+	"Std": func(in []*ag.Node, a goldenAttrs, _ tensor.DType) *ag.Node {
+		return ag.Std(in[0], a.int("correction"), a.ints("axes")...)
+	},
+	"Norm": func(in []*ag.Node, a goldenAttrs, _ tensor.DType) *ag.Node {
+		return ag.Norm(in[0], a.bound("p", math.Inf(1)), a.ints("axes")...)
+	},
+	"Cumsum": func(in []*ag.Node, a goldenAttrs, _ tensor.DType) *ag.Node {
+		return ag.Cumsum(in[0], a.int("axis"))
+	},
 }
 
 func loadGolden(t *testing.T) goldenFile {

@@ -3,7 +3,9 @@ package ag
 import "github.com/nabla-go/nabla/tensor"
 
 // MatMul returns the matrix product a·b of [..., m, k] and [..., k, n],
-// broadcasting batch dimensions. Its VJP is the pair of products g·bᵀ and
+// broadcasting batch dimensions. A 1-D operand follows PyTorch's
+// torch.matmul rules (see matMulVector): [k]·[k] is the dot product (a
+// scalar), [k]·[..., k, n] is [..., n] and [..., m, k]·[k] is [..., m]. Its VJP is the pair of products g·bᵀ and
 // aᵀ·g: the m·k×k·n Jacobian is never formed.
 //
 // Each gradient is produced in its input's memory layout: for an input
@@ -11,6 +13,9 @@ import "github.com/nabla-go/nabla/tensor"
 // x·Wᵀ, the product is computed transposed, so that the gradient that
 // reaches W is contiguous and needs no copy.
 func MatMul(a, b *Node) *Node {
+	if a.value.Dims() == 1 || b.value.Dims() == 1 {
+		return matMulVector(a, b)
+	}
 	return Apply("MatMul", tensor.MatMul(a.value, b.value), func(g *Node, in []*Node, _ *Node, need []bool) []*Node {
 		a, b := in[0], in[1]
 		var ga, gb *Node

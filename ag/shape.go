@@ -57,8 +57,13 @@ func SumTo(x *Node, shape ...int) *Node {
 	}, x)
 }
 
-// Slice keeps [start, end) of axis.
+// Slice keeps [start, end) of axis. A negative start or end counts from
+// the end of the axis, as Python's and PyTorch's indices do: Slice(x, 0,
+// -3, -1) keeps the third- and second-last rows (to keep the last ones,
+// pass the axis' length as end). An index still outside [0, len] after
+// that, or start > end, panics with a *tensor.ShapeError.
 func Slice(x *Node, axis, start, end int) *Node {
+	start, end = sliceBounds(x.value, axis, start, end)
 	return Apply("Slice", tensor.Slice(x.value, axis, start, end), func(g *Node, in []*Node, _ *Node, _ []bool) []*Node {
 		return []*Node{PadSlice(g, in[0].Shape(), axis, start)}
 	}, x)

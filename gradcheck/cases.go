@@ -75,6 +75,24 @@ func distinct(shape ...int) func(*rand.Rand) *tensor.Tensor {
 	}
 }
 
+// uniform draws from [lo, hi].
+func uniform(lo, hi float64, shape ...int) func(*rand.Rand) *tensor.Tensor {
+	return func(r *rand.Rand) *tensor.Tensor { return tensor.Uniform(r, tensor.Float64, lo, hi, shape...) }
+}
+
+// withZeros is randn with exact zeros at the given flat positions (Prod's
+// and Norm's special points; both are smooth along each coordinate there,
+// so central differences stay exact).
+func withZeros(at []int, shape ...int) func(*rand.Rand) *tensor.Tensor {
+	return func(r *rand.Rand) *tensor.Tensor {
+		t := tensor.Normal(r, tensor.Float64, 0, 1, shape...)
+		for _, i := range at {
+			t.Float64s()[i] = 0
+		}
+		return t
+	}
+}
+
 func gen(fs ...func(*rand.Rand) *tensor.Tensor) func(*rand.Rand) []*tensor.Tensor {
 	return func(r *rand.Rand) []*tensor.Tensor {
 		out := make([]*tensor.Tensor, len(fs))
@@ -172,6 +190,33 @@ func Cases() []Case {
 		unary("Softmax", "axis 0", randn(4, 5), func(x *ag.Node) *ag.Node { return ag.Softmax(x, 0) }),
 		unary("LogSoftmax", "axis -1", randn(4, 5), func(x *ag.Node) *ag.Node { return ag.LogSoftmax(x, -1) }),
 		unary("SoftmaxCrossEntropy", "4 rows, 5 classes", randn(4, 5), func(x *ag.Node) *ag.Node { return ag.SoftmaxCrossEntropy(x, labels) }),
+		unary("Slice", "negative start and end", randn(3, 5), func(x *ag.Node) *ag.Node { return ag.Slice(x, -1, -4, -1) }),
+		binary("MatMul", "vector·vector", randn(5), randn(5), ag.MatMul),
+		binary("MatMul", "vector·batch", randn(3), randn(2, 3, 4), ag.MatMul),
+		binary("MatMul", "matrix·vector", randn(4, 3), randn(3), ag.MatMul),
+		binary("MatMul", "batch·vector", randn(2, 4, 3), randn(3), ag.MatMul),
+		unary("Log1p", "", uniform(-0.5, 2, 3, 4), ag.Log1p),
+		unary("Expm1", "", randn(3, 4), ag.Expm1),
+		unary("LogSigmoid", "", uniform(-6, 6, 3, 4), ag.LogSigmoid),
+		unary("Sin", "", uniform(-4, 4, 3, 4), ag.Sin),
+		unary("Cos", "", uniform(-4, 4, 3, 4), ag.Cos),
+		unary("LogSumExp", "all", randn(3, 4), func(x *ag.Node) *ag.Node { return ag.LogSumExp(x) }),
+		unary("LogSumExp", "axes 0,2", uniform(-5, 5, 2, 3, 4), func(x *ag.Node) *ag.Node { return ag.LogSumExp(x, 0, 2) }),
+		unary("Variance", "correction 1, axis 1", randn(3, 4), func(x *ag.Node) *ag.Node { return ag.Variance(x, 1, 1) }),
+		unary("Variance", "correction 0, all", randn(2, 3, 4), func(x *ag.Node) *ag.Node { return ag.Variance(x, 0) }),
+		unary("Std", "correction 1, axes 0,2", randn(2, 3, 4), func(x *ag.Node) *ag.Node { return ag.Std(x, 1, 0, 2) }),
+		unary("Std", "correction 0, axis -1", randn(3, 4), func(x *ag.Node) *ag.Node { return ag.Std(x, 0, -1) }),
+		unary("Norm", "p=1, axis 1", away(3, 4), func(x *ag.Node) *ag.Node { return ag.Norm(x, 1, 1) }),
+		unary("Norm", "p=2, all", randn(3, 4), func(x *ag.Node) *ag.Node { return ag.Norm(x, 2) }),
+		unary("Norm", "p=2, a zero row", withZeros([]int{4, 5, 6, 7}, 3, 4), func(x *ag.Node) *ag.Node { return ag.Norm(x, 2, -1) }),
+		unary("Norm", "Frobenius", randn(2, 3, 4), func(x *ag.Node) *ag.Node { return ag.Norm(x, 2, -2, -1) }),
+		unary("Norm", "p=inf, axis 0", distinct(3, 4), func(x *ag.Node) *ag.Node { return ag.Norm(x, math.Inf(1), 0) }),
+		unary("Norm", "p=3", away(3, 4), func(x *ag.Node) *ag.Node { return ag.Norm(x, 3, 1) }),
+		unary("Prod", "all", uniform(0.5, 1.5, 3, 4), func(x *ag.Node) *ag.Node { return ag.Prod(x) }),
+		unary("Prod", "axis 1, zeros", withZeros([]int{1, 4, 6}, 3, 4), func(x *ag.Node) *ag.Node { return ag.Prod(x, 1) }),
+		unary("Prod", "axes 0,2", randn(2, 3, 2), func(x *ag.Node) *ag.Node { return ag.Prod(x, 0, 2) }),
+		unary("Cumsum", "axis 0", randn(3, 4), func(x *ag.Node) *ag.Node { return ag.Cumsum(x, 0) }),
+		unary("Cumsum", "axis -1 of 3-D", randn(2, 3, 4), func(x *ag.Node) *ag.Node { return ag.Cumsum(x, -1) }),
 	}
 }
 

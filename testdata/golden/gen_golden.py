@@ -62,6 +62,20 @@ def gen(shape, kind):
     elif kind == "zeros_pos":  # exact zeros among positive values: the 0^0 cases
         v = rng.uniform(0.5, 2.0, n)
         v[::2] = 0.0
+    elif kind == "gt_m1":  # Log1p's domain, with small values where it matters
+        v = rng.uniform(-0.9, 2.0, n)
+        v[::3] *= 1e-4
+    elif kind == "small":  # Expm1 near 0, where it beats Exp(x) − 1
+        v = rng.standard_normal(n)
+        v[::2] *= 1e-4
+    elif kind == "one_zero_rows":  # one exact zero in every row of the last axis
+        v = rng.uniform(0.5, 1.5, n) * rng.choice([-1.0, 1.0], n)
+        last = shape[-1]
+        for r in range(n // last):
+            v[r * last + rng.integers(last)] = 0.0
+    elif kind == "zero_row":  # normal, with the second row of the last axis all zero
+        v = rng.standard_normal(n)
+        v[shape[-1]:2 * shape[-1]] = 0.0
     elif kind == "zeros_exp":  # exponents ≥ 1 with exact zeros: 0^b stays finite
         v = rng.uniform(1.0, 2.5, n)
         v[::3] = 0.0
@@ -304,6 +318,61 @@ case("LinearReLU/bias", "LinearReLU", [In([4, 3]), In([5, 3]), In([5])], lambda 
 case("LinearReLU/nobias", "LinearReLU", [In([6, 3]), In([5, 3])], lambda t, a: F.relu(F.linear(t[0], t[1])))
 case("LinearReLU/const_x", "LinearReLU", [In([2, 4, 3], grad=False), In([5, 3]), In([5])],
      lambda t, a: F.relu(F.linear(t[0], t[1], t[2])))
+
+
+# Issue 14: the functions PyTorch users reach for daily.
+for op, kind, fn in [("Log1p", "gt_m1", torch.log1p), ("Expm1", "small", torch.expm1),
+                     ("LogSigmoid", "wide", F.logsigmoid), ("Sin", "wide", torch.sin), ("Cos", "wide", torch.cos)]:
+    case(f"{op}/2d", op, [In([3, 4], kind)], lambda t, a, fn=fn: fn(t[0]))
+    case(f"{op}/3d", op, [In([2, 3, 4], kind)], lambda t, a, fn=fn: fn(t[0]))
+for tag, axes, kind in [("all", [], "wide"), ("axis1", [1], "wide"), ("neg3neg1", [-3, -1], "normal")]:
+    case(f"LogSumExp/{tag}", "LogSumExp", [In([2, 3, 4], kind)],
+         lambda t, a: torch.logsumexp(t[0], dim=all_axes(t[0], a["axes"])), axes=axes)
+for op, fn in [("Variance", torch.var), ("Std", torch.std)]:
+    for tag, axes, corr in [("all_c1", [], 1), ("axis1_c0", [1], 0), ("axes02_c1", [0, 2], 1), ("neg1_c2", [-1], 2)]:
+        case(f"{op}/{tag}", op, [In([2, 3, 4])],
+             lambda t, a, fn=fn: fn(t[0], dim=all_axes(t[0], a["axes"]), correction=a["correction"]),
+             correction=corr, axes=axes)
+# Norm: p null (JSON) is +inf.
+for tag, p, axes, kind in [("p1_axis1", 1.0, [1], "away"), ("p2_all", 2.0, [], "normal"),
+                           ("p2_zero_row", 2.0, [-1], "zero_row"), ("fro", 2.0, [-2, -1], "normal"),
+                           ("inf_axis0", None, [0], "distinct"), ("p3_neg1", 3.0, [-1], "away")]:
+    case(f"Norm/{tag}", "Norm", [In([2, 3, 4], kind)],
+         lambda t, a: torch.linalg.vector_norm(t[0], ord=float("inf") if a["p"] is None else a["p"],
+                                               dim=all_axes(t[0], a["axes"])), p=p, axes=axes)
+
+
+def prod(x, axes):
+    """torch.prod over several axes (it takes one at a time)."""
+    if not axes:
+        return torch.prod(x)
+    for ax in sorted((a % x.dim() for a in axes), reverse=True):
+        x = torch.prod(x, dim=ax)
+    return x
+
+
+for tag, axes, kind in [("all", [], "pos"), ("axis1", [1], "normal"), ("axes02", [0, 2], "normal"),
+                        ("zeros", [-1], "one_zero_rows")]:
+    case(f"Prod/{tag}", "Prod", [In([2, 3, 4], kind)], lambda t, a: prod(t[0], a["axes"]), axes=axes)
+for tag, shape, axis in [("axis0", [3, 4], 0), ("neg1", [2, 3, 4], -1), ("mid", [2, 3, 4], 1)]:
+    case(f"Cumsum/{tag}", "Cumsum", [In(shape)], lambda t, a: torch.cumsum(t[0], a["axis"]), axis=axis)
+# MatMul with 1-D operands: torch.matmul's rules.
+for tag, sa, sb in [("vec_vec", [4], [4]), ("vec_mat", [4], [4, 5]), ("mat_vec", [3, 4], [4]),
+                    ("vec_batch", [4], [2, 4, 5]), ("batch_vec", [2, 3, 4], [4])]:
+    case(f"MatMul/{tag}", "MatMul", [In(sa), In(sb)], lambda t, a: torch.matmul(t[0], t[1]))
+
+
+def py_slice(x, axis, start, end):
+    """x[..., start:end, ...] on axis, Python's negative indices included."""
+    idx = [slice(None)] * x.dim()
+    idx[axis] = slice(start, end)
+    return x[tuple(idx)]
+
+
+for tag, sx, axis, start, end in [("neg_start", [3, 5], 1, -3, 5), ("neg_both", [2, 3, 4], -1, -3, -1),
+                                  ("neg_end", [4, 3], 0, 1, -1)]:
+    case(f"Slice/{tag}", "Slice", [In(sx)], lambda t, a: py_slice(t[0], a["axis"], a["start"], a["end"]),
+         axis=axis, start=start, end=end)
 
 
 # Cases where nabla is known to disagree with torch because of a bug in
