@@ -11,18 +11,22 @@ import (
 type Dataset interface {
 	// Len is the number of examples.
 	Len() int
-	// Features is the input width D: every example is a vector of D values.
+	// Features is the number of values D in one example.
 	Features() int
+	// Shape is the shape of one example: [D] for vectors, [1, 28, 28]
+	// for MNIST images. Its product is Features().
+	Shape() []int
 	// Classes is the number of classes; labels are in [0, Classes()).
 	Classes() int
 	// Batch returns the examples at idx as a new float32 tensor of shape
-	// [len(idx), Features()] and their labels, in the order of idx. It
+	// [len(idx), Shape()...] and their labels, in the order of idx. It
 	// panics if an index is out of range.
 	Batch(idx []int) (x *tensor.Tensor, y []int)
 }
 
 // InMemory is a Dataset held in memory: X has shape [N, D] and Y holds the
-// N labels, each in [0, NumClasses). Every constructor in this package
+// N labels, each in [0, NumClasses). ExampleShape, when set, is the shape
+// of one example (its product D), which batches take; nil means [D]. Every constructor in this package
 // returns X as a contiguous float32 tensor; an X of another layout or dtype
 // works but costs a copy of X on every Batch.
 type InMemory struct {
@@ -30,6 +34,8 @@ type InMemory struct {
 	Y          []int
 	NumClasses int
 	Name       string
+	// ExampleShape is the shape of one example (nil: [D]); see Shape.
+	ExampleShape []int
 }
 
 var _ Dataset = (*InMemory)(nil)
@@ -43,6 +49,14 @@ func (d *InMemory) Features() int {
 		return 0
 	}
 	return d.X.Dim(1)
+}
+
+// Shape is ExampleShape, or [D] when it is nil.
+func (d *InMemory) Shape() []int {
+	if d.ExampleShape != nil {
+		return d.ExampleShape
+	}
+	return []int{d.Features()}
 }
 
 // Classes is NumClasses.
@@ -79,14 +93,14 @@ func (d *InMemory) Batch(idx []int) (*tensor.Tensor, []int) {
 	for r, i := range idx {
 		y[r] = d.Y[i]
 	}
-	return tensor.FromFloat32(x, len(idx), D), y
+	return tensor.FromFloat32(x, append([]int{len(idx)}, d.Shape()...)...), y
 }
 
 // Subset returns a new data set holding the examples at idx, in that
 // order, with copied X and Y. It panics if an index is out of range.
 func (d *InMemory) Subset(idx []int) *InMemory {
 	x, y := d.Batch(idx)
-	return &InMemory{X: x, Y: y, NumClasses: d.NumClasses, Name: d.Name}
+	return &InMemory{X: tensor.Reshape(x, len(idx), d.Features()), Y: y, NumClasses: d.NumClasses, Name: d.Name, ExampleShape: d.ExampleShape}
 }
 
 // Validate reports whether d is well formed: X a 2-D tensor with one row
@@ -98,6 +112,15 @@ func (d *InMemory) Validate() error {
 	}
 	if d.X.Dims() != 2 {
 		return fmt.Errorf("data: %q: X has shape %v, want [N, D]", d.Name, d.X.Shape())
+	}
+	if d.ExampleShape != nil {
+		n := 1
+		for _, k := range d.ExampleShape {
+			n *= k
+		}
+		if n != d.X.Dim(1) {
+			return fmt.Errorf("data: %q: example shape %v does not hold the %d features of X", d.Name, d.ExampleShape, d.X.Dim(1))
+		}
 	}
 	if d.X.Dim(0) != len(d.Y) {
 		return fmt.Errorf("data: %q: X has %d rows but there are %d labels", d.Name, d.X.Dim(0), len(d.Y))

@@ -82,8 +82,9 @@ func (nz Normalizer) Apply(ds *InMemory) *InMemory {
 	return &InMemory{
 		X:          tensor.FromFloat32(out, n, D),
 		Y:          append([]int(nil), ds.Y...),
-		NumClasses: ds.NumClasses,
-		Name:       ds.Name,
+		NumClasses:   ds.NumClasses,
+		Name:         ds.Name,
+		ExampleShape: ds.ExampleShape,
 	}
 }
 

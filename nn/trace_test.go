@@ -1,6 +1,7 @@
 package nn_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/nabla-go/nabla/ag"
@@ -8,29 +9,39 @@ import (
 	"github.com/nabla-go/nabla/tensor"
 )
 
-// ForwardTrace returns one output per layer, the last one Forward's.
-func TestForwardTrace(t *testing.T) {
-	m, err := nn.NewMLP(nn.MLPConfig{In: 3, Hidden: []int{4, 5}, Out: 2, DType: tensor.Float64}, tensor.NewRand(1))
+// Trace returns one entry per leaf layer with its path, the fused Linear
+// without an output of its own, and the same result as Forward.
+func TestTrace(t *testing.T) {
+	s, _ := nn.ParseText("linear(4)-relu-seq(linear(5)-tanh)-linear(2)")
+	rs, _, err := nn.Resolve(s, []int{3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := nn.Build(rs, tensor.Float64, tensor.NewRand(1))
 	if err != nil {
 		t.Fatal(err)
 	}
 	x := ag.Const(tensor.Normal(tensor.NewRand(2), tensor.Float64, 0, 1, 6, 3))
-	outs := m.ForwardTrace(x)
-	if len(outs) != len(m.Layers) {
-		t.Fatalf("%d outputs for %d layers", len(outs), len(m.Layers))
+	y, tr := nn.Trace(m, x)
+	var paths []string
+	for _, e := range tr {
+		paths = append(paths, e.Path)
 	}
-	for i, want := range []int{4, 4, 5, 5, 2} {
-		if outs[i].Shape()[1] != want {
-			t.Fatalf("output %d has shape %v, want [6 %d]", i, outs[i].Shape(), want)
+	if want := []string{"0", "1", "2.0", "2.1", "3"}; !slices.Equal(paths, want) {
+		t.Fatalf("paths %v, want %v", paths, want)
+	}
+	if !tr[0].FusedInto || tr[0].Out != nil || tr[1].Out == nil || tr[1].Out.Op() != "LinearReLU" {
+		t.Errorf("the Linear+ReLU pair is not traced as one fused op: %+v %+v", tr[0], tr[1])
+	}
+	for i, want := range []int{0, 4, 5, 5, 2} {
+		if i > 0 && tr[i].Out.Shape()[1] != want {
+			t.Errorf("output %d has shape %v, want [6 %d]", i, tr[i].Out.Shape(), want)
 		}
 	}
-	got, want := outs[len(outs)-1].Value().Values(), m.Forward(x).Value().Values()
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("last traced output differs from Forward at %d: %v vs %v", i, got[i], want[i])
-		}
+	if tr[4].Out != y || !slices.Equal(y.Value().Values(), m.Forward(x).Value().Values()) {
+		t.Error("the traced result differs from Forward")
 	}
-	if nn.NewSequential().ForwardTrace(x) != nil {
-		t.Fatal("an empty Sequential traced something")
+	if _, tr := nn.Trace(nn.NewSequential(), x); len(tr) != 0 {
+		t.Error("an empty Sequential traced something")
 	}
 }

@@ -1,16 +1,17 @@
 package train
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
 
+	"github.com/nabla-go/nabla/internal/fsutil"
 	"github.com/nabla-go/nabla/nn"
 	"github.com/nabla-go/nabla/safetensors"
 	"github.com/nabla-go/nabla/tensor"
@@ -22,7 +23,7 @@ const CheckpointFile = "checkpoint.safetensors"
 // Metadata keys nabla writes into safetensors files.
 const (
 	MetaCheckpoint = "nabla.checkpoint" // JSON: loop state of a checkpoint
-	MetaMLP        = "nabla.mlp"        // JSON: the nn.MLPConfig that rebuilds the model
+	MetaMLP        = "nabla.mlp"        // JSON: an nn.MLPConfig, in files written before MetaArch (still read)
 )
 
 // loopState is the part of a checkpoint that is not a tensor.
@@ -76,18 +77,33 @@ func (t *Trainer) saveCheckpoint(path string) error {
 	return safetensors.WriteFile(path, ts, meta)
 }
 
+// ErrNoCheckpoint is the error (wrapped) of Resume on a run folder
+// without a checkpoint: the run was killed in its first epoch, or never
+// had a run folder.
+var ErrNoCheckpoint = errors.New("no checkpoint")
+
 // Resume restores the trainer from the checkpoint in dir (see
 // CheckpointFile): weights, optimiser and schedule state, generators, the
 // epoch and step counters and the metrics history. Run then continues with
 // the next epoch. The model, optimiser and schedule must be built as for
 // the run that wrote the checkpoint; a mismatch is an error naming the
 // tensor.
+//
+// When dir is the trainer's run folder, Resume takes its lock first (see
+// Lock) and rewrites metrics.jsonl from the checkpoint's history, so
+// that lines of epochs after the checkpoint (written by a run killed
+// before it could save again) are dropped.
 func (t *Trainer) Resume(dir string) error {
+	if filepath.Clean(dir) == filepath.Clean(t.Config.Dir) {
+		if err := t.Lock(); err != nil {
+			return err
+		}
+	}
 	path := filepath.Join(dir, CheckpointFile)
 	ts, meta, err := safetensors.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("train: no checkpoint in %s (was the run started with a run folder?)", dir)
+			return fmt.Errorf("train: %w in %s (the run saved none: it stopped in its first epoch, or had no run folder)", ErrNoCheckpoint, dir)
 		}
 		return fmt.Errorf("train: %w", err)
 	}
@@ -144,6 +160,30 @@ func (t *Trainer) Resume(dir string) error {
 	if st.Best != nil {
 		t.best = *st.Best
 	}
+	t.saved = filepath.Clean(dir) == filepath.Clean(t.Config.Dir)
+	if t.saved {
+		return t.rewriteMetrics()
+	}
+	return nil
+}
+
+// rewriteMetrics writes metrics.jsonl (atomically) from the history.
+func (t *Trainer) rewriteMetrics() error {
+	var buf bytes.Buffer
+	for _, m := range t.history {
+		line, err := json.Marshal(m)
+		if err != nil {
+			return fmt.Errorf("train: %w", err)
+		}
+		buf.Write(append(line, '\n'))
+	}
+	err := fsutil.WriteFile(filepath.Join(t.Config.Dir, MetricsFile), 0o644, func(w io.Writer) error {
+		_, err := w.Write(buf.Bytes())
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
 	return nil
 }
 
@@ -157,106 +197,3 @@ func cloneAll(sd map[string]*tensor.Tensor) map[string]*tensor.Tensor {
 
 // Epoch is the number of completed epochs (after Resume, those restored).
 func (t *Trainer) Epoch() int { return t.epoch }
-
-// SaveModel writes m's parameters to path as safetensors (atomically),
-// with metadata (such as MetaMLP) and "format": "pt" so that PyTorch's
-// safetensors loader accepts the file.
-func SaveModel(path string, m nn.Module, metadata map[string]string) error {
-	meta := map[string]string{"format": "pt"}
-	for k, v := range metadata {
-		meta[k] = v
-	}
-	if err := safetensors.WriteFile(path, nn.StateDict(m), meta); err != nil {
-		return fmt.Errorf("train: %w", err)
-	}
-	return nil
-}
-
-// LoadMLP rebuilds an MLP from a safetensors file. A file written by nabla
-// carries its architecture (MetaMLP); for any other file of Linear layers
-// named "<index>.weight" and "<index>.bias", as a PyTorch nn.Sequential of
-// Linear layers and activations saves them, the layer sizes are read from
-// the shapes and activation names the activation (it must be given then).
-// A non-empty activation overrides the file's.
-func LoadMLP(path, activation string) (*nn.Sequential, nn.MLPConfig, error) {
-	ts, meta, err := safetensors.ReadFile(path)
-	if err != nil {
-		return nil, nn.MLPConfig{}, fmt.Errorf("train: %w", err)
-	}
-	var cfg nn.MLPConfig
-	if js, ok := meta[MetaMLP]; ok {
-		if err := json.Unmarshal([]byte(js), &cfg); err != nil {
-			return nil, cfg, fmt.Errorf("train: %s: bad %s metadata: %v", path, MetaMLP, err)
-		}
-		// Check the metadata against the tensors before building anything
-		// from it: a corrupt size must not allocate gigabytes.
-		held := 0
-		for _, t := range ts {
-			held += t.Len()
-		}
-		if want := nn.MLPParams(cfg); want != held {
-			return nil, cfg, fmt.Errorf("train: %s: its %s metadata describes %d parameters but the file holds %d", path, MetaMLP, want, held)
-		}
-	} else {
-		cfg, err = inferMLP(ts)
-		if err != nil {
-			return nil, cfg, fmt.Errorf("train: %s: %w", path, err)
-		}
-		if activation == "" && len(cfg.Hidden) > 0 {
-			return nil, cfg, fmt.Errorf("train: %s does not say which activation its layers use; name it (e.g. --activation relu)", path)
-		}
-	}
-	if activation != "" {
-		cfg.Activation = activation
-	}
-	m, err := nn.NewMLP(cfg, tensor.NewRand(0))
-	if err != nil {
-		return nil, cfg, fmt.Errorf("train: %s: %w", path, err)
-	}
-	if err := nn.LoadStateDict(m, ts); err != nil {
-		return nil, cfg, fmt.Errorf("train: %s: %w", path, err)
-	}
-	return m, cfg, nil
-}
-
-// inferMLP reads layer sizes from "<i>.weight" [out, in] tensors, ordered
-// by i, checking that consecutive layers fit and that the indices step by
-// two (Linear, activation, Linear, …).
-func inferMLP(ts map[string]*tensor.Tensor) (nn.MLPConfig, error) {
-	var idx []int
-	for k := range ts {
-		name, ok := strings.CutSuffix(k, ".weight")
-		if !ok {
-			continue
-		}
-		i, err := strconv.Atoi(name)
-		if err != nil {
-			return nn.MLPConfig{}, fmt.Errorf("tensor %q is not a layer of a Sequential of Linear layers", k)
-		}
-		idx = append(idx, i)
-	}
-	if len(idx) == 0 {
-		return nn.MLPConfig{}, errors.New(`no "<index>.weight" tensors: not an MLP`)
-	}
-	sort.Ints(idx)
-	cfg := nn.MLPConfig{DType: ts[fmt.Sprintf("%d.weight", idx[0])].DType()}
-	for j, i := range idx {
-		if i != 2*j {
-			return cfg, fmt.Errorf("layer indices %v are not 0, 2, 4, … (Linear, activation, Linear, …)", idx)
-		}
-		w := ts[fmt.Sprintf("%d.weight", i)]
-		if w.Dims() != 2 {
-			return cfg, fmt.Errorf("%d.weight has shape %v, want [out, in]", i, w.Shape())
-		}
-		out, in := w.Dim(0), w.Dim(1)
-		if j == 0 {
-			cfg.In = in
-		} else if prev := cfg.Hidden[len(cfg.Hidden)-1]; in != prev {
-			return cfg, fmt.Errorf("%d.weight takes %d inputs but the layer before gives %d", i, in, prev)
-		}
-		cfg.Hidden = append(cfg.Hidden, out)
-	}
-	cfg.Out = cfg.Hidden[len(cfg.Hidden)-1]
-	cfg.Hidden = cfg.Hidden[:len(cfg.Hidden)-1]
-	return cfg, nil
-}

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/nabla-go/nabla/ag"
 	"github.com/nabla-go/nabla/nn"
@@ -41,14 +42,19 @@ type StepRecord struct {
 	Layers []LayerRecord `json:"layers"`
 }
 
-// LayerRecord describes one layer of an nn.Sequential (a Linear, an
+// LayerRecord describes one leaf layer of the model (a Linear, an
 // activation, a Dropout, …) at one step. Gradients are those of the
 // training loss (penalties included) averaged over the mini-batch, as the
 // optimiser sees them before any clipping.
 type LayerRecord struct {
-	Index int    `json:"index"` // position in the Sequential
+	Index int    `json:"index"` // position among the leaf layers (the Sequential index for a flat model)
+	Path  string `json:"path"`  // the layer's path in the module tree, as in parameter names ("3", "1.0")
 	Layer string `json:"layer"` // "Linear(2, 64)", "ReLU()"
-	Kind  string `json:"kind"`  // "linear", an activation's name ("relu", "tanh"), "dropout", or the Go type
+	Kind  string `json:"kind"`  // "linear", an activation's name ("relu", "tanh"), "dropout", or the spec's kind in lower case
+	// Fused is set for a layer computed in one op with the next (a Linear
+	// before a ReLU): its output never exists, so its output statistics
+	// are left empty and the next layer's describe the fused result.
+	Fused bool `json:"fused,omitempty"`
 	// WeightGradNorm and BiasGradNorm are ‖∂L/∂W‖₂ and ‖∂L/∂b‖₂ (Frobenius);
 	// WeightNorm is ‖W‖₂. Only for Linear layers.
 	WeightGradNorm *float64 `json:"weight_grad_norm,omitempty"`
@@ -59,8 +65,10 @@ type LayerRecord struct {
 	// Mean and Std (population) of the layer's outputs over batch and units.
 	Mean float64 `json:"mean"`
 	Std  float64 `json:"std"`
-	// Dead, for ReLU and Leaky ReLU: the fraction of units (output columns)
-	// whose output is exactly 0 for every example of the batch.
+	// Dead, for ReLU and Leaky ReLU: the fraction of units whose output is
+	// exactly 0 for every example of the batch (and, for [B, C, H, W]
+	// outputs, every position): units are the last dimension of a 2-D
+	// output and the channels (dimension 1) of a higher one.
 	Dead *float64 `json:"dead,omitempty"`
 	// Zero, for ReLU and Leaky ReLU: the fraction of all outputs exactly 0.
 	Zero *float64 `json:"zero,omitempty"`
@@ -97,15 +105,16 @@ func HistRange(kind string) (lo, hi float64) {
 	return -4, 4
 }
 
-// Recorder records gradient flow and activation statistics of an
-// nn.Sequential during training: per layer, the norm of the weight
+// Recorder records gradient flow and activation statistics of a model
+// (any module tree; nn.Trace reaches the layers inside Sequentials) during
+// training: per layer, the norm of the weight
 // gradient and of the gradient with respect to the layer's output, and
 // the mean, standard deviation, dead or saturated fraction and a histogram
 // of the layer's outputs. It records at step 1 and every Every steps.
 //
 // A Recorder is an nn.Module that wraps the model: in training mode its
-// Forward runs the layers one by one (nn.Sequential.ForwardTrace) and
-// marks each output with RetainGrad when the coming step is one to record;
+// Forward runs the layers through nn.Trace (the same graph as the model's
+// Forward, fused layers included) and marks each output with RetainGrad when the coming step is one to record;
 // its Record method, the trainer's Config.Record hook, reads the gradients
 // after the backward pass. Params and SetTraining pass through, so
 // checkpoints and model files are those of the bare model. Attach sets all
@@ -113,7 +122,7 @@ func HistRange(kind string) (lo, hi float64) {
 //
 // The zero value is not usable; build one with NewRecorder.
 type Recorder struct {
-	Model *nn.Sequential
+	Model nn.Module
 	Every int // record at step 1 and every Every steps; below 1 means every step
 	Bins  int // histogram bins; 0: DefaultBins
 	// Keep, when set, keeps every record in Records as well as writing it.
@@ -122,15 +131,15 @@ type Recorder struct {
 
 	path     string // records file, "" for none
 	training bool
-	next     int        // the step of the coming backward pass; 0: unknown
-	outs     []*ag.Node // the traced outputs of the last forward pass
+	next     int         // the step of the coming backward pass; 0: unknown
+	outs     []nn.Traced // the traced outputs of the last forward pass
 	err      error
 }
 
 // NewRecorder returns a recorder of model that records every `every`
 // steps. It writes nowhere until Attach (or SetFile) names a file; set
 // Keep to collect the records in memory.
-func NewRecorder(model *nn.Sequential, every int) *Recorder {
+func NewRecorder(model nn.Module, every int) *Recorder {
 	return &Recorder{Model: model, Every: every, training: true}
 }
 
@@ -210,15 +219,14 @@ func (r *Recorder) Forward(x *ag.Node) *ag.Node {
 		r.outs = nil
 		return r.Model.Forward(x)
 	}
-	outs := r.Model.ForwardTrace(x)
-	if len(outs) == 0 {
-		return x
-	}
+	y, outs := nn.Trace(r.Model, x)
 	for _, o := range outs {
-		o.RetainGrad()
+		if o.Out != nil {
+			o.Out.RetainGrad()
+		}
 	}
 	r.outs = outs
-	return outs[len(outs)-1]
+	return y
 }
 
 // Params are the model's.
@@ -238,10 +246,10 @@ func (r *Recorder) Record(step int) {
 	r.next = step + 1
 	outs := r.outs
 	r.outs = nil
-	if !r.wants(step) || len(outs) != len(r.Model.Layers) {
+	if !r.wants(step) || len(outs) == 0 {
 		return
 	}
-	rec := Measure(r.Model, outs, r.Bins)
+	rec := Measure(outs, r.Bins)
 	rec.Step = step
 	if r.Keep {
 		r.Records = append(r.Records, rec)
@@ -268,18 +276,18 @@ func (r *Recorder) Record(step int) {
 	}
 }
 
-// Measure computes the record of model's layers from outs, their outputs
-// as nn.Sequential.ForwardTrace returned them, after a backward pass with
-// every output marked RetainGrad (an output without a gradient, such as
-// one the loss does not depend on, has OutGradNorm 0). bins ≤ 0 means
-// DefaultBins. The step is left 0.
-func Measure(model *nn.Sequential, outs []*ag.Node, bins int) StepRecord {
+// Measure computes the record of the layers in outs, as nn.Trace returned
+// them, after a backward pass with every output marked RetainGrad (an
+// output without a gradient, such as one the loss does not depend on, has
+// OutGradNorm 0). bins ≤ 0 means DefaultBins. The step is left 0.
+func Measure(outs []nn.Traced, bins int) StepRecord {
 	if bins <= 0 {
 		bins = DefaultBins
 	}
-	rec := StepRecord{Layers: make([]LayerRecord, len(model.Layers))}
-	for i, m := range model.Layers {
-		lr := LayerRecord{Index: i, Layer: layerName(m), Kind: layerKind(m)}
+	rec := StepRecord{Layers: make([]LayerRecord, len(outs))}
+	for i, tr := range outs {
+		m := tr.Module
+		lr := LayerRecord{Index: i, Path: tr.Path, Layer: layerName(m), Kind: layerKind(m)}
 		if l, ok := m.(*nn.Linear); ok {
 			lr.WeightGradNorm = ptr(norm(l.Weight.Grad()))
 			lr.WeightNorm = ptr(norm(l.Weight.Value()))
@@ -287,8 +295,13 @@ func Measure(model *nn.Sequential, outs []*ag.Node, bins int) StepRecord {
 				lr.BiasGradNorm = ptr(norm(l.Bias.Grad()))
 			}
 		}
-		lr.OutGradNorm = norm(outs[i].Grad())
-		v := outs[i].Value()
+		if tr.Out == nil {
+			lr.Fused = true
+			rec.Layers[i] = lr
+			continue
+		}
+		lr.OutGradNorm = norm(tr.Out.Grad())
+		v := tr.Out.Value()
 		lr.Mean, lr.Std = meanStd(v)
 		switch lr.Kind {
 		case "relu", "leaky-relu":
@@ -323,6 +336,9 @@ func layerKind(m nn.Module) string {
 		return m.Name()
 	case *nn.Dropout:
 		return "dropout"
+	}
+	if s, ok := m.(nn.Specer); ok {
+		return strings.ToLower(s.Spec().Type)
 	}
 	return fmt.Sprintf("%T", m)
 }
@@ -363,8 +379,16 @@ func deadFraction(t *tensor.Tensor) (dead, zero float64) {
 	if len(vs) == 0 {
 		return 0, 0
 	}
-	units := 1
-	if t.Dims() > 0 {
+	// unit(i) is the unit of flat index i: the last dimension of a 2-D
+	// (or 1-D) output, the channel (dimension 1) of [B, C, …].
+	units, inner := 1, 1
+	switch {
+	case t.Dims() > 2:
+		units = t.Dim(1)
+		for _, d := range t.Shape()[2:] {
+			inner *= d
+		}
+	case t.Dims() > 0:
 		units = t.Dim(-1)
 	}
 	alive := make([]bool, units)
@@ -373,7 +397,7 @@ func deadFraction(t *tensor.Tensor) (dead, zero float64) {
 		if v == 0 {
 			zeros++
 		} else {
-			alive[i%units] = true
+			alive[(i/inner)%units] = true
 		}
 	}
 	nDead := 0

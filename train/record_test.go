@@ -94,7 +94,11 @@ func TestRecordGradNormsMatchGrad(t *testing.T) {
 		rec.Record(1)
 		got := rec.Records[0].Layers
 
-		outs := m.ForwardTrace(x)
+		_, traced := nn.Trace(m, x) // no ReLU: nothing is fused, one output per layer
+		var outs []*ag.Node
+		for _, e := range traced {
+			outs = append(outs, e.Out)
+		}
 		var wrt []*ag.Node
 		for _, l := range m.Layers {
 			if lin, ok := l.(*nn.Linear); ok {

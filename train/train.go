@@ -15,6 +15,7 @@ import (
 
 	"github.com/nabla-go/nabla/ag"
 	"github.com/nabla-go/nabla/data"
+	"github.com/nabla-go/nabla/internal/fsutil"
 	"github.com/nabla-go/nabla/loss"
 	"github.com/nabla-go/nabla/nn"
 	"github.com/nabla-go/nabla/optim"
@@ -44,6 +45,22 @@ type Config struct {
 	// Record, when set, is called after every backward pass, before the
 	// optimiser step, with the step number: a hook to read gradients.
 	Record func(step int)
+	// OnStep, when set, is called after every optimiser step with its
+	// result (a live view's hook); OnEpoch after every epoch, once its
+	// metrics line and checkpoint are written. Neither changes the
+	// training: a run with hooks gives the same bits as one without.
+	OnStep  func(StepResult)
+	OnEpoch func(Metrics)
+}
+
+// StepResult is what one optimiser step reports.
+type StepResult struct {
+	Epoch   int     // the epoch the step belongs to (from 1)
+	Step    int     // the optimiser step, counted over the whole run (from 1)
+	Loss    float64 // the batch's mean loss, before penalties
+	Correct int     // examples of the batch classified right
+	N       int     // examples in the batch
+	LR      float64 // the learning rate the step used
 }
 
 // Trainer trains Model on Train with Opt. Build it with its exported
@@ -66,6 +83,14 @@ type Trainer struct {
 	bad         int     // epochs since it improved
 	history     []Metrics
 	loader      *data.Loader
+	started     bool
+	release     func() error // the run folder's lock, when held
+	saved       bool         // a checkpoint exists in Dir (written or resumed)
+	warned      map[string]bool
+	warnings    []string
+	weights     []*ag.Node // parameters with ≥ 2 dimensions (penalised)
+	nodes       []*ag.Node // every parameter
+	dtype       tensor.DType
 }
 
 // Metrics is one epoch's line in metrics.jsonl.
@@ -85,6 +110,9 @@ type Metrics struct {
 type Result struct {
 	History []Metrics // every epoch, including those before a resume
 	Stopped string    // why the run ended early, or ""
+	// Warnings are signs that the run did not learn: a loss that grew by
+	// orders of magnitude, an accuracy that stayed at chance.
+	Warnings []string
 }
 
 // Last is the final epoch's metrics.
@@ -99,10 +127,19 @@ func (r Result) Last() Metrics {
 type NonFiniteError struct {
 	Epoch, Step int
 	Loss        float64
+	// Checkpoint is the checkpoint kept from before the failure ("" when
+	// none was written: the run failed in its first epoch, or has no run
+	// folder), and CheckpointEpoch its epoch.
+	Checkpoint      string
+	CheckpointEpoch int
 }
 
 func (e *NonFiniteError) Error() string {
-	return fmt.Sprintf("loss became %v at epoch %d, step %d; lower the learning rate or clip gradients (the last checkpoint is kept)", e.Loss, e.Epoch, e.Step)
+	msg := fmt.Sprintf("loss became %v at epoch %d, step %d; lower the learning rate or clip gradients", e.Loss, e.Epoch, e.Step)
+	if e.Checkpoint == "" {
+		return msg + " (no checkpoint was saved before it)"
+	}
+	return fmt.Sprintf("%s (the checkpoint of epoch %d is kept: %s)", msg, e.CheckpointEpoch, e.Checkpoint)
 }
 
 func (t *Trainer) check() error {
@@ -124,33 +161,21 @@ func (t *Trainer) check() error {
 // Run trains until Config.Epochs epochs are done (counting those restored
 // by Resume), early stopping fires, or ctx is cancelled (then it returns
 // ctx's error after the epoch in progress is abandoned; the last checkpoint
-// stays).
+// stays). With a run folder it holds the folder's lock (Lock) while it
+// runs and writes the final model file (ModelFile) at the end.
+//
+// Run is Start, then RunEpoch until Done, then Finish; a caller that
+// wants to step from outside (a live view, a notebook) calls those, or
+// Start and Step, itself: the bits are the same.
 func (t *Trainer) Run(ctx context.Context) (Result, error) {
-	if err := t.check(); err != nil {
+	if err := t.Start(); err != nil {
 		return Result{}, err
 	}
-	if t.Config.Batch == 0 {
-		t.Config.Batch = 64
-	}
-	if t.epoch == 0 {
-		t.best = math.Inf(1)
-	}
-	if t.Config.Dir != "" {
-		if err := os.MkdirAll(t.Config.Dir, 0o755); err != nil {
-			return Result{}, fmt.Errorf("train: %w", err)
-		}
-	}
-	t.loader = data.NewLoader(t.Train, t.Config.Batch, true, t.Config.DropLast, rand.New(t.RNG["shuffle"]))
+	defer t.Unlock()
 	res := Result{}
-	for t.epoch < t.Config.Epochs {
-		m, err := t.runEpoch(ctx)
-		if err != nil {
-			res.History = t.history
-			return res, err
-		}
-		t.history = append(t.history, m)
-		if err := t.endEpoch(m); err != nil {
-			res.History = t.history
+	for !t.Done() {
+		if _, err := t.RunEpoch(ctx); err != nil {
+			res.History, res.Warnings = t.history, t.warnings
 			return res, err
 		}
 		if t.Config.Patience > 0 && t.bad >= t.Config.Patience {
@@ -159,29 +184,168 @@ func (t *Trainer) Run(ctx context.Context) (Result, error) {
 		}
 	}
 	res.History = t.history
+	err := t.Finish()
+	res.Warnings = t.warnings
+	return res, err
+}
+
+// Lock takes the run folder's lock (a file .lock naming this process),
+// creating the folder if needed, so that no second process trains in it
+// at the same time; a folder another process holds is an error naming
+// that process. It does nothing without a run folder or when the lock is
+// held already. Run and Resume take it; Unlock (or the end of Run) lets
+// go of it.
+func (t *Trainer) Lock() error {
+	if t.Config.Dir == "" || t.release != nil {
+		return nil
+	}
+	if err := os.MkdirAll(t.Config.Dir, 0o755); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	rel, err := fsutil.Lock(t.Config.Dir)
+	if err != nil {
+		return err
+	}
+	t.release = rel
+	return nil
+}
+
+// Unlock lets go of the run folder's lock, if held.
+func (t *Trainer) Unlock() {
+	if t.release != nil {
+		t.release()
+		t.release = nil
+	}
+}
+
+// Start checks the trainer, takes the run folder's lock, removes temporary
+// files a killed run left there, checks that the folder can be written
+// (before any training, not after an epoch) and sets up the loader. Run
+// calls it; call it yourself before Step or RunEpoch. It may be called
+// again (it does nothing then).
+func (t *Trainer) Start() error {
+	if t.started {
+		return nil
+	}
+	if err := t.check(); err != nil {
+		return err
+	}
+	if t.Config.Batch == 0 {
+		t.Config.Batch = 64
+	}
+	if t.epoch == 0 {
+		t.best = math.Inf(1)
+	}
 	if t.Config.Dir != "" {
-		if err := SaveModel(filepath.Join(t.Config.Dir, "model.safetensors"), t.Model, t.Config.Metadata); err != nil {
-			return res, err
+		if err := t.Lock(); err != nil {
+			return err
+		}
+		if _, err := fsutil.CleanTemps(t.Config.Dir); err != nil {
+			return fmt.Errorf("train: %w", err)
+		}
+		if err := fsutil.CheckWritable(t.Config.Dir, MetricsFile); err != nil {
+			return fmt.Errorf("train: the run folder cannot be written: %w", err)
 		}
 	}
+	params := t.Model.Params()
+	t.nodes = make([]*ag.Node, len(params))
+	for i, p := range params {
+		t.nodes[i] = p.Node
+		if p.Node.Value().Dims() >= 2 {
+			t.weights = append(t.weights, p.Node)
+		}
+	}
+	t.dtype = nn.DTypeOf(t.Model)
+	t.loader = data.NewLoader(t.Train, t.Config.Batch, true, t.Config.DropLast, rand.New(t.RNG["shuffle"]))
+	t.started = true
+	return nil
+}
+
+// Done reports whether the run has trained Config.Epochs epochs.
+func (t *Trainer) Done() bool { return t.epoch >= t.Config.Epochs }
+
+// Finish writes the final model file (with a run folder).
+func (t *Trainer) Finish() error {
+	if t.Config.Dir == "" {
+		return nil
+	}
+	return SaveModel(filepath.Join(t.Config.Dir, ModelFile), t.Model, t.Config.Metadata)
+}
+
+// Step runs one optimiser step on the batch x, y: forward, loss (plus the
+// penalties), backward, the Record hook, clipping, the step, and OnStep.
+// x is converted to the model's dtype. A loss that is NaN or infinite is
+// a *NonFiniteError, and nothing is updated then. Start must have been
+// called.
+func (t *Trainer) Step(x *tensor.Tensor, y []int) (StepResult, error) {
+	if !t.started {
+		return StepResult{}, errors.New("train: Step before Start")
+	}
+	if x.DType() != t.dtype {
+		x = x.AsType(t.dtype)
+	}
+	if t.Schedule != nil {
+		t.Opt.SetLR(t.Schedule.LR(t.step))
+	}
+	logits := t.Model.Forward(ag.Const(x))
+	l := t.Loss(logits, y)
+	v := l.Item()
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		e := &NonFiniteError{Epoch: t.epoch + 1, Step: t.step + 1, Loss: v}
+		if t.saved {
+			e.Checkpoint, e.CheckpointEpoch = filepath.Join(t.Config.Dir, CheckpointFile), t.epoch
+		}
+		return StepResult{}, e
+	}
+	res := StepResult{Epoch: t.epoch + 1, Step: t.step + 1, Loss: v, Correct: countCorrect(logits.Value(), y), N: len(y), LR: t.Opt.LR()}
+	if t.Config.L1 > 0 {
+		l = ag.Add(l, loss.L1(t.weights, t.Config.L1))
+	}
+	if t.Config.L2 > 0 {
+		l = ag.Add(l, loss.L2(t.weights, t.Config.L2))
+	}
+	t.Opt.ZeroGrad()
+	ag.Backward(l)
+	if t.Config.Record != nil {
+		t.Config.Record(t.step + 1)
+	}
+	if t.Config.ClipNorm > 0 {
+		optim.ClipGradNorm(t.nodes, t.Config.ClipNorm)
+	}
+	t.Opt.Step()
+	t.step++
+	if t.Config.OnStep != nil {
+		t.Config.OnStep(res)
+	}
 	return res, nil
+}
+
+// RunEpoch trains one epoch over the shuffled training set, evaluates the
+// validation set, writes the checkpoint and the metrics line (with a run
+// folder), calls OnEpoch, and returns the epoch's metrics. Start must have
+// been called.
+func (t *Trainer) RunEpoch(ctx context.Context) (Metrics, error) {
+	if !t.started {
+		return Metrics{}, errors.New("train: RunEpoch before Start")
+	}
+	m, err := t.runEpoch(ctx)
+	if err != nil {
+		return m, err
+	}
+	t.history = append(t.history, m)
+	if err := t.endEpoch(m); err != nil {
+		return m, err
+	}
+	if t.Config.OnEpoch != nil {
+		t.Config.OnEpoch(m)
+	}
+	return m, nil
 }
 
 func (t *Trainer) runEpoch(ctx context.Context) (Metrics, error) {
 	epoch := t.epoch + 1
 	start := time.Now()
 	nn.SetTraining(t.Model, true)
-	var weights []*ag.Node
-	params := t.Model.Params()
-	for _, p := range params {
-		if p.Node.Value().Dims() >= 2 {
-			weights = append(weights, p.Node)
-		}
-	}
-	nodes := make([]*ag.Node, len(params))
-	for i, p := range params {
-		nodes[i] = p.Node
-	}
 	var sumLoss float64
 	var correct, seen int
 	var lastDraw time.Time
@@ -195,33 +359,13 @@ func (t *Trainer) runEpoch(ctx context.Context) (Metrics, error) {
 		if !ok {
 			break
 		}
-		if t.Schedule != nil {
-			t.Opt.SetLR(t.Schedule.LR(t.step))
+		r, err := t.Step(x, y)
+		if err != nil {
+			return Metrics{}, err
 		}
-		logits := t.Model.Forward(ag.Const(x))
-		l := t.Loss(logits, y)
-		if v := l.Item(); math.IsNaN(v) || math.IsInf(v, 0) {
-			return Metrics{}, &NonFiniteError{Epoch: epoch, Step: t.step + 1, Loss: v}
-		}
-		sumLoss += l.Item() * float64(len(y))
-		correct += countCorrect(logits.Value(), y)
-		seen += len(y)
-		if t.Config.L1 > 0 {
-			l = ag.Add(l, loss.L1(weights, t.Config.L1))
-		}
-		if t.Config.L2 > 0 {
-			l = ag.Add(l, loss.L2(weights, t.Config.L2))
-		}
-		t.Opt.ZeroGrad()
-		ag.Backward(l)
-		if t.Config.Record != nil {
-			t.Config.Record(t.step + 1)
-		}
-		if t.Config.ClipNorm > 0 {
-			optim.ClipGradNorm(nodes, t.Config.ClipNorm)
-		}
-		t.Opt.Step()
-		t.step++
+		sumLoss += r.Loss * float64(r.N)
+		correct += r.Correct
+		seen += r.N
 		if t.Config.Progress && t.Config.Log != nil && time.Since(lastDraw) >= 100*time.Millisecond {
 			drawBar(t.Config.Log, epoch, t.Config.Epochs, b+1, nb, sumLoss/float64(seen))
 			lastDraw = time.Now()
@@ -239,6 +383,45 @@ func (t *Trainer) runEpoch(ctx context.Context) (Metrics, error) {
 	}
 	m.Seconds = time.Since(start).Seconds()
 	return m, nil
+}
+
+// warn records a warning once per key and logs it.
+func (t *Trainer) warn(key, msg string) {
+	if t.warned == nil {
+		t.warned = map[string]bool{}
+	}
+	if t.warned[key] {
+		return
+	}
+	t.warned[key] = true
+	t.warnings = append(t.warnings, msg)
+	if t.Config.Log != nil {
+		if t.Config.Progress {
+			fmt.Fprint(t.Config.Log, "\r\033[K")
+		}
+		fmt.Fprintln(t.Config.Log, "warning: "+msg)
+	}
+}
+
+// checkLearning warns when the loss has grown by orders of magnitude
+// since the best epoch, or when the training accuracy is still at chance
+// after a quarter of the run (at least 3 epochs).
+func (t *Trainer) checkLearning(m Metrics) {
+	best := math.Inf(1)
+	for _, h := range t.history[:len(t.history)-1] {
+		best = min(best, h.TrainLoss)
+	}
+	if best > 0 && m.TrainLoss > 100*best && !math.IsInf(best, 1) {
+		t.warn("diverging", fmt.Sprintf("the training loss grew from %.4g to %.4g by epoch %d: training is diverging (lower the learning rate, or clip gradients)", best, m.TrainLoss, m.Epoch))
+	}
+	c := t.Train.Classes()
+	if c < 2 || m.Epoch < max(3, t.Config.Epochs/4) {
+		return
+	}
+	chance := 1 / float64(c)
+	if m.TrainAcc <= chance+0.25*(1-chance)/float64(c) {
+		t.warn("chance", fmt.Sprintf("training accuracy %.1f%% after %d epochs is at chance level (%.1f%% for %d classes): the network is not learning (check the learning rate)", 100*m.TrainAcc, m.Epoch, 100*chance, c))
+	}
 }
 
 // endEpoch updates the early-stopping and plateau state, logs, and writes
@@ -263,14 +446,22 @@ func (t *Trainer) endEpoch(m Metrics) error {
 		}
 		fmt.Fprintln(t.Config.Log, formatMetrics(m, t.Config.Epochs))
 	}
+	t.checkLearning(m)
 	if t.Config.Dir == "" {
 		return nil
 	}
+	// The checkpoint first, then the metrics line: a kill between the two
+	// leaves metrics.jsonl one line short, and Resume rewrites it from the
+	// checkpoint's history, so the two always agree after a resume.
+	if err := t.saveCheckpoint(filepath.Join(t.Config.Dir, CheckpointFile)); err != nil {
+		return err
+	}
+	t.saved = true
 	line, err := json.Marshal(m)
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
-	f, err := os.OpenFile(filepath.Join(t.Config.Dir, "metrics.jsonl"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	f, err := os.OpenFile(filepath.Join(t.Config.Dir, MetricsFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
@@ -281,8 +472,12 @@ func (t *Trainer) endEpoch(m Metrics) error {
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
-	return t.saveCheckpoint(filepath.Join(t.Config.Dir, CheckpointFile))
+	return nil
 }
+
+// MetricsFile is the name of the metrics log inside a run folder: one
+// JSON line per epoch.
+const MetricsFile = "metrics.jsonl"
 
 func formatMetrics(m Metrics, epochs int) string {
 	var sb strings.Builder
@@ -337,11 +532,15 @@ func Evaluate(model nn.Module, lossFn LossFunc, ds data.Dataset, batch int) Eval
 		res.Confusion[i] = make([]int, c)
 	}
 	loader := data.NewLoader(ds, batch, false, false, nil)
+	dt := nn.DTypeOf(model)
 	var sum float64
 	for {
 		x, y, ok := loader.Next()
 		if !ok {
 			break
+		}
+		if x.DType() != dt {
+			x = x.AsType(dt)
 		}
 		logits := model.Forward(ag.Untracked(x))
 		sum += lossFn(logits, y).Item() * float64(len(y))
