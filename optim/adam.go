@@ -1,6 +1,7 @@
 package optim
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/nabla-go/nabla/ag"
@@ -183,4 +184,18 @@ func adamRange[T tensor.Float](w, g, m, v, vmax []T, decoupled bool, decay, l2, 
 		d := T(math.Sqrt(float64(vj)))/bc2sqrt + eps
 		w[j] += negStep * (m[j] / d)
 	}
+}
+
+// Momentum returns β₁, the decay of the first moment, which plays the part
+// of momentum (torch's OneCycleLR cycles betas[0]).
+func (o *Adam) Momentum() float64 { return *o.cfg.Beta1 }
+
+// SetMomentum changes β₁ (see MomentumSetter); the bias correction of
+// later steps uses the new value, as torch's does. It panics on a value
+// outside [0, 1).
+func (o *Adam) SetMomentum(m float64) {
+	if !(m >= 0 && m < 1) {
+		panic(fmt.Sprintf("optim.%s.SetMomentum: β₁ %v must be in [0, 1)", o.op, m))
+	}
+	o.cfg.Beta1 = new(m)
 }

@@ -60,6 +60,18 @@
 // ReduceOnPlateau has the same pair; the other schedules need only the
 // step number.
 //
+// # Schedules
+//
+// The value schedules are pure functions of the step: Constant, Step,
+// MultiStep, Exponential, Cosine, Linear (torch's LinearLR), OneCycle (two
+// or three phases, with momentum cycling through Momentum), and the
+// compositions Sequential (torch's SequentialLR) and Warmup (a linear
+// warm-up in front of any schedule). ApplySchedule sets an optimiser's
+// rate, and its momentum when the schedule cycles one (MomentumSchedule,
+// MomentumSetter). ReduceOnPlateau is driven by Report (Reporter) and
+// ignores the step. Each matches torch.optim.lr_scheduler step by step in
+// the reference test.
+//
 // # Errors
 //
 // An invalid configuration given to a New function (a negative learning

@@ -65,3 +65,40 @@ func ExampleByName() {
 	// optim: unknown optimiser "lbfgs" (want one of sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw)
 	// 4.00e-05 1.00e-03
 }
+
+// A linear warm-up in front of any schedule: here an exponential decay.
+// The rate climbs from a fifth of 0.1 to 0.1 over 4 steps, then decays by
+// half per step (torch: SequentialLR([LinearLR(0.2, total_iters=4),
+// ExponentialLR(0.5)], milestones=[4])).
+func ExampleWarmup() {
+	s := optim.Warmup{Schedule: optim.Exponential{BaseLR: 0.1, Gamma: 0.5}, Steps: 4, StartFactor: new(0.2)}
+	for step := range 7 {
+		fmt.Printf("%.3f ", s.LR(step))
+	}
+	fmt.Println()
+	// Output:
+	// 0.020 0.040 0.060 0.080 0.100 0.050 0.025
+}
+
+// One cycle with momentum cycling: ApplySchedule sets both the rate and
+// the momentum (β₁ for Adam) before each step, as torch's OneCycleLR
+// with cycle_momentum=True (which prints the same numbers). The momentum
+// falls while the rate rises.
+func ExampleApplySchedule() {
+	w := ag.Var(tensor.FromFloat64([]float64{1}))
+	opt := optim.NewAdam([]*ag.Node{w}, optim.AdamConfig{LR: 0.01})
+	s := optim.OneCycle{MaxLR: 0.01, TotalSteps: 10, PctStart: new(0.5)}
+	for step := range 10 {
+		optim.ApplySchedule(opt, s, step)
+		if step%3 == 0 {
+			fmt.Printf("step %d: lr %.5f, β₁ %.4f\n", step, opt.LR(), opt.Momentum())
+		}
+		// ... forward, ZeroGrad, Backward, then:
+		opt.Step()
+	}
+	// Output:
+	// step 0: lr 0.00040, β₁ 0.9500
+	// step 3: lr 0.00859, β₁ 0.8646
+	// step 6: lr 0.00655, β₁ 0.8845
+	// step 9: lr 0.00000, β₁ 0.9500
+}

@@ -42,6 +42,16 @@ type referenceFile struct {
 	Grads      [][][]float64   `json:"grads"` // [step][param], nil for no gradient
 	Optimizers []referenceOpt  `json:"optimizers"`
 	Schedules  []referenceSche `json:"schedules"`
+	Momentum   []struct {
+		Name    string    `json:"name"`
+		Config  OneCycle  `json:"config"`
+		LRs     []float64 `json:"lrs"`
+		Momenta []float64 `json:"momenta"`
+	} `json:"momentum_schedules"`
+	Scheduled []struct {
+		referenceOpt
+		Schedule OneCycle `json:"schedule"`
+	} `json:"scheduled_optimizers"`
 }
 
 type referenceOpt struct {
@@ -175,6 +185,47 @@ func scheduleFromJSON(kind string, raw json.RawMessage) (Schedule, *ReduceOnPlat
 		c := OneCycle{}
 		err = json.Unmarshal(raw, &c)
 		s = &c
+	case "linear":
+		c := Linear{}
+		err = json.Unmarshal(raw, &c)
+		c.BaseLR, s = base.LR, &c
+	case "sequential":
+		var c struct {
+			Schedules []struct {
+				Kind   string
+				Config json.RawMessage
+			}
+			Milestones []int
+		}
+		if err = json.Unmarshal(raw, &c); err != nil {
+			break
+		}
+		seq := Sequential{Milestones: c.Milestones}
+		for _, sub := range c.Schedules {
+			x, _, e := scheduleFromJSON(sub.Kind, sub.Config)
+			if e != nil {
+				return nil, nil, e
+			}
+			seq.Schedules = append(seq.Schedules, x)
+		}
+		s = seq
+	case "warmup":
+		var c struct {
+			Schedule struct {
+				Kind   string
+				Config json.RawMessage
+			}
+			Steps       int
+			StartFactor *float64
+		}
+		if err = json.Unmarshal(raw, &c); err != nil {
+			break
+		}
+		inner, _, e := scheduleFromJSON(c.Schedule.Kind, c.Schedule.Config)
+		if e != nil {
+			return nil, nil, e
+		}
+		s = Warmup{Schedule: inner, Steps: c.Steps, StartFactor: c.StartFactor}
 	case "plateau":
 		r := NewReduceOnPlateau(base.LR)
 		err = json.Unmarshal(raw, r)
@@ -216,4 +267,64 @@ func TestReferenceSchedules(t *testing.T) {
 		})
 	}
 	t.Logf("worst relative lr error against torch: %.3g", worst)
+}
+
+// TestReferenceMomentumCycling checks OneCycle's momentum (torch's
+// cycle_momentum=True: SGD's momentum, Adam's betas[0]) and rate, step by
+// step, in both modes.
+func TestReferenceMomentumCycling(t *testing.T) {
+	f := loadReference(t)
+	if len(f.Momentum) < 3 {
+		t.Fatalf("%d momentum cases, want 3", len(f.Momentum))
+	}
+	for _, c := range f.Momentum {
+		for step := range c.Config.TotalSteps {
+			lr, m := c.Config.LR(step), c.Config.Momentum(step)
+			if d := math.Abs(lr - c.LRs[step]); !(d <= 1e-12*c.LRs[step]+1e-15*c.Config.MaxLR) {
+				t.Errorf("%s step %d: lr %.17g, torch %.17g", c.Name, step, lr, c.LRs[step])
+			}
+			if d := math.Abs(m - c.Momenta[step]); !(d <= 1e-14) {
+				t.Errorf("%s step %d: momentum %.17g, torch %.17g", c.Name, step, m, c.Momenta[step])
+			}
+		}
+	}
+}
+
+// TestReferenceScheduledOptimizers replays optimiser trajectories driven
+// by a OneCycle that cycles the momentum, through ApplySchedule, against
+// torch's optimiser stepped with its OneCycleLR.
+func TestReferenceScheduledOptimizers(t *testing.T) {
+	f := loadReference(t)
+	if len(f.Scheduled) < 4 {
+		t.Fatalf("%d scheduled cases, want 4", len(f.Scheduled))
+	}
+	for _, c := range f.Scheduled {
+		t.Run(c.Name+"/"+c.DType, func(t *testing.T) {
+			dt := reftest.DType(c.DType)
+			params := make([]*ag.Node, len(f.Shapes))
+			for i, s := range f.Shapes {
+				params[i] = ag.Var(tensor.FromValues(dt, f.Init[i], s...))
+			}
+			opt, err := newFromJSON(c.Kind, c.Config, params)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for s, want := range c.Steps {
+				for i, p := range params {
+					if g := f.Grads[s][i]; g != nil {
+						p.SetGrad(tensor.FromValues(dt, g, f.Shapes[i]...))
+					} else {
+						p.SetGrad(nil)
+					}
+				}
+				ApplySchedule(opt, c.Schedule, s)
+				opt.Step()
+				for i, p := range params {
+					if e := relErr(p.Value().Values(), want[i]); !(e <= referenceTol[c.DType]) {
+						t.Errorf("step %d, param %d: error %.3g", s+1, i, e)
+					}
+				}
+			}
+		})
+	}
 }

@@ -1,6 +1,7 @@
 package optim
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/nabla-go/nabla/ag"
@@ -129,4 +130,20 @@ func rmspropStep[T tensor.Float](o *RMSProp, i int) {
 			w[j] += negLR * (gj / d)
 		}
 	}
+}
+
+// Momentum returns the momentum factor.
+func (o *RMSProp) Momentum() float64 { return o.cfg.Momentum }
+
+// SetMomentum changes the momentum factor (OneCycle cycles it; see
+// MomentumSetter). It panics on a value outside [0, 1), and when the
+// optimiser was built without momentum, which has no buffer to carry it.
+func (o *RMSProp) SetMomentum(m float64) {
+	if o.mombuf < 0 {
+		panic("optim.RMSProp.SetMomentum: built without momentum (give RMSPropConfig a Momentum to cycle it)")
+	}
+	if !(m >= 0 && m < 1) {
+		panic(fmt.Sprintf("optim.RMSProp.SetMomentum: momentum %v must be in [0, 1)", m))
+	}
+	o.cfg.Momentum = m
 }

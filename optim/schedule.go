@@ -131,14 +131,25 @@ func (c Cosine) LR(step int) float64 {
 }
 
 // OneCycle is the one-cycle policy of torch's OneCycleLR, stepped once per
-// batch: the rate rises from MaxLR/DivFactor to MaxLR over the first
-// PctStart of TotalSteps, then falls to MaxLR/(DivFactor·FinalDivFactor),
-// along a cosine ("cos") or a line ("linear"). Nil fields take torch's
-// defaults: PctStart 0.3, DivFactor 25, FinalDivFactor 1e4; an empty
-// AnnealStrategy is "cos".
-// Momentum is not cycled (torch's cycle_momentum=False). Steps from
-// TotalSteps−1 on keep the final rate (torch extrapolates one step past
-// it, then raises an error).
+// batch. In the default two-phase mode the rate rises from
+// MaxLR/DivFactor to MaxLR over the first PctStart of TotalSteps, then
+// falls to MaxLR/(DivFactor·FinalDivFactor); with ThreePhase it rises
+// over PctStart, falls back to MaxLR/DivFactor over the same number of
+// steps, then falls to the final rate (torch's three_phase=True). Each
+// phase follows a cosine ("cos") or a line ("linear"). Nil fields take
+// torch's defaults: PctStart 0.3, DivFactor 25, FinalDivFactor 1e4,
+// BaseMomentum 0.85, MaxMomentum 0.95; an empty AnnealStrategy is "cos".
+//
+// Momentum cycles against the rate, from MaxMomentum down to BaseMomentum
+// while the rate rises and back while it falls (and at MaxMomentum in the
+// third phase), as torch's cycle_momentum=True: Momentum(step) gives it,
+// and a training loop applies it with SetMomentum to an optimiser that is
+// a MomentumSetter (SGD's momentum, Adam's β₁, RMSProp's momentum), as
+// torch does. A loop that only calls LR runs torch's
+// cycle_momentum=False.
+//
+// Steps from TotalSteps−1 on keep the final values (torch extrapolates
+// one step past the end, then raises an error).
 type OneCycle struct {
 	MaxLR          float64
 	TotalSteps     int
@@ -146,28 +157,70 @@ type OneCycle struct {
 	DivFactor      *float64 // the first rate is MaxLR/DivFactor; nil: 25
 	FinalDivFactor *float64 // the last rate is MaxLR/(DivFactor·FinalDivFactor); nil: 1e4
 	AnnealStrategy string   // "cos" (also when empty) or "linear"
+	ThreePhase     bool     // rise, fall back to the first rate, then anneal to the last
+	BaseMomentum   *float64 // the momentum at the peak rate; nil: 0.85
+	MaxMomentum    *float64 // the momentum at the ends; nil: 0.95
 }
 
-// LR returns the rate after step steps.
-func (o OneCycle) LR(step int) float64 {
-	pctStart := valueOr(o.PctStart, 0.3)
+// oneCyclePhase is one phase of the cycle: it ends at step end (a float,
+// as torch's), going from the start values to the end values.
+type oneCyclePhase struct {
+	end                  float64
+	lr0, lr1, mom0, mom1 float64
+}
+
+// phases returns the cycle's phases, as torch's _schedule_phases.
+func (o OneCycle) phases() []oneCyclePhase {
+	pct := valueOr(o.PctStart, 0.3)
 	initial := o.MaxLR / valueOr(o.DivFactor, 25)
 	final := initial / valueOr(o.FinalDivFactor, 1e4)
-	step = min(max(step, 0), o.TotalSteps-1)
+	base, top := valueOr(o.BaseMomentum, 0.85), valueOr(o.MaxMomentum, 0.95)
+	total := float64(o.TotalSteps)
+	if o.ThreePhase {
+		return []oneCyclePhase{
+			{pct*total - 1, initial, o.MaxLR, top, base},
+			{2*pct*total - 2, o.MaxLR, initial, base, top},
+			{total - 1, initial, final, top, top},
+		}
+	}
+	return []oneCyclePhase{
+		{pct*total - 1, initial, o.MaxLR, top, base},
+		{total - 1, o.MaxLR, final, base, top},
+	}
+}
+
+// at returns the rate and the momentum after step steps.
+func (o OneCycle) at(step int) (lr, momentum float64) {
 	anneal := annealCos
 	if o.AnnealStrategy == "linear" {
 		anneal = annealLinear
 	}
-	s := float64(step)
-	end1 := pctStart*float64(o.TotalSteps) - 1
-	if s <= end1 && end1 > 0 {
-		return anneal(initial, o.MaxLR, s/end1)
+	s := float64(min(max(step, 0), o.TotalSteps-1))
+	ph := o.phases()
+	start := 0.0
+	for i, p := range ph {
+		if s <= p.end || i == len(ph)-1 {
+			if p.end <= start { // an empty phase: torch would divide by zero
+				return p.lr1, p.mom1
+			}
+			pct := (s - start) / (p.end - start)
+			return anneal(p.lr0, p.lr1, pct), anneal(p.mom0, p.mom1, pct)
+		}
+		start = p.end
 	}
-	end2 := float64(o.TotalSteps - 1)
-	if end2 <= end1 {
-		return final
-	}
-	return anneal(o.MaxLR, final, (s-end1)/(end2-end1))
+	panic("unreachable")
+}
+
+// LR returns the rate after step steps.
+func (o OneCycle) LR(step int) float64 {
+	lr, _ := o.at(step)
+	return lr
+}
+
+// Momentum returns the momentum after step steps (see OneCycle).
+func (o OneCycle) Momentum(step int) float64 {
+	_, m := o.at(step)
+	return m
 }
 
 func annealCos(start, end, pct float64) float64 {

@@ -4,6 +4,9 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/nabla-go/nabla/ag"
+	"github.com/nabla-go/nabla/tensor"
 )
 
 func TestScheduleByName(t *testing.T) {
@@ -128,5 +131,35 @@ func TestScheduleByNameDocumented(t *testing.T) {
 	c, _ := ScheduleByName("cosine", 2, T)
 	if got, want := c.LR(T-1), 2*(1-math.Cos(math.Pi/T))/2; math.Abs(got-want) > 1e-15 || c.LR(T) > 1e-15 {
 		t.Errorf("cosine: LR(T-1) = %v, want %v; LR(T) = %v, want 0", got, want, c.LR(T))
+	}
+}
+
+// TestComposedSchedulesPanic checks the programmer errors of Sequential,
+// Warmup and Linear.
+func TestComposedSchedulesPanic(t *testing.T) {
+	c := Constant{1}
+	cases := map[string]func(){
+		"too few milestones":  func() { Sequential{Schedules: []Schedule{c, c}}.LR(0) },
+		"decreasing":          func() { Sequential{Schedules: []Schedule{c, c, c}, Milestones: []int{5, 3}}.LR(4) },
+		"plateau in sequence": func() { Sequential{Schedules: []Schedule{c, NewReduceOnPlateau(1)}, Milestones: []int{2}}.LR(3) },
+		"plateau warm-up":     func() { Warmup{Schedule: NewReduceOnPlateau(1), Steps: 2}.LR(0) },
+		"linear of 0 steps":   func() { Linear{BaseLR: 1, TotalIters: new(0)}.LR(0) },
+		"SGD without momentum": func() {
+			NewSGD([]*ag.Node{ag.Var(tensor.New(tensor.Float64, 1))}, SGDConfig{LR: 1}).SetMomentum(0.9)
+		},
+	}
+	for name, f := range cases {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", name)
+				}
+			}()
+			f()
+		}()
+	}
+	// Zero-length phases: Warmup of 0 steps is the schedule itself.
+	if got := (Warmup{Schedule: Exponential{BaseLR: 1, Gamma: 0.5}}).LR(2); got != 0.25 {
+		t.Errorf("Warmup of 0 steps: %v, want 0.25", got)
 	}
 }

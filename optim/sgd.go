@@ -126,3 +126,17 @@ func sgdRange[T tensor.Float](w, g, b []T, wd, negLR, mom, damp T, first, nester
 		w[j] += negLR * gj
 	}
 }
+
+// Momentum returns the momentum factor.
+func (o *SGD) Momentum() float64 { return o.cfg.Momentum }
+
+// SetMomentum changes the momentum factor (OneCycle cycles it; see
+// MomentumSetter). It panics on a value outside [0, 1), and when the
+// optimiser was built without momentum, which has no buffer to carry it.
+func (o *SGD) SetMomentum(m float64) {
+	if o.cfg.Momentum == 0 {
+		panic("optim.SGD.SetMomentum: built without momentum (give SGDConfig a Momentum to cycle it)")
+	}
+	mustValid(SGDConfig{LR: o.lr, Momentum: m, Dampening: o.cfg.Dampening}.validate())
+	o.cfg.Momentum = m
+}

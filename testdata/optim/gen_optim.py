@@ -157,6 +157,104 @@ def schedule_cases():
         {"LR": 0.1, "Mode": "max", "ThresholdMode": "abs", "Factor": 0.3, "Patience": 1, "Threshold": 0.02},
         lambda o: S.ReduceLROnPlateau(o, mode="max", threshold_mode="abs", factor=0.3, patience=1, threshold=0.02),
         metrics=up)
+
+    # Issue 14: LinearLR, SequentialLR, a warm-up in front of any schedule,
+    # and one-cycle's three-phase mode.
+    add("linear_defaults", "linear", {"LR": 0.1}, lambda o: S.LinearLR(o))
+    add("linear_warmup", "linear", {"LR": 0.1, "StartFactor": 0.25, "EndFactor": 1.0, "TotalIters": 8},
+        lambda o: S.LinearLR(o, start_factor=0.25, end_factor=1.0, total_iters=8))
+    add("linear_decay", "linear", {"LR": 0.1, "StartFactor": 1.0, "EndFactor": 0.1, "TotalIters": 10},
+        lambda o: S.LinearLR(o, start_factor=1.0, end_factor=0.1, total_iters=10))
+    add("linear_to_zero", "linear", {"LR": 0.1, "StartFactor": 1.0, "EndFactor": 0.0, "TotalIters": 12},
+        lambda o: S.LinearLR(o, start_factor=1.0, end_factor=0.0, total_iters=12))
+    add("sequential_linear_exponential", "sequential",
+        {"Schedules": [{"kind": "linear", "config": {"LR": 0.1, "StartFactor": 0.1, "TotalIters": 5}},
+                       {"kind": "exponential", "config": {"LR": 0.1, "Gamma": 0.9}}],
+         "Milestones": [5]},
+        lambda o: S.SequentialLR(o, [S.LinearLR(o, start_factor=0.1, total_iters=5), S.ExponentialLR(o, gamma=0.9)],
+                                 milestones=[5]))
+    add("sequential_three", "sequential",
+        {"Schedules": [{"kind": "linear", "config": {"LR": 0.1, "StartFactor": 0.5, "TotalIters": 4}},
+                       {"kind": "step", "config": {"LR": 0.1, "StepSize": 5, "Gamma": 0.5}},
+                       {"kind": "cosine", "config": {"LR": 0.1, "TMax": 10}}],
+         "Milestones": [4, 15]},
+        lambda o: S.SequentialLR(o, [S.LinearLR(o, start_factor=0.5, total_iters=4),
+                                     S.StepLR(o, step_size=5, gamma=0.5), S.CosineAnnealingLR(o, T_max=10)],
+                                 milestones=[4, 15]))
+    add("warmup_cosine", "warmup",
+        {"Schedule": {"kind": "cosine", "config": {"LR": 0.1, "TMax": 20, "EtaMin": 0.005}}, "Steps": 6,
+         "StartFactor": 0.2},
+        lambda o: S.SequentialLR(o, [S.LinearLR(o, start_factor=0.2, end_factor=1.0, total_iters=6),
+                                     S.CosineAnnealingLR(o, T_max=20, eta_min=0.005)], milestones=[6]))
+    add("warmup_multistep_default_factor", "warmup",
+        {"Schedule": {"kind": "multistep", "config": {"LR": 0.1, "Milestones": [4, 10], "Gamma": 0.5}}, "Steps": 3},
+        lambda o: S.SequentialLR(o, [S.LinearLR(o, end_factor=1.0, total_iters=3),
+                                     S.MultiStepLR(o, milestones=[4, 10], gamma=0.5)], milestones=[3]))
+    add("onecycle_three_phase", "onecycle", {"MaxLR": 0.1, "TotalSteps": 30, "ThreePhase": True},
+        lambda o: S.OneCycleLR(o, max_lr=0.1, total_steps=30, three_phase=True, cycle_momentum=False))
+    add("onecycle_three_phase_linear", "onecycle",
+        {"MaxLR": 0.1, "TotalSteps": 30, "ThreePhase": True, "PctStart": 0.2, "AnnealStrategy": "linear"},
+        lambda o: S.OneCycleLR(o, max_lr=0.1, total_steps=30, three_phase=True, pct_start=0.2,
+                               anneal_strategy="linear", cycle_momentum=False))
+    return cases
+
+
+def momentum_cases():
+    """OneCycleLR with cycle_momentum=True: the rate and the momentum (SGD's
+    momentum, or Adam's betas[0]) before and after each of 30 steps."""
+    S = torch.optim.lr_scheduler
+    cases = []
+    for name, cfg, kw, adam in [
+        ("onecycle_momentum", {"MaxLR": 0.1, "TotalSteps": 30}, {}, False),
+        ("onecycle_momentum_three_phase", {"MaxLR": 0.1, "TotalSteps": 30, "ThreePhase": True,
+                                           "BaseMomentum": 0.8, "MaxMomentum": 0.9},
+         {"three_phase": True, "base_momentum": 0.8, "max_momentum": 0.9}, False),
+        ("onecycle_beta1_linear", {"MaxLR": 0.1, "TotalSteps": 30, "AnnealStrategy": "linear", "PctStart": 0.4},
+         {"anneal_strategy": "linear", "pct_start": 0.4}, True),
+    ]:
+        p = torch.zeros(1, requires_grad=True)
+        opt = torch.optim.Adam([p], lr=0.1) if adam else torch.optim.SGD([p], lr=0.1, momentum=0.9)
+        sched = S.OneCycleLR(opt, max_lr=0.1, total_steps=30, cycle_momentum=True, **kw)
+        mom = lambda: opt.param_groups[0]["betas"][0] if adam else opt.param_groups[0]["momentum"]
+        lrs, moms = [opt.param_groups[0]["lr"]], [mom()]
+        for _ in range(29):
+            opt.step()
+            sched.step()
+            lrs.append(opt.param_groups[0]["lr"])
+            moms.append(mom())
+        cases.append({"name": name, "config": cfg, "lrs": lrs, "momenta": moms})
+    return cases
+
+
+def scheduled_cases(rng_init, grads64):
+    """Optimiser trajectories driven by a schedule that also cycles the
+    momentum: torch's scheduler steps after each optimiser step; nabla
+    calls ApplySchedule(opt, sched, step) before it."""
+    S = torch.optim.lr_scheduler
+    cases = []
+    for name, kind, cfg, cls, kw, sched_cfg, make in [
+        ("sgd_onecycle_momentum", "sgd", {"LR": 0.1, "Momentum": 0.9}, torch.optim.SGD, {"lr": 0.1, "momentum": 0.9},
+         {"MaxLR": 0.2, "TotalSteps": 6, "PctStart": 0.5},
+         lambda o: S.OneCycleLR(o, max_lr=0.2, total_steps=6, pct_start=0.5)),
+        ("adam_onecycle_beta1", "adam", {"LR": 0.01}, torch.optim.Adam, {"lr": 0.01},
+         {"MaxLR": 0.05, "TotalSteps": 6, "ThreePhase": True, "PctStart": 0.3},
+         lambda o: S.OneCycleLR(o, max_lr=0.05, total_steps=6, three_phase=True, pct_start=0.3)),
+    ]:
+        for dtype in (torch.float64, torch.float32):
+            init = rng_init if dtype == torch.float64 else [np.asarray(v, dtype=np.float32).astype(np.float64).tolist() for v in rng_init]
+            grads = grads64 if dtype == torch.float64 else [[np.asarray(g, dtype=np.float32).astype(np.float64).tolist() for g in gs] for gs in grads64]
+            params = [torch.tensor(v, dtype=dtype).requires_grad_() for v in init]
+            opt = cls(params, **kw)
+            sched = make(opt)
+            steps = []
+            for s in range(STEPS):
+                for i, p in enumerate(params):
+                    p.grad = None if i in SKIP.get(s, []) else torch.tensor(grads[s][i], dtype=dtype)
+                opt.step()
+                sched.step()
+                steps.append([p.detach().to(torch.float64).flatten().tolist() for p in params])
+            cases.append({"name": name, "kind": kind, "dtype": str(dtype).replace("torch.", ""), "config": cfg,
+                          "schedule": sched_cfg, "steps": steps})
     return cases
 
 
@@ -186,6 +284,8 @@ def main():
                   for s, gs in enumerate(grads)],
         "optimizers": opts,
         "schedules": schedule_cases(),
+        "momentum_schedules": momentum_cases(),
+        "scheduled_optimizers": scheduled_cases(init, grads),
     }
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference.json")
     with open(path, "w") as f:
