@@ -31,7 +31,9 @@ type Module interface {
 // in a tree.
 type TrainingSetter interface{ SetTraining(on bool) }
 
-// Child is a named module inside a container.
+// Child is a named module inside a container. A wrapper that adds no
+// level to parameter names (a recorder around a model) names its one
+// child "": the child then has the wrapper's path.
 type Child struct {
 	Name   string
 	Module Module
@@ -78,7 +80,11 @@ func walk(m Module, path string, fn func(string, Module) error) error {
 	}
 	if c, ok := m.(Container); ok {
 		for _, ch := range c.Children() {
-			if err := walk(ch.Module, joinPath(path, ch.Name), fn); err != nil {
+			p := path
+			if ch.Name != "" {
+				p = joinPath(path, ch.Name)
+			}
+			if err := walk(ch.Module, p, fn); err != nil {
 				return err
 			}
 		}

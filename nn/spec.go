@@ -454,11 +454,24 @@ func Resolve(s Spec, in []int) (resolved Spec, out []int, err error) {
 			return s, nil, fmt.Errorf("nn: spec: input shape %v has a dimension below 1", in)
 		}
 	}
-	out, err = resolveShape(&ns, "", slices.Clone(in))
+	out, err = resolveShape(&ns, "", slices.Clone(in), nil)
 	if err != nil {
 		return s, nil, err
 	}
 	return ns, out, nil
+}
+
+// LayerShapes resolves s for an input example of shape in and returns the
+// output shape of every leaf layer (not containers), in order: what a
+// forward pass holds per example, for memory estimates.
+func LayerShapes(s Spec, in []int) ([][]int, error) {
+	rs, _, err := Resolve(s, in)
+	if err != nil {
+		return nil, err
+	}
+	var shapes [][]int
+	_, err = resolveShape(&rs, "", slices.Clone(in), func(sh []int) { shapes = append(shapes, sh) })
+	return shapes, err
 }
 
 // checkComplete reports an inferred setting that is still missing.
@@ -477,13 +490,13 @@ func checkComplete(s Spec, path string) error {
 	return nil
 }
 
-func resolveShape(s *Spec, path string, in []int) ([]int, error) {
+func resolveShape(s *Spec, path string, in []int, leaf func([]int)) ([]int, error) {
 	k, _ := LookupKind(s.Type)
 	if k.Container {
 		cur := in
 		for i := range s.Layers {
 			var err error
-			cur, err = resolveShape(&s.Layers[i], joinPath(path, strconv.Itoa(i)), cur)
+			cur, err = resolveShape(&s.Layers[i], joinPath(path, strconv.Itoa(i)), cur, leaf)
 			if err != nil {
 				return nil, err
 			}
@@ -491,6 +504,9 @@ func resolveShape(s *Spec, path string, in []int) ([]int, error) {
 		in = cur
 	}
 	if k.Shape == nil {
+		if leaf != nil && !k.Container {
+			leaf(in)
+		}
 		return in, nil
 	}
 	out, err := k.Shape(s, in)
@@ -506,6 +522,9 @@ func resolveShape(s *Spec, path string, in []int) ([]int, error) {
 	}
 	if err := checkComplete(Spec{Type: s.Type, Settings: s.Settings}, path); err != nil {
 		return nil, err
+	}
+	if leaf != nil && !k.Container {
+		leaf(out)
 	}
 	return out, nil
 }

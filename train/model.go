@@ -107,8 +107,8 @@ func (in Input) Prepare(ds *data.InMemory) (*data.InMemory, error) {
 
 // Model is a model read from a file, with what the file says about it.
 type Model struct {
-	nn.Module
-	Spec nn.Spec
+	Module nn.Module // the model, in training mode as built (nn.SetTraining it for inference)
+	Spec   nn.Spec
 	// Input is what the model needs to read its data; HasInput is false
 	// for a file that does not say (a PyTorch file, or one written before
 	// nabla recorded it), where only Shape and Classes are known, from the
@@ -229,7 +229,7 @@ func modelPath(path string) (string, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return "", fmt.Errorf("%s does not exist", path)
+			return "", fmt.Errorf("%s: no such file or folder", path)
 		}
 		return "", err
 	}

@@ -232,12 +232,21 @@ func (r *Recorder) Forward(x *ag.Node) *ag.Node {
 // Params are the model's.
 func (r *Recorder) Params() []nn.Param { return r.Model.Params() }
 
-// SetTraining switches the model, and the recorder, between training and
-// evaluation: evaluation passes are never recorded.
-func (r *Recorder) SetTraining(on bool) {
-	r.training = on
-	nn.SetTraining(r.Model, on)
+// Children makes the model reachable by nn.Walk, nn.Buffers and
+// nn.StateDict under its own names (the recorder adds no level).
+func (r *Recorder) Children() []nn.Child { return []nn.Child{{Name: "", Module: r.Model}} }
+
+// Spec is the model's, so that a model file written through the recorder
+// describes the model.
+func (r *Recorder) Spec() nn.Spec {
+	s, _ := nn.SpecOf(r.Model)
+	return s
 }
+
+// SetTraining switches the recorder between training and evaluation
+// (nn.SetTraining reaches the model through Children): evaluation passes
+// are never recorded.
+func (r *Recorder) SetTraining(on bool) { r.training = on }
 
 // Record is the trainer's hook, called after the backward pass of the
 // given step: when the step is one to record and the forward pass was

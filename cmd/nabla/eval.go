@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -12,23 +14,23 @@ import (
 )
 
 func runEval(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("eval", "eval --model FILE [--data NAME] [flags]", stderr)
-	model := fs.String("model", "", "model file (safetensors) written by nabla train, or a PyTorch nn.Sequential of Linear layers")
+	fs := newFlags("eval", "eval --model FILE|RUN-FOLDER [--data NAME] [flags]", stderr)
+	model := fs.String("model", "", "a model file written by nabla train, a run's checkpoint.safetensors, a run folder, or a PyTorch nn.Sequential of Linear layers (safetensors)")
 	activation := fs.String("activation", "", "the activation between layers, for a file that does not record it (a plain PyTorch file)")
-	dataName := fs.String("data", "spiral", "data set: spiral, moons, circles, xor, blobs, mnist (its test set), or a CSV file")
+	dataName := fs.String("data", "", "data set: spiral, moons, circles, xor, blobs, mnist (its test set), or a CSV file (default: the one the model was trained on, else spiral)")
 	dataDir := fs.String("data-dir", "", "folder with the MNIST IDX files")
 	labelCol := fs.Int("label-col", -1, "CSV: column of the class label")
 	header := fs.Bool("header", false, "CSV: the first line is a header")
-	raw := fs.Bool("raw-pixels", false, "MNIST: keep pixels in 0..255")
+	raw := fs.Bool("raw-pixels", false, "MNIST: feed pixels as 0..255, for a model file that does not record how it was trained")
 	lossName := fs.String("loss", "cross-entropy", "loss to report: cross-entropy, hinge, mse, bce")
 	seed := fs.Uint64("seed", 1, "seed of a synthetic data set")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *model == "" {
-		return fmt.Errorf("eval: --model is required")
+		return errors.New("--model is required")
 	}
-	m, cfg, err := train.LoadMLP(*model, *activation)
+	m, err := train.LoadModel(*model, train.LoadOptions{Activation: *activation})
 	if err != nil {
 		return err
 	}
@@ -36,23 +38,12 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	trainSet, testSet, err := loadData(*dataName, *dataDir, *labelCol, *header, *raw, *seed)
+	ds, split, err := modelData(m, *dataName, *dataDir, *labelCol, *header, *raw, *seed, fs)
 	if err != nil {
 		return err
 	}
-	var ds *data.InMemory = trainSet
-	split := "the whole set"
-	if testSet != nil {
-		ds, split = testSet, "the test split"
-	}
-	if ds.Features() != cfg.In {
-		return fmt.Errorf("eval: the model takes %d features but %s has %d", cfg.In, *dataName, ds.Features())
-	}
-	if ds.Classes() > cfg.Out {
-		return fmt.Errorf("eval: the model has %d outputs but %s has %d classes", cfg.Out, *dataName, ds.Classes())
-	}
-	ev := train.Evaluate(m, train.LossFunc(lossFn), ds, 1024)
-	fmt.Fprintf(stdout, "%s on %s (%s, %d examples)\n", describeMLP(cfg), *dataName, split, ev.N)
+	ev := train.Evaluate(m.Module, train.LossFunc(lossFn), ds, 1024)
+	fmt.Fprintf(stdout, "%s on %s (%s, %d examples)\n", describeModel(m), ds.Name, split, ev.N)
 	fmt.Fprintf(stdout, "loss      %.4f\naccuracy  %.2f%%\n\nconfusion matrix (rows: true class, columns: predicted)\n", ev.Loss, 100*ev.Accuracy)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 1, ' ', tabwriter.AlignRight)
 	head := []string{""}
@@ -68,4 +59,48 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
 	}
 	return tw.Flush()
+}
+
+// describeModel names a loaded model: its architecture, and which file of
+// a run it came from.
+func describeModel(m *train.Model) string {
+	d := describeSpec(m.Spec)
+	if m.Checkpoint {
+		d += fmt.Sprintf(" (checkpoint of epoch %d)", m.Epoch)
+	}
+	return d
+}
+
+// modelData loads the data set a model is scored on (its test split where
+// there is one), prepared as the model's file says: pixel scaling,
+// normalisation, example shape. A data set whose features or classes do
+// not fit the model is an error. It returns the data and which split it is.
+func modelData(m *train.Model, name, dataDir string, labelCol int, header, raw bool, seed uint64, fs *flag.FlagSet) (*data.InMemory, string, error) {
+	if name == "" {
+		name = m.Input.Data
+		if name == "" {
+			name = "spiral"
+		}
+	}
+	if m.HasInput && name == "mnist" {
+		rawGiven := false
+		fs.Visit(func(fl *flag.Flag) { rawGiven = rawGiven || fl.Name == "raw-pixels" })
+		if rawGiven && raw != m.Input.RawPixels {
+			return nil, "", fmt.Errorf("--raw-pixels=%v, but the model was trained with raw pixels %v (its file records it; leave the flag out)", raw, m.Input.RawPixels)
+		}
+		raw = m.Input.RawPixels
+	}
+	trainSet, testSet, err := loadData(name, dataDir, labelCol, header, raw, seed)
+	if err != nil {
+		return nil, "", err
+	}
+	ds, split := trainSet, "the whole set"
+	if testSet != nil {
+		ds, split = testSet, "the test split"
+	}
+	prepared, err := m.Input.Prepare(ds)
+	if err != nil {
+		return nil, "", err
+	}
+	return prepared, split, nil
 }

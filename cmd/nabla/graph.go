@@ -2,15 +2,16 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
-	"os"
+	"path/filepath"
 
 	"github.com/nabla-go/nabla/ag"
+	"github.com/nabla-go/nabla/internal/fsutil"
 	"github.com/nabla-go/nabla/loss"
 	"github.com/nabla-go/nabla/nn"
 	"github.com/nabla-go/nabla/tensor"
+	"github.com/nabla-go/nabla/train"
 )
 
 func init() {
@@ -76,23 +77,61 @@ func retainAll(root *ag.Node) {
 }
 
 func runGraph(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("graph", "graph [--hidden 4] [--activation sigmoid] [--out graph.dot|-] [--seed 1]", stderr)
+	fs := newFlags("graph", "graph [--model FILE|RUN-FOLDER [--examples 4]] [--hidden 4] [--activation sigmoid] [--out graph.dot|-] [--seed 1]", stderr)
+	model := fs.String("model", "", "draw this saved model's graph (a model file, checkpoint or run folder) on the first examples of its data, instead of the tiny network")
+	examples := fs.Int("examples", 4, "with --model: how many examples of its data set to push through")
 	hidden := fs.Int("hidden", 4, "width of the hidden layer")
 	activation := fs.String("activation", "sigmoid", "the hidden layer's activation")
-	out := fs.String("out", "graph.dot", `the DOT file ("-" for standard output)`)
+	out := fs.String("out", "", `the DOT file ("-" for standard output; default: graph.dot, beside the model with --model)`)
 	seed := fs.Uint64("seed", 1, "seed of the weights")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *hidden < 1 || *hidden > 64 {
-		return fmt.Errorf("graph: --hidden must be in [1, 64], not %d", *hidden)
+		return fmt.Errorf("--hidden must be in [1, 64], not %d", *hidden)
 	}
-	if *out == "" {
-		return errors.New(`graph: --out must name a file (or "-" for standard output)`)
-	}
-	root, err := buildGraph(*hidden, *activation, *seed)
-	if err != nil {
-		return fmt.Errorf("graph: %v", err)
+	var root *ag.Node
+	var what string
+	if *model != "" {
+		if *examples < 1 || *examples > 64 {
+			return fmt.Errorf("--examples must be in [1, 64], not %d", *examples)
+		}
+		m, err := train.LoadModel(*model, train.LoadOptions{})
+		if err != nil {
+			return err
+		}
+		ds, _, err := modelData(m, "", "", -1, false, false, *seed, fs)
+		if err != nil {
+			return err
+		}
+		idx := make([]int, min(*examples, ds.Len()))
+		for i := range idx {
+			idx[i] = i
+		}
+		x, y := ds.Batch(idx)
+		if x.DType() != nn.DTypeOf(m.Module) {
+			x = x.AsType(nn.DTypeOf(m.Module))
+		}
+		nn.SetTraining(m.Module, false)
+		for _, p := range m.Module.Params() {
+			p.Node.SetName(p.Name)
+		}
+		l := loss.CrossEntropy(m.Module.Forward(ag.Const(x).SetName("x (batch)")), y, 0).SetName("loss (softmax cross-entropy)")
+		retainAll(l)
+		ag.Backward(l)
+		root, what = l, fmt.Sprintf("%s on %d examples of %s", describeModel(m), len(y), ds.Name)
+		if *out == "" {
+			*out = filepath.Join(filepath.Dir(m.Path), "graph.dot")
+		}
+	} else {
+		var err error
+		if root, err = buildGraph(*hidden, *activation, *seed); err != nil {
+			return err
+		}
+		what = fmt.Sprintf("2-%d-2 %s network on %d points", *hidden, *activation, len(graphY))
+		if *out == "" {
+			*out = "graph.dot"
+		}
 	}
 	if *out == "-" {
 		return ag.WriteDOT(stdout, root)
@@ -101,10 +140,9 @@ func runGraph(args []string, stdout, stderr io.Writer) error {
 	if err := ag.WriteDOT(&buf, root); err != nil {
 		return err
 	}
-	if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("graph: %v", err)
+	if err := fsutil.WriteFile(*out, 0o644, func(w io.Writer) error { _, err := w.Write(buf.Bytes()); return err }); err != nil {
+		return err
 	}
-	fmt.Fprintf(stdout, "2-%d-2 %s network on %d points: loss %.4f\nwrote %s (render it with: dot -Tsvg %s -o graph.svg)\n",
-		*hidden, *activation, len(graphY), root.Item(), *out, *out)
+	fmt.Fprintf(stdout, "%s: loss %.4f\nwrote %s (render it with: dot -Tsvg %s -o graph.svg)\n", what, root.Item(), *out, *out)
 	return nil
 }

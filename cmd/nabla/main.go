@@ -100,7 +100,50 @@ func dispatch(prog, noun string, table map[string]command, args []string, stdout
 	if !ok {
 		return fmt.Errorf("unknown %s %q (one of %s)", noun, args[0], strings.Join(names, ", "))
 	}
-	return c.run(args[1:], stdout, stderr)
+	err := c.run(args[1:], stdout, stderr)
+	var ce *commandError
+	if err == nil || errors.Is(err, flag.ErrHelp) || errors.As(err, &ce) {
+		return err
+	}
+	var es exitStatus
+	if errors.As(err, &es) {
+		return err
+	}
+	name := strings.TrimPrefix(prog+" "+args[0], "nabla ")
+	return &commandError{name: name, err: err}
+}
+
+// commandError is an error of a command, shown once with the command's
+// name ("plot boundary: …"): the prefixes of the packages and commands it
+// passed through ("train: ", "nn: ") are dropped, so that no message
+// reads "train: train: …".
+type commandError struct {
+	name string
+	err  error
+}
+
+func (e *commandError) Unwrap() error { return e.err }
+
+func (e *commandError) Error() string {
+	msg := e.err.Error()
+	for {
+		word, rest, ok := strings.Cut(msg, ": ")
+		if !ok || !droppedPrefix(word, e.name) {
+			break
+		}
+		msg = rest
+	}
+	return e.name + ": " + msg
+}
+
+// droppedPrefix reports whether word, before a ": ", names a package or
+// the command itself rather than saying something.
+func droppedPrefix(word, command string) bool {
+	switch word {
+	case "train", "nn", "data", "safetensors", "optim", "loss", "plot", "tensor", "ag", "gradcheck":
+		return true
+	}
+	return word == command || strings.HasPrefix(command, word+" ") || strings.HasSuffix(command, " "+word)
 }
 
 // newFlags returns a flag set that reports errors instead of exiting and

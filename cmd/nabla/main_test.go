@@ -195,7 +195,7 @@ func TestEvalPyTorchFile(t *testing.T) {
 	model := "../../testdata/safetensors/torch_mlp.safetensors"
 	csv := "../../testdata/data/iris-sample.csv"
 	out, e, code := nabla(t, "eval", "--model", model, "--activation", "relu", "--data", csv, "--header")
-	if code != 0 || !strings.Contains(out, "MLP 4-8-3 (relu)") || !strings.Contains(out, "confusion matrix") {
+	if code != 0 || !strings.Contains(out, "linear(8)-relu-linear(3)") || !strings.Contains(out, "confusion matrix") {
 		t.Fatalf("eval of a PyTorch file: exit %d\n%s%s", code, out, e)
 	}
 	_, e, code = nabla(t, "eval", "--model", model, "--data", csv, "--header")

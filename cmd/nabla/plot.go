@@ -4,8 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/nabla-go/nabla/ag"
+	"github.com/nabla-go/nabla/data"
+	"github.com/nabla-go/nabla/nn"
+	"github.com/nabla-go/nabla/tensor"
 
 	"github.com/nabla-go/nabla/plot"
 	"github.com/nabla-go/nabla/train"
@@ -23,10 +29,7 @@ var plotCommands = map[string]command{
 }
 
 func runPlot(args []string, stdout, stderr io.Writer) error {
-	if err := dispatch("nabla plot", "figure", plotCommands, args, stdout, stderr); err != nil {
-		return fmt.Errorf("plot: %w", err)
-	}
-	return nil
+	return dispatch("nabla plot", "figure", plotCommands, args, stdout, stderr)
 }
 
 func runPlotActivations(args []string, stdout, stderr io.Writer) error {
@@ -84,48 +87,84 @@ func parseRange(s string) (lo, hi float64, err error) {
 }
 
 func runPlotBoundary(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("plot boundary", "plot boundary --model FILE [--data spiral] [--out boundary.png] [flags]", stderr)
-	model := fs.String("model", "", "model file (safetensors) written by nabla train, taking 2 inputs")
+	fs := newFlags("plot boundary", "plot boundary --model FILE|RUN-FOLDER [--data NAME] [--out FILE] [flags]", stderr)
+	model := fs.String("model", "", "a model taking 2 inputs: a file written by nabla train, a run's checkpoint, a run folder, or a PyTorch file")
 	activation := fs.String("activation", "", "the activation between layers, for a file that does not record it (a plain PyTorch file)")
-	dataName := fs.String("data", "spiral", "data set: spiral, moons, circles, xor, blobs, or a CSV file of 2 features")
+	dataName := fs.String("data", "", "data set: spiral, moons, circles, xor, blobs, or a CSV file of 2 features (default: the one the model was trained on, else spiral)")
 	labelCol := fs.Int("label-col", -1, "CSV: column of the class label")
 	header := fs.Bool("header", false, "CSV: the first line is a header")
 	seed := fs.Uint64("seed", 1, "seed of a synthetic data set")
 	resolution := fs.Int("resolution", 200, "grid cells along each axis")
-	out := fs.String("out", "boundary.png", "the figure (.png or .svg)")
+	out := fs.String("out", "", "the figure (.png or .svg; default: boundary.png beside the model)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *model == "" {
-		return errors.New("plot boundary: --model is required")
+		return errors.New("--model is required")
 	}
 	if *resolution < 2 || *resolution > 2000 {
-		return fmt.Errorf("plot boundary: --resolution must be in [2, 2000], not %d", *resolution)
+		return fmt.Errorf("--resolution must be in [2, 2000], not %d", *resolution)
 	}
-	m, cfg, err := train.LoadMLP(*model, *activation)
+	m, err := train.LoadModel(*model, train.LoadOptions{Activation: *activation})
 	if err != nil {
 		return err
 	}
-	if cfg.In != 2 {
-		return fmt.Errorf("plot boundary: decision boundaries need 2-D data, but the model takes %d inputs", cfg.In)
+	if m.Input.Features() != 2 {
+		return fmt.Errorf("decision boundaries need 2-D data, but the model takes examples of shape %v", m.Input.Shape)
 	}
-	ds, _, err := loadData(*dataName, "", *labelCol, *header, false, *seed)
+	ds, _, err := modelData(m, *dataName, "", *labelCol, *header, false, *seed, fs)
 	if err != nil {
-		return fmt.Errorf("plot boundary: %v", err)
+		return err
 	}
-	if ds.Features() != 2 {
-		return fmt.Errorf("plot boundary: decision boundaries need 2-D data, but %s has %d features", *dataName, ds.Features())
+	if *out == "" {
+		*out = filepath.Join(filepath.Dir(m.Path), "boundary.png")
 	}
-	if ds.Classes() > cfg.Out {
-		return fmt.Errorf("plot boundary: the model has %d outputs but %s has %d classes", cfg.Out, *dataName, ds.Classes())
+	// The figure's grid is in the data's own coordinates; a model trained
+	// on standardised features gets them standardised.
+	net := m.Module
+	if m.Input.Mean != nil {
+		net = standardised{net, m.Input}
 	}
-	fig, err := plot.Boundary(m, ds, plot.BoundaryOptions{Resolution: *resolution, Title: describeMLP(cfg) + " on " + *dataName})
+	raw := ds
+	if m.Input.Mean != nil {
+		if raw, _, err = modelDataRaw(*dataName, m, *labelCol, *header, *seed); err != nil {
+			return err
+		}
+	}
+	fig, err := plot.Boundary(net, raw, plot.BoundaryOptions{Resolution: *resolution, Title: describeModel(m) + " on " + raw.Name})
 	if err != nil {
 		return err
 	}
 	if err := fig.Save(*out); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s on %s (%d points): accuracy %.2f%%\nwrote %s\n", describeMLP(cfg), *dataName, ds.Len(), 100*fig.Accuracy, *out)
+	fmt.Fprintf(stdout, "%s on %s (%d points): accuracy %.2f%%\nwrote %s\n", describeModel(m), raw.Name, ds.Len(), 100*fig.Accuracy, *out)
 	return nil
 }
+
+// modelDataRaw loads the 2-D data set as it is, without the model's
+// normalisation (the boundary figure draws in the data's coordinates).
+func modelDataRaw(name string, m *train.Model, labelCol int, header bool, seed uint64) (*data.InMemory, string, error) {
+	if name == "" {
+		name = m.Input.Data
+	}
+	ds, _, err := loadData(name, "", labelCol, header, false, seed)
+	return ds, "the whole set", err
+}
+
+// standardised applies a model's input normalisation before the model, so
+// that it can be fed data in its own coordinates.
+type standardised struct {
+	nn.Module
+	in train.Input
+}
+
+func (s standardised) Forward(x *ag.Node) *ag.Node {
+	dt := x.DType()
+	mean := tensor.FromValues(dt, s.in.Mean, len(s.in.Mean))
+	std := tensor.FromValues(dt, s.in.Std, len(s.in.Std))
+	return s.Module.Forward(ag.Div(ag.Sub(x, ag.Const(mean)), ag.Const(std)))
+}
+
+// Children makes the wrapped model reachable by nn.SetTraining.
+func (s standardised) Children() []nn.Child { return []nn.Child{{Name: "", Module: s.Module}} }

@@ -63,7 +63,16 @@ func runPlotRun(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	last := recs[len(recs)-1]
-	if err := plot.SaveActivationHist(last, name("activations-hist")); err != nil {
+	// A layer fused into the next (a Linear before a ReLU) has no output
+	// of its own to draw: the next layer's panel shows the fused result.
+	shown := last
+	shown.Layers = nil
+	for _, l := range last.Layers {
+		if !l.Fused {
+			shown.Layers = append(shown.Layers, l)
+		}
+	}
+	if err := plot.SaveActivationHist(shown, name("activations-hist")); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s (weight-gradient norm per layer, %d records from step %d to %d)\n", name("gradflow"), len(recs), recs[0].Step, last.Step)
@@ -87,6 +96,9 @@ func writeFlowTable(w io.Writer, first, last train.StepRecord) {
 		}
 		ds := ""
 		switch {
+		case l.Fused:
+			fmt.Fprintf(tw, "%d %s\t%s\t%s\t(fused with the next layer)\t\t\n", l.Index, l.Layer, g0, g1)
+			continue
 		case l.Dead != nil:
 			ds = fmt.Sprintf("dead %.1f%%", 100**l.Dead)
 		case l.Saturated != nil:

@@ -94,6 +94,15 @@ func paramNodes(m nn.Module) []*ag.Node {
 	return out
 }
 
+// describeSpec names a model by its spec's text form.
+func describeSpec(s nn.Spec) string {
+	t := s.Text()
+	if len(t) > 120 {
+		t = t[:117] + "…"
+	}
+	return "the network " + t
+}
+
 func describeMLP(c nn.MLPConfig) string {
 	sizes := []string{fmt.Sprint(c.In)}
 	for _, h := range c.Hidden {

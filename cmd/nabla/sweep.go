@@ -340,22 +340,23 @@ func sweepOne(ctx context.Context, f trainFlags, row sweepRow, runDir string) sw
 			return fail(err)
 		}
 	}
-	run, err := buildRun(f, runDir)
+	run, err := buildRun(f, runDir, availableMemory())
 	if err != nil {
 		return fail(err)
 	}
 	row.Params = nn.NumParams(run.model)
-	for _, h := range run.cfg.Hidden {
+	hidden, _ := parseSizes(f.Hidden)
+	for _, h := range hidden {
 		row.Units += h
 	}
 	switch {
 	case finished:
 		// Trained, but killed before its row was written: score the model.
-		m, _, err := train.LoadMLP(filepath.Join(runDir, "model.safetensors"), "")
+		m, err := train.LoadModel(filepath.Join(runDir, train.ModelFile), train.LoadOptions{})
 		if err != nil {
 			return fail(err)
 		}
-		if err := nn.LoadStateDict(run.model, nn.StateDict(m)); err != nil {
+		if err := nn.LoadStateDict(run.model, nn.StateDict(m.Module)); err != nil {
 			return fail(err)
 		}
 		if ms, err := train.ReadMetrics(filepath.Join(runDir, "metrics.jsonl")); err == nil {

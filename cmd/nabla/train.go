@@ -7,11 +7,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,6 +37,7 @@ type trainFlags struct {
 	RawPixels   bool    `json:"raw_pixels,omitempty"`
 	Normalize   bool    `json:"normalize,omitempty"`
 	Val         float64 `json:"val"`
+	Arch        string  `json:"arch,omitempty"` // a spec (text form or JSON); empty: the MLP of Hidden/Activation/Dropout
 	Hidden      string  `json:"hidden"`
 	Activation  string  `json:"activation"`
 	Loss        string  `json:"loss"`
@@ -65,6 +68,7 @@ func defineTrainFlags(fs *flag.FlagSet, f *trainFlags) {
 	fs.BoolVar(&f.RawPixels, "raw-pixels", false, "MNIST: keep pixels in 0..255 instead of scaling to [0, 1]")
 	fs.BoolVar(&f.Normalize, "normalize", false, "standardise each feature with the training set's mean and std")
 	fs.Float64Var(&f.Val, "val", 0, "fraction of the training data held out for validation each epoch")
+	fs.StringVar(&f.Arch, "arch", "", "the network as a spec: text such as linear(512)-relu-dropout(0.2)-linear(10) (input sizes are inferred), or a .json file; see 'nabla layers' (default: an MLP from --hidden, --activation, --dropout)")
 	fs.StringVar(&f.Hidden, "hidden", "", "hidden layer sizes, comma-separated (default: 100 for the synthetic sets, 512,256 for mnist)")
 	fs.StringVar(&f.Activation, "activation", "relu", "activation: "+strings.Join(nn.ActivationNames(), ", "))
 	fs.StringVar(&f.Loss, "loss", "cross-entropy", "loss: cross-entropy, hinge, mse, bce")
@@ -97,7 +101,7 @@ func (f *trainFlags) fillDefaults() {
 		}
 		return bigV
 	}
-	if f.Hidden == "" {
+	if f.Hidden == "" && f.Arch == "" {
 		f.Hidden = map[bool]string{true: "100", false: "512,256"}[small]
 	}
 	if f.LR == 0 {
@@ -178,15 +182,17 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("train", "train [flags]", stderr)
 	var f trainFlags
 	defineTrainFlags(fs, &f)
-	out := fs.String("out", "", "run folder (default: runs/<time>-<data>)")
+	out := fs.String("out", "", "run folder (default: runs/<time>-<data>); one that holds a run is refused (see --resume, --overwrite)")
 	resume := fs.String("resume", "", "continue the run in this folder from its last checkpoint")
+	overwrite := fs.Bool("overwrite", false, "with --out: delete the run already in that folder and start a new one")
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "threads for the kernels (default: all cores, following GOMAXPROCS)")
+	maxMemory := fs.String("max-memory", "", "refuse a model whose training needs more memory than this (e.g. 8GiB; default: the memory available)")
 	quiet := fs.Bool("quiet", false, "print only the final result")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *threads < 1 {
-		return fmt.Errorf("train: --threads must be at least 1, not %d", *threads)
+		return fmt.Errorf("--threads must be at least 1, not %d", *threads)
 	}
 	kernels.SetThreads(*threads)
 	// 0 means "the data set's default" only when a flag is left out.
@@ -194,39 +200,74 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs.Visit(func(fl *flag.Flag) {
 		switch {
 		case fl.Name == "epochs" && f.Epochs <= 0, fl.Name == "batch" && f.Batch <= 0:
-			bad = fmt.Errorf("train: --%s must be at least 1, not %s", fl.Name, fl.Value)
-		case fl.Name == "lr" && !(f.LR > 0):
-			bad = fmt.Errorf("train: --lr must be positive, not %s", fl.Value)
+			bad = fmt.Errorf("--%s must be at least 1, not %s", fl.Name, fl.Value)
+		case fl.Name == "lr" && !(f.LR > 0 && !math.IsInf(f.LR, 1)):
+			bad = fmt.Errorf("--lr must be a positive, finite number, not %s", fl.Value)
+		case fl.Name == "hidden" && f.Arch != "", fl.Name == "dropout" && f.Arch != "":
+			bad = fmt.Errorf("--%s describes the default MLP; with --arch, put the layers in the spec", fl.Name)
 		}
 	})
 	if bad != nil {
 		return bad
 	}
+	budget, err := memoryBudget(*maxMemory)
+	if err != nil {
+		return err
+	}
 
 	dir := *out
 	if *resume != "" {
+		if *overwrite {
+			return errors.New("--overwrite starts a new run; it cannot be used with --resume")
+		}
 		if err := loadRunFlags(fs, *resume, &f); err != nil {
 			return err
 		}
 		dir = *resume
 	} else {
+		if err := readArchFile(&f); err != nil {
+			return err
+		}
 		f.fillDefaults()
 		if dir == "" {
 			dir = filepath.Join("runs", time.Now().Format("20060102-150405")+"-"+strings.TrimSuffix(filepath.Base(f.Data), ".csv"))
 		}
+		if held := runFiles(dir); len(held) > 0 && !*overwrite {
+			return fmt.Errorf("%s already holds a run (%s); continue it with --resume %s, or delete it and start again with --overwrite", dir, strings.Join(held, ", "), dir)
+		}
 	}
-	run, err := buildRun(f, dir)
+	run, err := buildRun(f, dir, budget)
 	if err != nil {
 		return err
 	}
+	// The lock first: nothing below may touch a folder another process
+	// is training in.
+	if err := run.trainer.Lock(); err != nil {
+		return err
+	}
+	defer run.trainer.Unlock()
 	if *resume == "" {
+		if *overwrite {
+			for _, name := range runFiles(dir) {
+				if err := os.Remove(filepath.Join(dir, name)); err != nil {
+					return err
+				}
+			}
+		}
 		if err := writeRunFlags(dir, f); err != nil {
 			return err
 		}
-	} else if err := run.trainer.Resume(dir); err != nil {
+	} else if err := run.trainer.Resume(dir); errors.Is(err, train.ErrNoCheckpoint) {
+		// Killed before its first checkpoint: nothing was saved but the
+		// settings, so the run starts again from them.
+		fmt.Fprintf(stdout, "%s has no checkpoint (the run stopped in its first epoch); starting it again from its %s\n", dir, runFlagsFile)
+		if err := os.Remove(filepath.Join(dir, train.MetricsFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	} else if err != nil {
 		return err
 	} else if done := run.trainer.Epoch(); done >= f.Epochs {
-		return fmt.Errorf("train: %s has already trained %d epochs; pass --epochs above %d to train longer", dir, done, done)
+		return fmt.Errorf("%s has already trained %d epochs; pass --epochs above %d to train longer", dir, done, done)
 	}
 	rec, err := attachRecorder(run, f)
 	if err != nil {
@@ -235,20 +276,25 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if !*quiet {
 		run.trainer.Config.Log = stdout
 		run.trainer.Config.Progress = isTerminal(stdout)
-		fmt.Fprintf(stdout, "training %s on %s: %d examples, %d features, %d classes, %d parameters; run folder %s\n",
-			describeMLP(run.cfg), f.Data, run.train.Len(), run.train.Features(), run.train.Classes(), nn.NumParams(run.model), dir)
-		if *resume != "" {
-			fmt.Fprintf(stdout, "resuming after epoch %d of %d\n", run.trainer.Epoch(), f.Epochs)
+		fmt.Fprintf(stdout, "training %s on %s: %d examples of shape %v, %d classes, %d parameters; run folder %s\n",
+			describeSpec(run.spec), f.Data, run.train.Len(), run.train.Shape(), run.train.Classes(), nn.NumParams(run.model), dir)
+		if *resume != "" && run.trainer.Epoch() > 0 {
+			fmt.Fprintf(stdout, "resuming after epoch %d of %d%s\n", run.trainer.Epoch(), f.Epochs, scheduleNote(f))
 		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	res, err := run.trainer.Run(ctx)
+	for _, w := range res.Warnings {
+		if *quiet { // the log printed them otherwise
+			fmt.Fprintln(stderr, "warning: "+w)
+		}
+	}
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
-			return fmt.Errorf("train: interrupted; resume with: nabla train --resume %s", dir)
+			return fmt.Errorf("interrupted; resume with: nabla train --resume %s", dir)
 		}
-		return fmt.Errorf("train: %w", err)
+		return err
 	}
 	if err := recorderErr(rec); err != nil {
 		return err
@@ -266,28 +312,71 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		ev := train.Evaluate(run.model, run.trainer.Loss, run.test, 1024)
 		fmt.Fprintf(stdout, "test accuracy %.2f%% (loss %.4f)\n", 100*ev.Accuracy, ev.Loss)
 	}
-	fmt.Fprintf(stdout, "model saved to %s\n", filepath.Join(dir, "model.safetensors"))
+	fmt.Fprintf(stdout, "model saved to %s\n", filepath.Join(dir, train.ModelFile))
 	return nil
 }
 
-// run is everything a training run is built from.
+// runFiles lists the files of a run that dir holds (none for a new or
+// empty folder).
+func runFiles(dir string) []string {
+	var held []string
+	for _, name := range []string{runFlagsFile, train.MetricsFile, train.CheckpointFile, train.ModelFile, train.RecordsFile} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			held = append(held, name)
+		}
+	}
+	return held
+}
+
+// readArchFile replaces an --arch naming a JSON file by the file's spec,
+// so that config.json holds the architecture itself and a resume does not
+// depend on the file.
+func readArchFile(f *trainFlags) error {
+	a := strings.TrimSpace(f.Arch)
+	if a == "" || strings.HasPrefix(a, "{") || !strings.HasSuffix(strings.ToLower(a), ".json") {
+		return nil
+	}
+	b, err := os.ReadFile(a)
+	if err != nil {
+		return fmt.Errorf("--arch: %v", err)
+	}
+	s, err := nn.ParseSpec(string(b))
+	if err != nil {
+		return fmt.Errorf("--arch %s: %v", a, err)
+	}
+	js, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	f.Arch = string(js)
+	return nil
+}
+
+// scheduleNote says what a resume with more epochs does to the schedule.
+func scheduleNote(f trainFlags) string {
+	switch f.Schedule {
+	case "constant", "plateau", "step", "multistep":
+		return ""
+	}
+	return fmt.Sprintf(" (the %s schedule spans all %d epochs: config.json records the new count)", f.Schedule, f.Epochs)
+}
+
+// trainRun is everything a training run is built from.
 type trainRun struct {
 	trainer          *train.Trainer
-	model            *nn.Sequential
-	cfg              nn.MLPConfig
+	model            nn.Module
+	spec             nn.Spec
+	input            train.Input
 	train, val, test *data.InMemory
 }
 
 // buildRun turns the flags into data, a model, an optimiser and a trainer.
 // Every random choice draws from generators derived from f.Seed, so a
 // resumed run rebuilds exactly the same objects before loading the
-// checkpoint.
-func buildRun(f trainFlags, dir string) (*trainRun, error) {
+// checkpoint. A model whose training would need more than budget bytes
+// (0: no limit) is refused before it is allocated.
+func buildRun(f trainFlags, dir string, budget int64) (*trainRun, error) {
 	dt, err := parseDType(f.DType)
-	if err != nil {
-		return nil, err
-	}
-	hidden, err := parseSizes(f.Hidden)
 	if err != nil {
 		return nil, err
 	}
@@ -302,6 +391,8 @@ func buildRun(f trainFlags, dir string) (*trainRun, error) {
 		return nil, errors.New("--l1, --l2 and --weight-decay must not be negative")
 	case f.Dropout < 0 || f.Dropout >= 1:
 		return nil, fmt.Errorf("--dropout must be in [0, 1), not %g", f.Dropout)
+	case !(f.LR > 0) || math.IsInf(f.LR, 1):
+		return nil, fmt.Errorf("--lr must be a positive, finite number, not %g", f.LR)
 	}
 	lossFn, err := loss.ByName(f.Loss)
 	if err != nil {
@@ -318,8 +409,10 @@ func buildRun(f trainFlags, dir string) (*trainRun, error) {
 	if r.train.Len() == 0 {
 		return nil, fmt.Errorf("the training set of %s is empty (%d examples, --val %g)", f.Data, trainSet.Len(), f.Val)
 	}
+	r.input = train.Input{Shape: slices.Clone(r.train.Shape()), Classes: r.train.Classes(), Data: f.Data, RawPixels: f.RawPixels && f.Data == "mnist"}
 	if f.Normalize {
 		norm := data.FitNormalizer(r.train)
+		r.input.Mean, r.input.Std = norm.Mean, norm.Std
 		r.train = norm.Apply(r.train)
 		if r.val != nil {
 			r.val = norm.Apply(r.val)
@@ -328,11 +421,17 @@ func buildRun(f trainFlags, dir string) (*trainRun, error) {
 			r.test = norm.Apply(r.test)
 		}
 	}
-	r.cfg = nn.MLPConfig{In: r.train.Features(), Hidden: hidden, Out: r.train.Classes(), Activation: f.Activation, Dropout: f.Dropout, Init: f.Init, DType: dt}
+	r.spec, err = runSpec(f, r.input)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkMemory(r.spec, r.input.Shape, dt, f.Optimizer, f.Batch, budget); err != nil {
+		return nil, err
+	}
 	// One generator initialises the weights and then drives Dropout; the
 	// trainer saves its state in every checkpoint.
 	modelRNG := rand.NewPCG(f.Seed, 2)
-	r.model, err = nn.NewMLP(r.cfg, rand.New(modelRNG))
+	r.model, err = nn.Build(r.spec, dt, rand.New(modelRNG))
 	if err != nil {
 		return nil, err
 	}
@@ -349,7 +448,11 @@ func buildRun(f trainFlags, dir string) (*trainRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	arch, err := json.Marshal(r.cfg)
+	arch, err := json.Marshal(r.spec)
+	if err != nil {
+		return nil, err
+	}
+	input, err := json.Marshal(r.input)
 	if err != nil {
 		return nil, err
 	}
@@ -363,8 +466,40 @@ func buildRun(f trainFlags, dir string) (*trainRun, error) {
 		RNG: map[string]*rand.PCG{"shuffle": rand.NewPCG(f.Seed, 4), "model": modelRNG},
 		Config: train.Config{
 			Epochs: f.Epochs, Batch: f.Batch, ClipNorm: f.Clip, L1: f.L1, L2: f.L2, Patience: f.Patience,
-			Dir: dir, Metadata: map[string]string{train.MetaMLP: string(arch)},
+			Dir: dir, Metadata: map[string]string{train.MetaArch: string(arch), train.MetaInput: string(input)},
 		},
 	}
 	return r, nil
 }
+
+// runSpec is the run's architecture, resolved for its input: --arch, or
+// the MLP of --hidden, --activation, --dropout and --init (with a Flatten
+// first for image data). Its output must be one score per class.
+func runSpec(f trainFlags, in train.Input) (nn.Spec, error) {
+	var s nn.Spec
+	if f.Arch != "" {
+		var err error
+		if s, err = nn.ParseSpec(f.Arch); err != nil {
+			return s, fmt.Errorf("--arch: %v", err)
+		}
+	} else {
+		hidden, err := parseSizes(f.Hidden)
+		if err != nil {
+			return s, err
+		}
+		cfg := nn.MLPConfig{In: in.Features(), Hidden: hidden, Out: in.Classes, Activation: f.Activation,
+			Dropout: f.Dropout, Init: f.Init, Flatten: len(in.Shape) > 1}
+		if s, err = nn.MLPSpec(cfg); err != nil {
+			return s, err
+		}
+	}
+	rs, out, err := nn.Resolve(s, in.Shape)
+	if err != nil {
+		return s, fmt.Errorf("--arch: %v", err)
+	}
+	if len(out) != 1 || out[0] != in.Classes {
+		return s, fmt.Errorf("--arch: the network gives outputs of shape %v per example, but %s needs %d class scores (end it with linear(%d))", out, f.Data, in.Classes, in.Classes)
+	}
+	return rs, nil
+}
+
