@@ -234,6 +234,8 @@ func ActivationPanel(c Curve) (*plot.Plot, error) {
 	}
 	span := max(ymax-ymin, 1e-9)
 	p.Y.Min, p.Y.Max = ymin-0.05*span, ymax+0.35*span
+	// Round ticks that always include 0 where the axes cross.
+	p.X.Tick.Marker, p.Y.Tick.Marker = roundTicks{}, roundTicks{}
 	return p, nil
 }
 

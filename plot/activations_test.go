@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"math"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"gonum.org/v1/plot"
 
 	"github.com/nabla-go/nabla/nn"
 )
@@ -185,5 +188,36 @@ func TestWriteActivationTable(t *testing.T) {
 	}
 	if f := strings.Fields(lines[1]); len(f) != 10 || f[3] != "(0," || f[5] != "0.25" || f[7] != "both" {
 		t.Errorf("sigmoid row %q", lines[1])
+	}
+}
+
+// Every activation panel has a labelled tick at 0 on both axes, where
+// they cross (the ELU panel's y ticks were −1, 3, 7).
+func TestActivationPanelTicksHoldZero(t *testing.T) {
+	for _, r := range [][2]float64{{-5, 5}, {-3, 2}, {-10, 10}} {
+		curves, err := Activations(nil, r[0], r[1], 201)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range curves {
+			p, err := ActivationPanel(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for axis, a := range map[string]*plot.Axis{"x": &p.X, "y": &p.Y} {
+				var labels []string
+				zero := false
+				for _, tk := range a.Tick.Marker.Ticks(a.Min, a.Max) {
+					if tk.Label != "" {
+						labels = append(labels, tk.Label)
+						v, err := strconv.ParseFloat(tk.Label, 64)
+						zero = zero || (tk.Value == 0 && err == nil && v == 0)
+					}
+				}
+				if !zero || len(labels) < 3 {
+					t.Errorf("%s on [%g, %g]: %s ticks %v, want 0 among at least 3", c.Name, r[0], r[1], axis, labels)
+				}
+			}
+		}
 	}
 }

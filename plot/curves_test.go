@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -57,15 +58,15 @@ func TestCurveSeries(t *testing.T) {
 		{Epoch: 1, TrainLoss: 1.0, TrainAcc: 0.5, LR: 0.1, ValLoss: fptr(1.1), ValAcc: fptr(0.4)},
 		{Epoch: 2, TrainLoss: 0.5, TrainAcc: 0.8, LR: 0.05, ValLoss: fptr(0.7), ValAcc: fptr(0.7)},
 	}
-	loss, acc, lr := CurveSeries(ms)
+	loss, acc, lr := CurveSeries(ms, CurveOptions{})
 	if len(loss) != 2 || len(acc) != 2 || len(lr) != 1 {
 		t.Fatalf("%d loss, %d accuracy, %d lr series; want 2, 2, 1", len(loss), len(acc), len(lr))
 	}
-	if loss[1].Name != "validation" || loss[1].Y[1] != 0.7 || acc[0].Y[1] != 0.8 || lr[0].Y[1] != 0.05 || loss[0].X[1] != 2 {
+	if loss[1].Name != "validation" || loss[1].Y[1] != 0.7 || acc[0].Y[1] != 80 || lr[0].Y[1] != 0.05 || loss[0].X[1] != 2 {
 		t.Fatalf("series %+v %+v %+v", loss, acc, lr)
 	}
 	ms[0].ValLoss, ms[0].ValAcc, ms[1].ValLoss, ms[1].ValAcc = nil, nil, nil, nil
-	if loss, _, _ := CurveSeries(ms); len(loss) != 1 {
+	if loss, _, _ := CurveSeries(ms, CurveOptions{}); len(loss) != 1 {
 		t.Fatal("a validation series without validation metrics")
 	}
 }
@@ -105,7 +106,7 @@ func TestSweepSeries(t *testing.T) {
 	if len(s) != 2 || s[0].Name != "relu" || s[1].Name != "tanh" {
 		t.Fatalf("series %+v", s)
 	}
-	if s[0].X[0] != 16 || s[0].X[2] != 256 || s[0].Y[0] != 0.6 || s[0].Y[2] != 0.9 {
+	if s[0].X[0] != 16 || s[0].X[2] != 256 || s[0].Y[0] != 60 || s[0].Y[2] != 90 {
 		t.Fatalf("relu series not sorted by size: %+v", s[0])
 	}
 	path := filepath.Join(t.TempDir(), "sweep.png")
@@ -124,5 +125,84 @@ func TestLinePlotLogSkipsNonPositive(t *testing.T) {
 	}
 	if _, err := LinePlot([]Series{{Name: "a", X: []float64{1, 2, 3}, Y: []float64{0, 1e-3, 1}}}, LineOptions{LogY: true}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// An MNIST run has no validation set: its curves still name the training
+// series, and draw the test set's evaluations when they are given.
+func TestCurvesTrainLabelAndTest(t *testing.T) {
+	ms := []train.Metrics{
+		{Epoch: 1, TrainLoss: 0.4, TrainAcc: 0.9, LR: 0.1},
+		{Epoch: 2, TrainLoss: 0.2, TrainAcc: 0.95, LR: 0.1},
+	}
+	o := CurveOptions{Test: []EpochEval{{Epoch: 1, Loss: 0.3, Acc: 0.92}, {Epoch: 2, Loss: 0.25, Acc: 0.94}}}
+	loss, acc, _ := CurveSeries(ms, o)
+	if len(loss) != 2 || loss[1].Name != "test" || loss[1].Y[1] != 0.25 || acc[1].Y[0] != 92 || acc[0].Y[1] != 95 {
+		t.Fatalf("series %+v %+v", loss, acc)
+	}
+	path := filepath.Join(t.TempDir(), "curves.svg")
+	if err := SaveCurvesWith(ms, o, path); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	for _, label := range []string{">train</text>", ">test</text>", ">accuracy (%)</text>"} {
+		if n := strings.Count(string(b), label); n < 1 {
+			t.Errorf("curves.svg has no %s", label)
+		}
+	}
+	// Validation metrics named as what they are.
+	ms[0].ValLoss, ms[0].ValAcc = fptr(0.5), fptr(0.8)
+	if loss, _, _ := CurveSeries(ms, CurveOptions{ValName: "held-out"}); len(loss) != 2 || loss[1].Name != "held-out" {
+		t.Fatalf("loss series %+v", loss)
+	}
+}
+
+// The sweep figure: accuracy in percent, as the tables print it; the title
+// off the top edge and the legend inside the right one.
+func TestSweepPlotPercentAndMargins(t *testing.T) {
+	var pts []SweepPoint
+	for i, line := range []string{"relu, lr 0.1", "tanh, lr 0.1", "relu, lr 0.01", "tanh, lr 0.01"} {
+		for j, size := range []float64{16, 64, 256, 1024} {
+			pts = append(pts, SweepPoint{Line: line, Size: size, Acc: 0.84 + 0.02*float64(j) - 0.015*float64(i)})
+		}
+	}
+	p, err := SweepPlot(pts, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(p.Y.Label.Text, "%") || p.Y.Min < 70 || p.Y.Max > 110 {
+		t.Fatalf("y axis %q over [%g, %g], want percent", p.Y.Label.Text, p.Y.Min, p.Y.Max)
+	}
+	labelled := 0
+	for _, tk := range p.Y.Tick.Marker.Ticks(p.Y.Min, p.Y.Max) {
+		if tk.Label == "" {
+			continue
+		}
+		labelled++
+		if v, err := strconv.ParseFloat(tk.Label, 64); err != nil || v < 70 || v != math.Round(v) {
+			t.Errorf("y tick %q: want whole percentages", tk.Label)
+		}
+	}
+	if labelled < 3 {
+		t.Errorf("%d labelled y ticks", labelled)
+	}
+	path := filepath.Join(t.TempDir(), "sweep.png")
+	if err := SaveSweep(pts, "test", path); err != nil {
+		t.Fatal(err)
+	}
+	img := readPNG(t, path, 7*DPI, int(4.5*DPI))
+	b := img.Bounds()
+	const edge = 3 // pixels
+	top := img.(interface {
+		SubImage(image.Rectangle) image.Image
+	}).SubImage(image.Rect(b.Min.X, b.Min.Y, b.Max.X, b.Min.Y+edge))
+	right := img.(interface {
+		SubImage(image.Rectangle) image.Image
+	}).SubImage(image.Rect(b.Max.X-edge, b.Min.Y, b.Max.X, b.Max.Y))
+	if n, _ := inked(top); n > 0 {
+		t.Errorf("%d inked pixels in the top %d rows: the title touches the edge", n, edge)
+	}
+	if n, _ := inked(right); n > 0 {
+		t.Errorf("%d inked pixels in the right %d columns: the legend is clipped", n, edge)
 	}
 }

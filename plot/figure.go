@@ -1,9 +1,10 @@
 package plot
 
 import (
+	"errors"
 	"fmt"
 	"io"
-	"os"
+	"io/fs"
 	"path/filepath"
 	"strings"
 
@@ -12,6 +13,8 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/nabla-go/nabla/internal/fsutil"
 )
 
 // DPI is the resolution of PNG output: a figure w wide is w/vg.Inch·DPI
@@ -38,16 +41,22 @@ func newCanvas(path string, w, h vg.Length) (canvas, error) {
 	}
 }
 
-// Save draws p on a w×h figure and writes it to path, as PNG or SVG by the
-// extension of path. The file is replaced atomically.
+// Save draws p on a w×h figure, inside a blank border of Margin, and
+// writes it to path, as PNG or SVG by the extension of path. The file is
+// replaced atomically.
 func Save(p *plot.Plot, path string, w, h vg.Length) error {
 	c, err := newCanvas(path, w, h)
 	if err != nil {
 		return err
 	}
-	p.Draw(draw.New(c))
+	// A margin keeps the title off the top edge and the legend's
+	// thumbnails, drawn flush with the right of the data area, inside.
+	p.Draw(draw.Crop(draw.New(c), Margin, -Margin, Margin, -Margin))
 	return writeAtomic(path, c)
 }
+
+// Margin is the blank border Save leaves around a figure.
+const Margin = 6 * vg.Millimeter / 4
 
 // SaveGrid draws panels as a grid of tiles on one w×h figure, panels[i][j]
 // at row i (from the top), column j, and writes it to path as Save does.
@@ -82,33 +91,19 @@ func SaveGrid(panels [][]*plot.Plot, path string, w, h vg.Length) error {
 	return writeAtomic(path, c)
 }
 
-// writeAtomic writes c to a temporary file beside path and renames it over
-// path, so that path holds either the old figure or the whole new one.
-func writeAtomic(path string, c io.WriterTo) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+// writeAtomic writes c to path through internal/fsutil.WriteFile, so that
+// path holds either the old figure or the whole new one.
+func writeAtomic(path string, c io.WriterTo) error {
+	err := fsutil.WriteFile(path, 0o644, func(w io.Writer) error {
+		_, err := c.WriteTo(w)
+		return err
+	})
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path == path {
+		return fmt.Errorf("plot: cannot write %s: %w", path, pe.Err)
+	}
 	if err != nil {
-		return fmt.Errorf("plot: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = c.WriteTo(f); err != nil {
-		return fmt.Errorf("plot: writing %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("plot: writing %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("plot: writing %s: %w", path, err)
-	}
-	if err = os.Chmod(f.Name(), 0o644); err != nil {
-		return fmt.Errorf("plot: %w", err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("plot: %w", err)
+		return fmt.Errorf("plot: cannot write %s: %w", path, err)
 	}
 	return nil
 }

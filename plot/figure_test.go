@@ -120,3 +120,31 @@ func TestSaveGrid(t *testing.T) {
 		t.Errorf("the empty tile has %d inked pixels", n)
 	}
 }
+
+// Errors start with "plot: " once: the command line adds its own prefix,
+// and a doubled one ("plot: plot:") reads as a stutter.
+func TestErrorPrefixOnce(t *testing.T) {
+	dir := t.TempDir()
+	var errs []error
+	add := func(err error) { errs = append(errs, err) }
+	add(Save(linePlot(t), filepath.Join(dir, "a.jpg"), vg.Inch, vg.Inch))
+	add(Save(linePlot(t), filepath.Join(dir, "no", "a.png"), vg.Inch, vg.Inch))
+	os.Mkdir(filepath.Join(dir, "d.png"), 0o755)
+	add(Save(linePlot(t), filepath.Join(dir, "d.png"), vg.Inch, vg.Inch)) // a folder
+	add(SaveGrid(nil, filepath.Join(dir, "g.png"), vg.Inch, vg.Inch))
+	add(SaveSweep(nil, "test", filepath.Join(dir, "s.png")))
+	add(SaveCurves(nil, filepath.Join(dir, "c.png")))
+	_, err := Activations([]string{"nope"}, -1, 1, 10)
+	add(err)
+	_, err = LinePlot([]Series{{Name: "a", X: []float64{1}, Y: []float64{-1}}}, LineOptions{LogY: true})
+	add(err)
+	for i, err := range errs {
+		if err == nil {
+			t.Errorf("case %d: no error", i)
+			continue
+		}
+		if msg := err.Error(); !strings.HasPrefix(msg, "plot: ") || strings.Count(msg, "plot:") != 1 {
+			t.Errorf("case %d: %q: want one \"plot: \" prefix", i, msg)
+		}
+	}
+}

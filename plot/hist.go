@@ -11,26 +11,85 @@ import (
 	"github.com/nabla-go/nabla/train"
 )
 
-// HistColor fills the bars of activation histograms.
-var HistColor = color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xc0}
+// HistColor fills the bars of activation histograms; OutsideColor the
+// bars that count the values outside the recorded range.
+var (
+	HistColor    = color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xc0}
+	OutsideColor = color.RGBA{R: 0x80, G: 0x80, B: 0x80, A: 0xc0}
+)
+
+// HistBar is one bar of a histogram panel: the values in [Min, Max), as a
+// fraction of all the layer's outputs. An Outside bar stands for the
+// values below the histogram's range (drawn left of it) or at or above it
+// (drawn right of it), one bin wide.
+type HistBar struct {
+	Min, Max float64
+	Frac     float64
+	Outside  bool
+}
+
+// HistBars returns the bars HistPanel draws for h, in order along x: an
+// Outside bar for the values below h.Lo (when there are any), one bar per
+// bin, an Outside bar for those at or above h.Hi. xmin and xmax are the
+// x range to show, chosen from the data: from the first bar that holds
+// anything to the last, with half a bin to spare on each side (the whole
+// range when nothing was counted). So a layer whose outputs all fall
+// outside the range (a model's logits, say) still shows where they are,
+// and one whose outputs crowd into a corner of it is drawn large.
+func HistBars(h train.Histogram) (bars []HistBar, xmin, xmax float64) {
+	total := h.Below + h.Above
+	for _, c := range h.Counts {
+		total += c
+	}
+	frac := func(c int) float64 { return float64(c) / float64(max(total, 1)) }
+	w := (h.Hi - h.Lo) / float64(len(h.Counts))
+	if h.Below > 0 {
+		bars = append(bars, HistBar{Min: h.Lo - w, Max: h.Lo, Frac: frac(h.Below), Outside: true})
+	}
+	for i, c := range h.Counts {
+		bars = append(bars, HistBar{Min: h.Lo + float64(i)*w, Max: h.Lo + float64(i+1)*w, Frac: frac(c)})
+	}
+	bars[len(bars)-1].Max = h.Hi // no rounding gap at the end
+	if h.Above > 0 {
+		bars = append(bars, HistBar{Min: h.Hi, Max: h.Hi + w, Frac: frac(h.Above), Outside: true})
+	}
+	first, last := -1, -1
+	for i, b := range bars {
+		if b.Frac > 0 {
+			if first < 0 {
+				first = i
+			}
+			last = i
+		}
+	}
+	if first < 0 {
+		return bars, h.Lo, h.Hi
+	}
+	return bars, bars[first].Min - w/2, bars[last].Max + w/2
+}
 
 // HistPanel draws one layer's recorded histogram of outputs at step, as
-// the fraction of the batch's outputs in each bin. The title
-// names the layer and, where recorded, the dead or saturated fraction; the
-// values outside the fixed range are counted under the x axis.
+// the fraction of the batch's outputs in each bin, over the x range
+// HistBars chooses from the data. The values outside the recorded range
+// are drawn as grey bars at its ends, labelled "< lo" and "≥ hi". The
+// title names the layer and, where recorded, the dead or saturated
+// fraction.
 func HistPanel(l train.LayerRecord, step int) (*plot.Plot, error) {
 	h := l.Hist
 	if len(h.Counts) == 0 || !(h.Hi > h.Lo) {
 		return nil, fmt.Errorf("plot: layer %d: empty histogram", l.Index)
 	}
-	total := h.Below + h.Above
-	for _, c := range h.Counts {
-		total += c
-	}
-	w := (h.Hi - h.Lo) / float64(len(h.Counts))
-	bins := make([]plotter.HistogramBin, len(h.Counts))
-	for i, c := range h.Counts {
-		bins[i] = plotter.HistogramBin{Min: h.Lo + float64(i)*w, Max: h.Lo + float64(i+1)*w, Weight: float64(c) / float64(max(total, 1))}
+	bars, xmin, xmax := HistBars(h)
+	var in, out []plotter.HistogramBin
+	outside := 0.0
+	for _, b := range bars {
+		bin := plotter.HistogramBin{Min: b.Min, Max: b.Max, Weight: b.Frac}
+		if b.Outside {
+			out = append(out, bin)
+			outside += b.Frac
+		} else {
+			in = append(in, bin)
+		}
 	}
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("%d: %s, step %d", l.Index, l.Layer, step)
@@ -41,16 +100,52 @@ func HistPanel(l train.LayerRecord, step int) (*plot.Plot, error) {
 		p.Title.Text += fmt.Sprintf(" — saturated %.0f%%", 100**l.Saturated)
 	}
 	p.X.Label.Text = fmt.Sprintf("output (mean %.3g, std %.3g)", l.Mean, l.Std)
-	if h.Below+h.Above > 0 {
-		p.X.Label.Text += fmt.Sprintf("; %.1f%% outside", 100*float64(h.Below+h.Above)/float64(max(total, 1)))
+	if outside > 0 {
+		p.X.Label.Text += fmt.Sprintf("; %.1f%% outside [%s, %s)", 100*outside, num(h.Lo), num(h.Hi))
 	}
 	p.Y.Label.Text = "fraction"
-	bars := &plotter.Histogram{Bins: bins, Width: w, FillColor: HistColor}
-	bars.LineStyle.Width = 0
-	p.Add(bars)
-	p.X.Min, p.X.Max = h.Lo, h.Hi
+	w := (h.Hi - h.Lo) / float64(len(h.Counts))
+	for _, set := range []struct {
+		bins []plotter.HistogramBin
+		fill color.Color
+	}{{in, HistColor}, {out, OutsideColor}} {
+		if len(set.bins) == 0 {
+			continue
+		}
+		bars := &plotter.Histogram{Bins: set.bins, Width: w, FillColor: set.fill}
+		bars.LineStyle.Width = 0
+		p.Add(bars)
+	}
+	p.X.Min, p.X.Max = xmin, xmax
+	p.X.Tick.Marker = histTicks{lo: h.Lo, hi: h.Hi, below: h.Below > 0, above: h.Above > 0, w: w}
 	p.Y.Min = 0
 	return p, nil
+}
+
+// histTicks marks the recorded range with round ticks and labels the
+// bars of values outside it.
+type histTicks struct {
+	lo, hi, w    float64
+	below, above bool
+}
+
+func (t histTicks) Ticks(lo, hi float64) []plot.Tick {
+	var ticks []plot.Tick
+	if a, b := max(lo, t.lo), min(hi, t.hi); b > a {
+		ticks = roundTicks{}.Ticks(a, b)
+	}
+	for i, tk := range ticks { // the labels of the outside bars take their place
+		if (t.below && tk.Value < t.lo+t.w) || (t.above && tk.Value > t.hi-t.w) {
+			ticks[i].Label = ""
+		}
+	}
+	if t.below && t.lo-t.w/2 >= lo {
+		ticks = append(ticks, plot.Tick{Value: t.lo - t.w/2, Label: "<" + num(t.lo)})
+	}
+	if t.above && t.hi+t.w/2 <= hi {
+		ticks = append(ticks, plot.Tick{Value: t.hi + t.w/2, Label: "≥" + num(t.hi)})
+	}
+	return ticks
 }
 
 // SaveActivationHist draws the histogram of every layer's outputs at one

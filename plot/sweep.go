@@ -19,7 +19,8 @@ type SweepPoint struct {
 }
 
 // SweepSeries groups points into one series per line, in the order each
-// line first appears, each sorted by size.
+// line first appears, each sorted by size. Y is the accuracy in percent,
+// as the tables print it.
 func SweepSeries(pts []SweepPoint) []Series {
 	var out []Series
 	at := map[string]int{}
@@ -31,7 +32,7 @@ func SweepSeries(pts []SweepPoint) []Series {
 			out = append(out, Series{Name: p.Line})
 		}
 		out[i].X = append(out[i].X, p.Size)
-		out[i].Y = append(out[i].Y, p.Acc)
+		out[i].Y = append(out[i].Y, 100*p.Acc)
 	}
 	for i := range out {
 		s := &out[i]
@@ -49,29 +50,34 @@ func SweepSeries(pts []SweepPoint) []Series {
 	return out
 }
 
-// SaveSweep draws held-out accuracy against hidden size (log x), one line
-// per SweepPoint.Line, to path (.png or .svg). heldOut names the set in
-// the axis label ("validation", "test").
-func SaveSweep(pts []SweepPoint, heldOut, path string) error {
+// SweepPlot draws held-out accuracy, in percent, against hidden size
+// (log x), one line per SweepPoint.Line. heldOut names the set in the
+// title and the axis label ("validation", "test").
+func SweepPlot(pts []SweepPoint, heldOut string) (*plot.Plot, error) {
 	if len(pts) == 0 {
-		return fmt.Errorf("plot: %s: no finished runs to draw", path)
+		return nil, fmt.Errorf("plot: no finished runs to draw")
 	}
 	series := SweepSeries(pts)
 	p, err := LinePlot(series, LineOptions{
 		Title:  heldOut + " accuracy by hidden size",
-		XLabel: "hidden units (log scale)", YLabel: heldOut + " accuracy",
+		XLabel: "hidden units (log scale)", YLabel: heldOut + " accuracy (%)",
 		LogX: true, Points: true,
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
+	p.Title.Padding = vg.Points(6)
 	// A tick at every size of the grid, some room left and right on the
 	// log axis, and head room above the lines for the legend.
 	sizes := map[float64]bool{}
 	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, s := range series {
+		for _, y := range s.Y {
+			lo, hi = min(lo, y), max(hi, y)
+		}
+	}
 	for _, q := range pts {
 		sizes[q.Size] = true
-		lo, hi = min(lo, q.Acc), max(hi, q.Acc)
 	}
 	var ticks []plot.Tick
 	for v := range sizes {
@@ -84,7 +90,20 @@ func SaveSweep(pts []SweepPoint, heldOut, path string) error {
 		p.X.Tick.Marker = plot.ConstantTicks(ticks)
 		p.X.Min, p.X.Max = ticks[0].Value/1.5, ticks[len(ticks)-1].Value*1.5
 	}
-	span := max(hi-lo, 0.02)
+	span := max(hi-lo, 2) // percentage points
 	p.Y.Min, p.Y.Max = lo-0.1*span, hi+(0.15+0.1*float64(len(series)))*span
+	p.Y.Tick.Marker = roundTicks{}
+	return p, nil
+}
+
+// SaveSweep draws SweepPlot to path (.png or .svg), 7×4.5 inches.
+func SaveSweep(pts []SweepPoint, heldOut, path string) error {
+	p, err := SweepPlot(pts, heldOut)
+	if err != nil {
+		if len(pts) == 0 {
+			return fmt.Errorf("plot: %s: no finished runs to draw", path)
+		}
+		return err
+	}
 	return Save(p, path, 7*vg.Inch, 4.5*vg.Inch)
 }
