@@ -502,4 +502,3 @@ func runSpec(f trainFlags, in train.Input) (nn.Spec, error) {
 	}
 	return rs, nil
 }
-
