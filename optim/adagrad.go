@@ -1,6 +1,7 @@
 package optim
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/nabla-go/nabla/ag"
@@ -48,7 +49,7 @@ type AdaGrad struct {
 func NewAdaGrad(params []*ag.Node, cfg AdaGradConfig) *AdaGrad {
 	cfg.Eps = new(valueOr(cfg.Eps, 1e-10))
 	mustValid(cfg.validate())
-	return &AdaGrad{core: newCore("AdaGrad", params, cfg.LR, cfg.InitialAccumulatorValue, "sum"), cfg: cfg}
+	return &AdaGrad{core: newCore("AdaGrad", params, cfg.LR, cfg.WeightDecay, 0, cfg.InitialAccumulatorValue, "sum"), cfg: cfg}
 }
 
 // Config returns the configuration, every default filled in (no field is
@@ -57,6 +58,21 @@ func (o *AdaGrad) Config() AdaGradConfig {
 	c := o.cfg
 	c.Eps = new(*c.Eps)
 	return c
+}
+
+// AddGroup adds a parameter group (see Group), its state starting at the
+// configuration's InitialAccumulatorValue. It panics on an invalid
+// setting, a Momentum (AdaGrad has none), a parameter already optimised,
+// and a non-contiguous parameter.
+func (o *AdaGrad) AddGroup(g Group) {
+	o.addGroup(g, o.cfg.InitialAccumulatorValue, func(lr, wd, mom float64) error {
+		c := o.cfg
+		c.LR, c.WeightDecay = lr, wd
+		if mom != 0 {
+			return fmt.Errorf("optim: AdaGrad has no momentum (group momentum %v)", mom)
+		}
+		return c.validate()
+	})
 }
 
 // Step makes one update (see AdaGrad).
@@ -78,8 +94,9 @@ func adagradStep[T tensor.Float](o *AdaGrad, i int) {
 	w, g, _ := grad[T](&o.core, i)
 	s := buf[T](&o.core, i, 0)
 	s, g = s[:len(w)], g[:len(w)]
-	clr := o.lr / (1 + float64(o.steps[i]-1)*o.cfg.LRDecay)
-	wd, negCLR, eps := T(o.cfg.WeightDecay), T(-clr), T(*o.cfg.Eps)
+	gr := o.groupOf(i)
+	clr := gr.lr / (1 + float64(o.steps[i]-1)*o.cfg.LRDecay)
+	wd, negCLR, eps := T(gr.wd), T(-clr), T(*o.cfg.Eps)
 	for j := range w {
 		gj := g[j]
 		if wd != 0 {

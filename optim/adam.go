@@ -88,15 +88,26 @@ func newAdam(op string, params []*ag.Node, cfg AdamConfig, decoupled bool) *Adam
 	if cfg.AMSGrad {
 		names = append(names, "max_exp_avg_sq")
 	}
-	return &Adam{core: newCore(op, params, cfg.LR, 0, names...), cfg: cfg, decoupled: decoupled}
+	return &Adam{core: newCore(op, params, cfg.LR, *cfg.WeightDecay, *cfg.Beta1, 0, names...), cfg: cfg, decoupled: decoupled}
 }
 
 // Config returns the configuration, every default filled in (no field is
-// nil).
+// nil), with group 0's β₁ now (which SetMomentum changes).
 func (o *Adam) Config() AdamConfig {
 	c := o.cfg
-	c.Beta1, c.Beta2, c.Eps, c.WeightDecay = new(*c.Beta1), new(*c.Beta2), new(*c.Eps), new(*c.WeightDecay)
+	c.Beta1, c.Beta2, c.Eps, c.WeightDecay = new(o.groups[0].mom), new(*c.Beta2), new(*c.Eps), new(*c.WeightDecay)
 	return c
+}
+
+// AddGroup adds a parameter group (see Group; its Momentum is β₁). It
+// panics on an invalid setting, a parameter already optimised, and a
+// non-contiguous parameter.
+func (o *Adam) AddGroup(g Group) {
+	o.addGroup(g, 0, func(lr, wd, mom float64) error {
+		c := o.cfg
+		c.LR, c.WeightDecay, c.Beta1 = lr, &wd, &mom
+		return c.validate(o.op)
+	})
 }
 
 // Step makes one update (see Adam).
@@ -123,16 +134,17 @@ func adamStep[T tensor.Float](o *Adam, i int) {
 		vmax = buf[T](&o.core, i, 2)[:n]
 	}
 	c := o.cfg
+	gr := o.groupOf(i)
 	t := float64(o.steps[i])
-	beta1, beta2, wd := *c.Beta1, *c.Beta2, *c.WeightDecay
+	beta1, beta2, wd, lr := gr.mom, *c.Beta2, gr.wd, gr.lr
 	bc1 := 1 - math.Pow(beta1, t)
 	bc2 := 1 - math.Pow(beta2, t)
-	negStep := T(-(o.lr / bc1))
+	negStep := T(-(lr / bc1))
 	bc2sqrt := T(math.Sqrt(bc2))
 	b1, b2, omb1, omb2, eps := T(beta1), T(beta2), T(1-beta1), T(1-beta2), T(*c.Eps)
 	var l2, decay T
 	if o.decoupled {
-		decay = T(1 - o.lr*wd)
+		decay = T(1 - lr*wd)
 	} else {
 		l2 = T(wd)
 	}
@@ -188,14 +200,14 @@ func adamRange[T tensor.Float](w, g, m, v, vmax []T, decoupled bool, decay, l2, 
 
 // Momentum returns β₁, the decay of the first moment, which plays the part
 // of momentum (torch's OneCycleLR cycles betas[0]).
-func (o *Adam) Momentum() float64 { return *o.cfg.Beta1 }
+func (o *Adam) Momentum() float64 { return o.groups[0].mom }
 
-// SetMomentum changes β₁ (see MomentumSetter); the bias correction of
+// SetMomentum changes every group's β₁ (see MomentumSetter); the bias correction of
 // later steps uses the new value, as torch's does. It panics on a value
 // outside [0, 1).
 func (o *Adam) SetMomentum(m float64) {
 	if !(m >= 0 && m < 1) {
 		panic(fmt.Sprintf("optim.%s.SetMomentum: β₁ %v must be in [0, 1)", o.op, m))
 	}
-	o.cfg.Beta1 = new(m)
+	o.setMomentum(m)
 }

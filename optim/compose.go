@@ -123,12 +123,91 @@ type MomentumSetter interface {
 	SetMomentum(m float64)
 }
 
+// Rebaser is implemented by the value schedules that can start from
+// another base rate: WithBaseLR returns a copy that does. ApplySchedule
+// uses it to run a schedule in each parameter group from the group's own
+// initial rate, as PyTorch's schedulers do. OneCycle returns itself (with
+// one max_lr, torch gives every group the same rates).
+type Rebaser interface {
+	WithBaseLR(lr float64) Schedule
+}
+
+// WithBaseLR returns c starting from lr.
+func (c Constant) WithBaseLR(lr float64) Schedule { c.BaseLR = lr; return c }
+
+// WithBaseLR returns s starting from lr.
+func (s Step) WithBaseLR(lr float64) Schedule { s.BaseLR = lr; return s }
+
+// WithBaseLR returns m starting from lr.
+func (m MultiStep) WithBaseLR(lr float64) Schedule { m.BaseLR = lr; return m }
+
+// WithBaseLR returns e starting from lr.
+func (e Exponential) WithBaseLR(lr float64) Schedule { e.BaseLR = lr; return e }
+
+// WithBaseLR returns c starting from lr (EtaMin, an absolute rate, is
+// kept, as torch keeps eta_min for every group).
+func (c Cosine) WithBaseLR(lr float64) Schedule { c.BaseLR = lr; return c }
+
+// WithBaseLR returns l starting from lr.
+func (l Linear) WithBaseLR(lr float64) Schedule { l.BaseLR = lr; return l }
+
+// WithBaseLR returns o itself: its rates do not depend on a base rate.
+func (o OneCycle) WithBaseLR(float64) Schedule { return o }
+
+// WithBaseLR returns s with every schedule starting from lr (in torch the
+// schedules of a SequentialLR share the group's initial rate). It panics
+// when one of them is not a Rebaser.
+func (s Sequential) WithBaseLR(lr float64) Schedule {
+	out := Sequential{Milestones: s.Milestones, Schedules: make([]Schedule, len(s.Schedules))}
+	for i, x := range s.Schedules {
+		out.Schedules[i] = rebase(x, lr)
+	}
+	return out
+}
+
+// WithBaseLR returns w with its schedule starting from lr. It panics when
+// that schedule is not a Rebaser.
+func (w Warmup) WithBaseLR(lr float64) Schedule { w.Schedule = rebase(w.Schedule, lr); return w }
+
+func rebase(s Schedule, lr float64) Schedule {
+	r, ok := s.(Rebaser)
+	if !ok {
+		panic(fmt.Sprintf("optim: a %T cannot start from another base rate (it is not a Rebaser)", s))
+	}
+	return r.WithBaseLR(lr)
+}
+
+// groupRates is what the optimisers with parameter groups offer.
+type groupRates interface {
+	Groups() int
+	GroupBaseLR(g int) float64
+	SetGroupLR(g int, lr float64)
+}
+
 // ApplySchedule sets opt's learning rate for step from s and, when s
 // cycles the momentum and opt has one, its momentum too: the one call a
 // training loop makes before each optimiser step to follow a torch
 // scheduler exactly.
+//
+// With parameter groups (AddGroup) and a schedule that is a Rebaser, each
+// group g follows s started from the group's initial rate, as PyTorch's
+// schedulers do (with group 0's initial rate, the optimiser's LR, as s's
+// BaseLR); otherwise (ReduceOnPlateau) it calls opt.SetLR, which scales
+// the other groups in proportion.
 func ApplySchedule(opt Optimizer, s Schedule, step int) {
-	opt.SetLR(s.LR(step))
+	g, ok := opt.(groupRates)
+	r, rebasable := s.(Rebaser)
+	if ok && rebasable && g.Groups() > 1 {
+		for k := range g.Groups() {
+			lr := s.LR(step)
+			if k > 0 {
+				lr = r.WithBaseLR(g.GroupBaseLR(k)).LR(step)
+			}
+			g.SetGroupLR(k, lr)
+		}
+	} else {
+		opt.SetLR(s.LR(step))
+	}
 	if m, ok := s.(MomentumSchedule); ok {
 		if o, ok := opt.(MomentumSetter); ok {
 			o.SetMomentum(m.Momentum(step))

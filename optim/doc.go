@@ -60,6 +60,17 @@
 // ReduceOnPlateau has the same pair; the other schedules need only the
 // step number.
 //
+// # Parameter groups
+//
+// As in PyTorch, parameters can be split into groups with their own
+// learning rate, weight decay and momentum (Adam's β₁): the constructor's
+// parameters are group 0, and AddGroup adds more, a nil setting taking
+// group 0's. Every optimiser honours them; SetLR scales every group in
+// proportion to its initial rate, ApplySchedule runs a schedule in each
+// group from the group's own initial rate (exactly as torch's schedulers
+// do), and StateDict saves each group's settings so that a checkpoint
+// keeps them.
+//
 // # Schedules
 //
 // The value schedules are pure functions of the step: Constant, Step,

@@ -102,3 +102,18 @@ func ExampleApplySchedule() {
 	// step 6: lr 0.00655, β₁ 0.8845
 	// step 9: lr 0.00000, β₁ 0.9500
 }
+
+// Parameter groups: no weight decay on the biases, the usual AdamW setup.
+// The weights are decayed by lr·0.01 per step; the biases are not.
+func ExampleGroup() {
+	w := ag.Var(tensor.FromFloat64([]float64{1, 1}))
+	b := ag.Var(tensor.FromFloat64([]float64{1}))
+	opt := optim.NewAdamW([]*ag.Node{w}, optim.AdamConfig{LR: 0.1})
+	opt.AddGroup(optim.Group{Params: []*ag.Node{b}, WeightDecay: new(0.0)})
+	w.SetGrad(tensor.FromFloat64([]float64{0, 0})) // no gradient signal: only the decay acts
+	b.SetGrad(tensor.FromFloat64([]float64{0}))
+	opt.Step()
+	fmt.Println(w.Value().Values(), b.Value().Values(), opt.Groups())
+	// Output:
+	// [0.999 0.999] [1] 2
+}

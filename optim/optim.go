@@ -28,12 +28,16 @@ type Optimizer interface {
 	// StateDict returns copies of everything needed to resume bit-exactly:
 	// the per-parameter buffers keyed "<paramIndex>.<buffer>" (for example
 	// "0.momentum_buffer", "3.exp_avg"), each parameter's step count
-	// "<paramIndex>.step" and the learning rate "lr", the scalars as 0-d
-	// float64 tensors.
+	// "<paramIndex>.step" and the learning rate "lr" (group 0's), the
+	// scalars as 0-d float64 tensors. Parameters are numbered across
+	// groups in order; each group k ≥ 1 adds its settings as
+	// "group<k>.size" (its number of parameters), "group<k>.lr",
+	// "group<k>.weight_decay" and "group<k>.momentum".
 	StateDict() map[string]*tensor.Tensor
 	// LoadStateDict restores a state saved by StateDict from an optimiser
 	// of the same kind and configuration over parameters of the same
-	// shapes. A missing or unexpected key, or a tensor of the wrong shape,
+	// shapes, in the same groups (whose rates, weight decays and momenta
+	// it restores). A missing or unexpected key, or a tensor of the wrong shape,
 	// is an error naming the key, and leaves the optimiser unchanged.
 	LoadStateDict(map[string]*tensor.Tensor) error
 }
@@ -41,19 +45,22 @@ type Optimizer interface {
 // core is what every optimiser shares: the parameters, the learning rate,
 // the per-parameter step counts and the per-parameter state buffers.
 type core struct {
-	op     string // "SGD", "Adam"… for panics
-	params []*ag.Node
-	lr     float64
-	steps  []int64 // updates made to each parameter
-	names  []string
-	bufs   [][]*tensor.Tensor // bufs[i][k]: buffer names[k] of parameter i
+	op        string // "SGD", "Adam"… for panics
+	params    []*ag.Node
+	groups    []group // parameter groups, in order, covering params
+	wd0, mom0 float64 // group 0's configured weight decay and momentum: AddGroup's defaults
+	steps     []int64 // updates made to each parameter
+	names     []string
+	bufs      [][]*tensor.Tensor // bufs[i][k]: buffer names[k] of parameter i
 }
 
 // newCore checks the parameters and allocates the named buffers, filled
-// with init, once for the optimiser's lifetime.
-func newCore(op string, params []*ag.Node, lr float64, init float64, names ...string) core {
-	c := core{op: op, params: slices.Clone(params), lr: lr, steps: make([]int64, len(params)), names: names,
-		bufs: make([][]*tensor.Tensor, len(params))}
+// with init, once for the optimiser's lifetime. They form group 0, with
+// rate lr, weight decay wd and momentum mom.
+func newCore(op string, params []*ag.Node, lr, wd, mom float64, init float64, names ...string) core {
+	c := core{op: op, params: slices.Clone(params), steps: make([]int64, len(params)), names: names,
+		bufs:   make([][]*tensor.Tensor, len(params)),
+		groups: []group{{lo: 0, hi: len(params), lr: lr, base: lr, wd: wd, mom: mom}}, wd0: wd, mom0: mom}
 	for i, p := range params {
 		if p == nil {
 			panic(fmt.Sprintf("optim.New%s: parameter %d is nil", op, i))
@@ -69,12 +76,6 @@ func newCore(op string, params []*ag.Node, lr float64, init float64, names ...st
 	}
 	return c
 }
-
-// LR is the learning rate the next Step uses.
-func (c *core) LR() float64 { return c.lr }
-
-// SetLR sets the learning rate.
-func (c *core) SetLR(lr float64) { c.lr = lr }
 
 // ZeroGrad sets every parameter's gradient to nil (PyTorch's
 // zero_grad(set_to_none=True)) and hands the gradients' buffers back for
@@ -112,7 +113,8 @@ func buf[T tensor.Float](c *core, i, k int) []T { return tensor.Data[T](c.bufs[i
 // learning rate (see Optimizer).
 func (c *core) StateDict() map[string]*tensor.Tensor {
 	m := make(map[string]*tensor.Tensor, 1+len(c.params)*(1+len(c.names)))
-	m["lr"] = tensor.Scalar(tensor.Float64, c.lr)
+	m["lr"] = tensor.Scalar(tensor.Float64, c.groups[0].lr)
+	c.saveGroups(m)
 	for i := range c.params {
 		m[strconv.Itoa(i)+".step"] = tensor.Scalar(tensor.Float64, float64(c.steps[i]))
 		for k, name := range c.names {
@@ -138,6 +140,13 @@ func (c *core) LoadStateDict(m map[string]*tensor.Tensor) error {
 	lr, err := scalar("lr")
 	if err != nil {
 		return err
+	}
+	groups, gkeys, err := c.loadGroups(m, scalar)
+	if err != nil {
+		return err
+	}
+	for _, k := range gkeys {
+		want[k] = true
 	}
 	steps := make([]int64, len(c.params))
 	for i, p := range c.params {
@@ -173,7 +182,8 @@ func (c *core) LoadStateDict(m map[string]*tensor.Tensor) error {
 		slices.Sort(keys)
 		return fmt.Errorf("optim: %s state: unexpected key %q (a different optimiser, configuration or parameter list?)", c.op, keys[0])
 	}
-	c.lr = lr
+	groups[0].lr = lr
+	c.groups = groups
 	copy(c.steps, steps)
 	for i := range c.params {
 		for k, name := range c.names {

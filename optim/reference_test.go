@@ -52,6 +52,14 @@ type referenceFile struct {
 		referenceOpt
 		Schedule OneCycle `json:"schedule"`
 	} `json:"scheduled_optimizers"`
+	Grouped []struct {
+		referenceOpt
+		Group    Group `json:"group"`
+		Schedule *struct {
+			Kind   string          `json:"kind"`
+			Config json.RawMessage `json:"config"`
+		} `json:"schedule"`
+	} `json:"grouped_optimizers"`
 }
 
 type referenceOpt struct {
@@ -327,4 +335,61 @@ func TestReferenceScheduledOptimizers(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestReferenceGroups replays trajectories of optimisers with two
+// parameter groups (the second with its own rate, weight decay or
+// momentum), some driven by a schedule through ApplySchedule, against
+// torch's optimiser over two param_groups.
+func TestReferenceGroups(t *testing.T) {
+	f := loadReference(t)
+	if len(f.Grouped) < 12 {
+		t.Fatalf("%d grouped cases, want 12", len(f.Grouped))
+	}
+	var worst float64
+	for _, c := range f.Grouped {
+		t.Run(c.Name+"/"+c.DType, func(t *testing.T) {
+			dt := reftest.DType(c.DType)
+			params := make([]*ag.Node, len(f.Shapes))
+			for i, s := range f.Shapes {
+				params[i] = ag.Var(tensor.FromValues(dt, f.Init[i], s...))
+			}
+			opt, err := newFromJSON(c.Kind, c.Config, params[:1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := c.Group
+			g.Params = params[1:]
+			opt.(interface{ AddGroup(Group) }).AddGroup(g)
+			var sched Schedule
+			if c.Schedule != nil {
+				if sched, _, err = scheduleFromJSON(c.Schedule.Kind, c.Schedule.Config); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for s, want := range c.Steps {
+				for i, p := range params {
+					if g := f.Grads[s][i]; g != nil {
+						p.SetGrad(tensor.FromValues(dt, g, f.Shapes[i]...))
+					} else {
+						p.SetGrad(nil)
+					}
+				}
+				if sched != nil {
+					ApplySchedule(opt, sched, s)
+				}
+				opt.Step()
+				for i, p := range params {
+					e := relErr(p.Value().Values(), want[i])
+					if c.DType == "float64" {
+						worst = math.Max(worst, e)
+					}
+					if !(e <= referenceTol[c.DType]) {
+						t.Errorf("step %d, param %d: error %.3g", s+1, i, e)
+					}
+				}
+			}
+		})
+	}
+	t.Logf("worst float64 error against torch: %.3g", worst)
 }

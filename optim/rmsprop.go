@@ -69,16 +69,35 @@ func NewRMSProp(params []*ag.Node, cfg RMSPropConfig) *RMSProp {
 		o.mombuf = len(names)
 		names = append(names, "momentum_buffer")
 	}
-	o.core = newCore("RMSProp", params, cfg.LR, 0, names...)
+	o.core = newCore("RMSProp", params, cfg.LR, cfg.WeightDecay, cfg.Momentum, 0, names...)
 	return o
 }
 
 // Config returns the configuration, every default filled in (no field is
-// nil).
+// nil), with group 0's momentum now.
 func (o *RMSProp) Config() RMSPropConfig {
 	c := o.cfg
 	c.Alpha, c.Eps = new(*c.Alpha), new(*c.Eps)
+	c.Momentum = o.groups[0].mom
 	return c
+}
+
+// AddGroup adds a parameter group (see Group). It panics on an invalid
+// setting, a parameter already optimised, a non-contiguous parameter, and
+// a momentum for an RMSProp built without one (whose parameters have no
+// momentum buffers).
+func (o *RMSProp) AddGroup(g Group) {
+	o.addGroup(g, 0, func(lr, wd, mom float64) error {
+		c := o.cfg
+		c.LR, c.WeightDecay, c.Momentum = lr, wd, mom
+		if err := c.validate(); err != nil {
+			return err
+		}
+		if mom != 0 && o.mombuf < 0 {
+			return fmt.Errorf("optim: RMSProp: group momentum %v, but the optimiser was built without momentum", mom)
+		}
+		return nil
+	})
 }
 
 // Step makes one update (see RMSProp).
@@ -104,12 +123,13 @@ func rmspropStep[T tensor.Float](o *RMSProp, i int) {
 	if o.gavg >= 0 {
 		m = buf[T](&o.core, i, o.gavg)[:len(w)]
 	}
-	if o.mombuf >= 0 {
+	gr := o.groupOf(i)
+	if o.mombuf >= 0 && gr.mom > 0 {
 		b = buf[T](&o.core, i, o.mombuf)[:len(w)]
 	}
 	a := *o.cfg.Alpha
-	wd, alpha, oneMinus := T(o.cfg.WeightDecay), T(a), T(1-a)
-	eps, mom, negLR := T(*o.cfg.Eps), T(o.cfg.Momentum), T(-o.lr)
+	wd, alpha, oneMinus := T(gr.wd), T(a), T(1-a)
+	eps, mom, negLR := T(*o.cfg.Eps), T(gr.mom), T(-gr.lr)
 	for j := range w {
 		gj := g[j]
 		if wd != 0 {
@@ -133,9 +153,9 @@ func rmspropStep[T tensor.Float](o *RMSProp, i int) {
 }
 
 // Momentum returns the momentum factor.
-func (o *RMSProp) Momentum() float64 { return o.cfg.Momentum }
+func (o *RMSProp) Momentum() float64 { return o.groups[0].mom }
 
-// SetMomentum changes the momentum factor (OneCycle cycles it; see
+// SetMomentum changes every group's momentum factor (OneCycle cycles it; see
 // MomentumSetter). It panics on a value outside [0, 1), and when the
 // optimiser was built without momentum, which has no buffer to carry it.
 func (o *RMSProp) SetMomentum(m float64) {
@@ -145,5 +165,5 @@ func (o *RMSProp) SetMomentum(m float64) {
 	if !(m >= 0 && m < 1) {
 		panic(fmt.Sprintf("optim.RMSProp.SetMomentum: momentum %v must be in [0, 1)", m))
 	}
-	o.cfg.Momentum = m
+	o.setMomentum(m)
 }

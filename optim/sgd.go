@@ -1,6 +1,8 @@
 package optim
 
 import (
+	"fmt"
+
 	"github.com/nabla-go/nabla/ag"
 	"github.com/nabla-go/nabla/kernels"
 	"github.com/nabla-go/nabla/tensor"
@@ -50,11 +52,34 @@ func NewSGD(params []*ag.Node, cfg SGDConfig) *SGD {
 	if cfg.Momentum != 0 {
 		bufs = []string{"momentum_buffer"}
 	}
-	return &SGD{core: newCore("SGD", params, cfg.LR, 0, bufs...), cfg: cfg}
+	return &SGD{core: newCore("SGD", params, cfg.LR, cfg.WeightDecay, cfg.Momentum, 0, bufs...), cfg: cfg}
 }
 
-// Config returns the configuration (with the learning rate it started with).
-func (o *SGD) Config() SGDConfig { return o.cfg }
+// Config returns the configuration (with the learning rate it started
+// with; the momentum is group 0's now, which SetMomentum changes).
+func (o *SGD) Config() SGDConfig {
+	c := o.cfg
+	c.Momentum = o.groups[0].mom
+	return c
+}
+
+// AddGroup adds a parameter group (see Group). It panics on an invalid
+// setting, a parameter already optimised, a non-contiguous parameter, and
+// a momentum for an SGD built without one (whose parameters have no
+// momentum buffers).
+func (o *SGD) AddGroup(g Group) {
+	o.addGroup(g, 0, func(lr, wd, mom float64) error {
+		c := o.cfg
+		c.LR, c.WeightDecay, c.Momentum = lr, wd, mom
+		if err := c.validate(); err != nil {
+			return err
+		}
+		if mom != 0 && o.cfg.Momentum == 0 {
+			return fmt.Errorf("optim: SGD: group momentum %v, but the optimiser was built without momentum", mom)
+		}
+		return nil
+	})
+}
 
 // Step makes one update (see SGD).
 func (o *SGD) Step() {
@@ -73,12 +98,13 @@ func (o *SGD) Step() {
 
 func sgdStep[T tensor.Float](o *SGD, i int) {
 	w, g, _ := grad[T](&o.core, i)
+	gr := o.groupOf(i)
 	var b []T
-	if o.cfg.Momentum != 0 {
+	if len(o.names) > 0 && gr.mom != 0 {
 		b = buf[T](&o.core, i, 0)[:len(w)]
 	}
-	wd, negLR := T(o.cfg.WeightDecay), T(-o.lr)
-	mom, damp := T(o.cfg.Momentum), T(1-o.cfg.Dampening)
+	wd, negLR := T(gr.wd), T(-gr.lr)
+	mom, damp := T(gr.mom), T(1-o.cfg.Dampening)
 	first, nesterov := o.steps[i] == 0, o.cfg.Nesterov
 	if serial(len(w)) {
 		sgdRange(w, g, b, wd, negLR, mom, damp, first, nesterov)
@@ -128,15 +154,15 @@ func sgdRange[T tensor.Float](w, g, b []T, wd, negLR, mom, damp T, first, nester
 }
 
 // Momentum returns the momentum factor.
-func (o *SGD) Momentum() float64 { return o.cfg.Momentum }
+func (o *SGD) Momentum() float64 { return o.groups[0].mom }
 
-// SetMomentum changes the momentum factor (OneCycle cycles it; see
-// MomentumSetter). It panics on a value outside [0, 1), and when the
+// SetMomentum changes every group's momentum factor (OneCycle cycles it;
+// see MomentumSetter). It panics on a value outside [0, 1), and when the
 // optimiser was built without momentum, which has no buffer to carry it.
 func (o *SGD) SetMomentum(m float64) {
-	if o.cfg.Momentum == 0 {
+	if len(o.names) == 0 {
 		panic("optim.SGD.SetMomentum: built without momentum (give SGDConfig a Momentum to cycle it)")
 	}
-	mustValid(SGDConfig{LR: o.lr, Momentum: m, Dampening: o.cfg.Dampening}.validate())
-	o.cfg.Momentum = m
+	mustValid(SGDConfig{LR: 1, Momentum: m, Dampening: o.cfg.Dampening}.validate())
+	o.setMomentum(m)
 }

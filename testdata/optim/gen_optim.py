@@ -258,6 +258,57 @@ def scheduled_cases(rng_init, grads64):
     return cases
 
 
+def grouped_cases(rng_init, grads64):
+    """Parameter groups: the first parameter in group 0 with the
+    optimiser's settings, the second in group 1 with its own ("group", in
+    nabla's Group field names: LR, WeightDecay, Momentum, the last being
+    Adam's betas[0]), optionally driven by a scheduler stepped after each
+    optimiser step ("schedule": a kind and config as in "schedules"; nabla
+    calls ApplySchedule before each step)."""
+    S = torch.optim.lr_scheduler
+    cases = []
+    for name, kind, cfg, cls, kw, group, tgroup, sched, make in [
+        ("sgd_groups", "sgd", {"LR": 0.1, "Momentum": 0.9, "WeightDecay": 0.01}, torch.optim.SGD,
+         {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.01},
+         {"LR": 0.05, "WeightDecay": 0.0, "Momentum": 0.5}, {"lr": 0.05, "weight_decay": 0.0, "momentum": 0.5},
+         None, None),
+        ("adamw_groups_no_decay_cosine", "adamw", {"LR": 0.01}, torch.optim.AdamW, {"lr": 0.01},
+         {"LR": 0.02, "WeightDecay": 0.0}, {"lr": 0.02, "weight_decay": 0.0},
+         {"kind": "cosine", "config": {"LR": 0.01, "TMax": 5, "EtaMin": 0.001}},
+         lambda o: S.CosineAnnealingLR(o, T_max=5, eta_min=0.001)),
+        ("adam_groups_beta1", "adam", {"LR": 0.01, "WeightDecay": 0.05}, torch.optim.Adam,
+         {"lr": 0.01, "weight_decay": 0.05}, {"Momentum": 0.5}, {"betas": (0.5, 0.999)}, None, None),
+        ("rmsprop_groups", "rmsprop", {"LR": 0.01, "Momentum": 0.9}, torch.optim.RMSprop, {"lr": 0.01, "momentum": 0.9},
+         {"LR": 0.005, "Momentum": 0.0, "WeightDecay": 0.1}, {"lr": 0.005, "momentum": 0.0, "weight_decay": 0.1},
+         None, None),
+        ("adagrad_groups_step", "adagrad", {"LR": 0.1}, torch.optim.Adagrad, {"lr": 0.1},
+         {"LR": 0.3, "WeightDecay": 0.05}, {"lr": 0.3, "weight_decay": 0.05},
+         {"kind": "step", "config": {"LR": 0.1, "StepSize": 2, "Gamma": 0.5}},
+         lambda o: S.StepLR(o, step_size=2, gamma=0.5)),
+        ("sgd_groups_onecycle", "sgd", {"LR": 0.1, "Momentum": 0.9}, torch.optim.SGD, {"lr": 0.1, "momentum": 0.9},
+         {"LR": 0.01, "WeightDecay": 0.1}, {"lr": 0.01, "weight_decay": 0.1},
+         {"kind": "onecycle", "config": {"MaxLR": 0.2, "TotalSteps": 6, "PctStart": 0.5}},
+         lambda o: S.OneCycleLR(o, max_lr=0.2, total_steps=6, pct_start=0.5)),
+    ]:
+        for dtype in (torch.float64, torch.float32):
+            init = rng_init if dtype == torch.float64 else [np.asarray(v, dtype=np.float32).astype(np.float64).tolist() for v in rng_init]
+            grads = grads64 if dtype == torch.float64 else [[np.asarray(g, dtype=np.float32).astype(np.float64).tolist() for g in gs] for gs in grads64]
+            params = [torch.tensor(v, dtype=dtype).requires_grad_() for v in init]
+            opt = cls([{"params": [params[0]]}, dict({"params": [params[1]]}, **tgroup)], **kw)
+            sch = make(opt) if make else None
+            steps = []
+            for s in range(STEPS):
+                for i, p in enumerate(params):
+                    p.grad = None if i in SKIP.get(s, []) else torch.tensor(grads[s][i], dtype=dtype)
+                opt.step()
+                if sch:
+                    sch.step()
+                steps.append([p.detach().to(torch.float64).flatten().tolist() for p in params])
+            cases.append({"name": name, "kind": kind, "dtype": str(dtype).replace("torch.", ""), "config": cfg,
+                          "group": group, "schedule": sched, "steps": steps})
+    return cases
+
+
 def main():
     rng = np.random.default_rng(SEED)
     init = [rng.standard_normal(s).tolist() for s in SHAPES]
@@ -286,6 +337,7 @@ def main():
         "schedules": schedule_cases(),
         "momentum_schedules": momentum_cases(),
         "scheduled_optimizers": scheduled_cases(init, grads),
+        "grouped_optimizers": grouped_cases(init, grads),
     }
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference.json")
     with open(path, "w") as f:
