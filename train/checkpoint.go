@@ -70,10 +70,11 @@ func (t *Trainer) saveCheckpoint(path string) error {
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
-	meta := map[string]string{MetaCheckpoint: string(js)}
-	for k, v := range t.Config.Metadata {
-		meta[k] = v
+	meta, err := modelMetadata(t.Model, t.Config.Metadata)
+	if err != nil {
+		return err
 	}
+	meta[MetaCheckpoint] = string(js)
 	return safetensors.WriteFile(path, ts, meta)
 }
 

@@ -87,14 +87,14 @@ func (in Input) Features() int {
 }
 
 // Prepare checks that ds fits a model with this input (the same number of
-// features, no more classes) and returns it as the model reads it:
+// features and of classes) and returns it as the model reads it:
 // standardised when the model was trained so, and shaped like Shape. The
 // error says what does not fit.
 func (in Input) Prepare(ds *data.InMemory) (*data.InMemory, error) {
 	if ds.Features() != in.Features() {
 		return nil, fmt.Errorf("the model takes examples of shape %v (%d features) but %s has %d features", in.Shape, in.Features(), ds.Name, ds.Features())
 	}
-	if ds.Classes() > in.Classes {
+	if ds.Classes() != in.Classes {
 		return nil, fmt.Errorf("the model has %d classes but %s has %d", in.Classes, ds.Name, ds.Classes())
 	}
 	if in.Mean != nil {
@@ -349,7 +349,21 @@ func inputOfSpec(s nn.Spec) Input {
 // and metadata has neither MetaArch nor MetaMLP, its spec is added, so that LoadModel
 // rebuilds it from the file alone.
 func SaveModel(path string, m nn.Module, metadata map[string]string) error {
-	meta := map[string]string{"format": "pt"}
+	meta, err := modelMetadata(m, metadata)
+	if err != nil {
+		return err
+	}
+	meta["format"] = "pt"
+	if err := safetensors.WriteFile(path, nn.StateDict(m), meta); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	return nil
+}
+
+// modelMetadata copies metadata and adds m's spec (MetaArch) when m
+// describes itself and metadata names no architecture.
+func modelMetadata(m nn.Module, metadata map[string]string) (map[string]string, error) {
+	meta := map[string]string{}
 	for k, v := range metadata {
 		meta[k] = v
 	}
@@ -359,15 +373,12 @@ func SaveModel(path string, m nn.Module, metadata map[string]string) error {
 		if s, err := nn.SpecOf(m); err == nil {
 			js, err := json.Marshal(s)
 			if err != nil {
-				return fmt.Errorf("train: %w", err)
+				return nil, fmt.Errorf("train: %w", err)
 			}
 			meta[MetaArch] = string(js)
 		}
 	}
-	if err := safetensors.WriteFile(path, nn.StateDict(m), meta); err != nil {
-		return fmt.Errorf("train: %w", err)
-	}
-	return nil
+	return meta, nil
 }
 
 // LoadMLP rebuilds an MLP from a safetensors file (see LoadModel, which
