@@ -12,7 +12,10 @@
 // of width H a (B·H)×(B·D) matrix, mostly zeros) is never built. This is
 // why backpropagation costs about as much as the forward pass, and why
 // training never needs a Jacobian. Jacobian, JacobianFwd, VJP, JVP,
-// Hessian and HVP are there to look at the maths on small functions.
+// Hessian and HVP are there to look at the maths on small functions; their
+// N forms (JacobianN, VJPN, JVPN, HessianN, HVPN) take functions of
+// several inputs, and their At forms differentiate an output already built
+// from leaves, such as a model's loss with respect to its parameters.
 //
 // User-defined ops go through Apply, exactly as the built-in ones do:
 //

@@ -119,3 +119,19 @@ func ExampleMatMul_vector() {
 	// [] 14
 	// [1 5]
 }
+
+// Derivatives of a function of two inputs, f(a, b) = a²·b: the Hessian
+// comes in blocks, one per pair of inputs, and HVPN multiplies by it
+// without forming it (torch.autograd.functional.hessian and hvp give the
+// same numbers).
+func ExampleHessianN() {
+	f := func(in []*ag.Node) *ag.Node { return ag.Sum(ag.Mul(ag.Square(in[0]), in[1])) }
+	xs := []*tensor.Tensor{tensor.FromFloat64([]float64{3}), tensor.FromFloat64([]float64{2})}
+	h := ag.HessianN(f, xs)
+	fmt.Println(h[0][0].Values(), h[0][1].Values(), h[1][0].Values(), h[1][1].Values())
+	hv := ag.HVPN(f, xs, []*tensor.Tensor{tensor.FromFloat64([]float64{1}), tensor.FromFloat64([]float64{0})})
+	fmt.Println(hv[0].Values(), hv[1].Values())
+	// Output:
+	// [4] [6] [6] [0]
+	// [4] [6]
+}
