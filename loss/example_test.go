@@ -54,3 +54,30 @@ func ExampleCrossEntropyWith() {
 	// per example [0.4170 4.8401 0.0000]
 	// mean        1.7524
 }
+
+// The KL divergence of two batches of distributions: BatchMean is the
+// mean over the batch of each row's divergence, the mathematical one;
+// Mean, PyTorch's default, also divides by the number of classes.
+// (torch.nn.functional.kl_div prints the same numbers.)
+func ExampleKLDiv() {
+	p := ag.Const(tensor.FromFloat64([]float64{0.5, 0.5, 0.9, 0.1}, 2, 2)) // target
+	q := ag.Const(tensor.FromFloat64([]float64{0.25, 0.75, 0.5, 0.5}, 2, 2))
+	logQ := ag.Log(q)
+	fmt.Printf("batchmean %.4f\n", loss.KLDiv(logQ, p, loss.KLDivOptions{Reduction: loss.BatchMean}).Item())
+	fmt.Printf("mean      %.4f\n", loss.KLDiv(logQ, p, loss.KLDivOptions{}).Item())
+	// Output:
+	// batchmean 0.2560
+	// mean      0.1280
+}
+
+// Huber is quadratic near 0 and linear in the tails; SmoothL1 is Huber
+// divided by its beta. Reduction None keeps one loss per element.
+func ExampleHuber() {
+	pred := ag.Const(tensor.FromFloat64([]float64{0.5, -3}))
+	target := ag.Const(tensor.New(tensor.Float64, 2))
+	fmt.Println(loss.Huber(pred, target, 1, loss.None).Value().Values())
+	fmt.Println(loss.SmoothL1(pred, target, 2, loss.None).Value().Values())
+	// Output:
+	// [0.125 2.5]
+	// [0.0625 2]
+}
