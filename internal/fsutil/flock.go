@@ -9,6 +9,9 @@ import (
 	"syscall"
 )
 
+// errWouldBlock is flock's answer for a file another open file has locked.
+var errWouldBlock = errors.New("locked")
+
 // flock takes an exclusive flock on f without waiting. It returns
 // errWouldBlock when another open file holds one.
 func flock(f *os.File) error {

@@ -61,8 +61,6 @@ func Lock(dir string) (release func() error, err error) {
 	}, nil
 }
 
-var errWouldBlock = errors.New("locked")
-
 // readPID returns the process id written in the lock file at path, or 0.
 func readPID(path string) int {
 	b, err := os.ReadFile(path)
