@@ -108,11 +108,11 @@ func TestPlotActivations(t *testing.T) {
 func TestPlotBoundary(t *testing.T) {
 	model := saveMLP(t, 2)
 	out := filepath.Join(t.TempDir(), "b.png")
-	stdout, stderr, code := nabla(t, "plot", "boundary", "--model", model, "--data", "moons", "--resolution", "50", "--out", out)
+	stdout, stderr, code := nabla(t, "plot", "boundary", "--model", model, "--data", "spiral", "--resolution", "50", "--out", out)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if !regexp.MustCompile(`on moons \(1000 points\): accuracy \d+\.\d\d%`).MatchString(stdout) {
+	if !regexp.MustCompile(`on spiral \(900 points\): accuracy \d+\.\d\d%`).MatchString(stdout) {
 		t.Errorf("stdout:\n%s", stdout)
 	}
 	if w, h, inked := pngSize(t, out); w != 576 || h != 576 || inked < 576*576/2 {

@@ -58,7 +58,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	var base trainFlags
 	tmp := flag.NewFlagSet("", flag.ContinueOnError)
 	defineTrainFlags(tmp, &base)
-	grid := map[string]bool{"hidden": true, "activation": true, "lr": true, "record": true, "record-every": true}
+	grid := map[string]bool{"hidden": true, "activation": true, "lr": true, "record": true, "record-every": true, "arch": true}
 	tmp.VisitAll(func(fl *flag.Flag) {
 		if !grid[fl.Name] {
 			fs.Var(fl.Value, fl.Name, fl.Usage)

@@ -342,7 +342,7 @@ func readArchFile(f *trainFlags) error {
 	}
 	s, err := nn.ParseSpec(string(b))
 	if err != nil {
-		return fmt.Errorf("--arch %s: %v", a, err)
+		return fmt.Errorf("--arch %s: %s", a, strings.TrimPrefix(err.Error(), "nn: "))
 	}
 	js, err := json.Marshal(s)
 	if err != nil {
@@ -480,7 +480,7 @@ func runSpec(f trainFlags, in train.Input) (nn.Spec, error) {
 	if f.Arch != "" {
 		var err error
 		if s, err = nn.ParseSpec(f.Arch); err != nil {
-			return s, fmt.Errorf("--arch: %v", err)
+			return s, fmt.Errorf("--arch: %s", strings.TrimPrefix(err.Error(), "nn: "))
 		}
 	} else {
 		hidden, err := parseSizes(f.Hidden)
@@ -495,7 +495,7 @@ func runSpec(f trainFlags, in train.Input) (nn.Spec, error) {
 	}
 	rs, out, err := nn.Resolve(s, in.Shape)
 	if err != nil {
-		return s, fmt.Errorf("--arch: %v", err)
+		return s, fmt.Errorf("--arch: %s", strings.TrimPrefix(err.Error(), "nn: "))
 	}
 	if len(out) != 1 || out[0] != in.Classes {
 		return s, fmt.Errorf("--arch: the network gives outputs of shape %v per example, but %s needs %d class scores (end it with linear(%d))", out, f.Data, in.Classes, in.Classes)

@@ -1,0 +1,258 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// accuracy reads "<prefix> accuracy 97.50%" or "accuracy  97.50%" from a
+// command's output.
+func accuracy(t *testing.T, out, prefix string) float64 {
+	t.Helper()
+	for _, line := range strings.Split(out, "\n") {
+		var acc float64
+		if rest, ok := strings.CutPrefix(line, prefix); ok {
+			if _, err := fmt.Sscanf(strings.TrimSpace(rest), "%f%%", &acc); err == nil {
+				return acc
+			}
+		}
+	}
+	t.Fatalf("no %q line in:\n%s", prefix, out)
+	return 0
+}
+
+func mustRun(t *testing.T, args ...string) string {
+	t.Helper()
+	out, e, code := nabla(t, args...)
+	if code != 0 {
+		t.Fatalf("nabla %v: exit %d\n%s%s", args, code, out, e)
+	}
+	return out
+}
+
+// --dtype float64 works end to end: train, resume, eval, plot, sweep.
+func TestFloat64EndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	mustRun(t, "train", "--dtype", "float64", "--epochs", "3", "--out", dir, "--quiet")
+	out := mustRun(t, "train", "--resume", dir, "--epochs", "5", "--quiet")
+	trained := accuracy(t, out, "train accuracy")
+	ev := mustRun(t, "eval", "--model", dir)
+	if got := accuracy(t, ev, "accuracy"); got != trained {
+		t.Errorf("eval %.2f%%, training ended at %.2f%%", got, trained)
+	}
+	mustRun(t, "plot", "boundary", "--model", dir, "--resolution", "20")
+	if _, err := os.Stat(filepath.Join(dir, "boundary.png")); err != nil {
+		t.Errorf("plot boundary did not write beside the model: %v", err)
+	}
+	mustRun(t, "sweep", "--data", "moons", "--dtype", "float64", "--hidden", "4", "--lr", "0.01", "--epochs", "2", "--out", t.TempDir())
+	// A PyTorch F64 file, and F16 and BF16 ones, with the activation named.
+	for _, name := range []string{"f64", "f16", "bf16"} {
+		mustRun(t, "eval", "--model", "../../testdata/train/torch_mlp_"+name+".safetensors", "--activation", "relu",
+			"--data", "../../testdata/data/iris-sample.csv", "--header")
+	}
+}
+
+// A run folder that holds a run is never overwritten.
+func TestRunFolderIsNotOverwritten(t *testing.T) {
+	dir := t.TempDir()
+	mustRun(t, "train", "--epochs", "2", "--out", dir, "--quiet")
+	before, _ := os.ReadFile(filepath.Join(dir, "model.safetensors"))
+	metrics, _ := os.ReadFile(filepath.Join(dir, "metrics.jsonl"))
+	_, e, code := nabla(t, "train", "--epochs", "3", "--seed", "9", "--out", dir, "--quiet")
+	if code == 0 || !strings.Contains(e, "--resume") || !strings.Contains(e, "--overwrite") {
+		t.Fatalf("second train into the folder: exit %d, %q", code, e)
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, "model.safetensors"))
+	metricsAfter, _ := os.ReadFile(filepath.Join(dir, "metrics.jsonl"))
+	if !bytes.Equal(before, after) || !bytes.Equal(metrics, metricsAfter) {
+		t.Fatal("the refused run changed the folder")
+	}
+	mustRun(t, "train", "--epochs", "3", "--seed", "9", "--out", dir, "--quiet", "--overwrite")
+	if b, _ := os.ReadFile(filepath.Join(dir, "metrics.jsonl")); bytes.Count(b, []byte("\n")) != 3 {
+		t.Errorf("--overwrite left %d metrics lines, want 3", bytes.Count(b, []byte("\n")))
+	}
+}
+
+// A model trained with --normalize evaluates as it trained; a model
+// evaluated on data of another class count is an error.
+func TestNormalizedModelEvaluates(t *testing.T) {
+	dir := t.TempDir()
+	out := mustRun(t, "train", "--data", "moons", "--normalize", "--epochs", "10", "--out", dir, "--quiet")
+	trained := accuracy(t, out, "train accuracy")
+	ev := mustRun(t, "eval", "--model", filepath.Join(dir, "model.safetensors"), "--data", "moons")
+	if got := accuracy(t, ev, "accuracy"); got != trained || got < 80 {
+		t.Errorf("eval %.2f%%, training %.2f%%", got, trained)
+	}
+	spiral := t.TempDir()
+	mustRun(t, "train", "--epochs", "2", "--out", spiral, "--quiet")
+	_, e, code := nabla(t, "eval", "--model", spiral, "--data", "moons")
+	if code == 0 || !strings.Contains(e, "3 classes") {
+		t.Errorf("3-class model on 2-class data: exit %d, %q", code, e)
+	}
+	_, e, code = nabla(t, "eval", "--model", spiral, "--data", "mnist")
+	if code == 0 || !strings.Contains(e, "features") {
+		t.Errorf("2-feature model on MNIST: exit %d, %q", code, e)
+	}
+}
+
+// A run killed before its first checkpoint resumes: it starts again from
+// its config and ends with the bits of an uninterrupted run.
+func TestResumeBeforeFirstCheckpoint(t *testing.T) {
+	whole := t.TempDir()
+	mustRun(t, "train", "--data", "moons", "--epochs", "3", "--out", whole, "--quiet")
+	dir := t.TempDir()
+	mustRun(t, "train", "--data", "moons", "--epochs", "3", "--out", dir, "--quiet")
+	for _, f := range []string{"checkpoint.safetensors", "model.safetensors", "metrics.jsonl"} {
+		os.Remove(filepath.Join(dir, f)) // what a kill in epoch 1 leaves: config.json alone
+	}
+	out := mustRun(t, "train", "--resume", dir)
+	if !strings.Contains(out, "no checkpoint") {
+		t.Errorf("resume did not say it starts again:\n%s", out)
+	}
+	a, _ := os.ReadFile(filepath.Join(whole, "model.safetensors"))
+	b, _ := os.ReadFile(filepath.Join(dir, "model.safetensors"))
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Error("the restarted run's model differs from an uninterrupted run's")
+	}
+}
+
+// Eval and plot boundary accept a run's checkpoint and its folder.
+func TestEvalCheckpointAndRunFolder(t *testing.T) {
+	dir := t.TempDir()
+	mustRun(t, "train", "--epochs", "3", "--out", dir, "--quiet")
+	want := accuracy(t, mustRun(t, "eval", "--model", filepath.Join(dir, "model.safetensors")), "accuracy")
+	for _, m := range []string{dir, filepath.Join(dir, "checkpoint.safetensors")} {
+		out := mustRun(t, "eval", "--model", m)
+		if got := accuracy(t, out, "accuracy"); got != want {
+			t.Errorf("%s: %.2f%%, the model file %.2f%%", m, got, want)
+		}
+	}
+	out := mustRun(t, "eval", "--model", filepath.Join(dir, "checkpoint.safetensors"))
+	if !strings.Contains(out, "checkpoint of epoch 3") {
+		t.Errorf("eval of a checkpoint does not say so:\n%s", out)
+	}
+	mustRun(t, "plot", "boundary", "--model", filepath.Join(dir, "checkpoint.safetensors"), "--resolution", "10", "--out", filepath.Join(t.TempDir(), "b.png"))
+}
+
+// A second process on a run folder is refused with the holder's pid, and
+// a folder that cannot be written fails before any training.
+func TestRunFolderLockAndEarlyFailure(t *testing.T) {
+	dir := t.TempDir()
+	mustRun(t, "train", "--epochs", "2", "--out", dir, "--quiet")
+	cmd := exec.Command(nablaBin, "train", "--resume", dir, "--epochs", "100000", "--quiet")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if b, _ := os.ReadFile(filepath.Join(dir, ".lock")); len(bytes.TrimSpace(b)) > 0 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	_, e, code := nabla(t, "train", "--resume", dir, "--epochs", "100000", "--quiet")
+	if code == 0 || !strings.Contains(e, fmt.Sprint(cmd.Process.Pid)) {
+		t.Fatalf("second resume: exit %d, %q (holder pid %d)", code, e, cmd.Process.Pid)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+
+	// metrics.jsonl that cannot be appended to (a folder in its place, which
+	// even root cannot write as a file): refused before the first epoch.
+	bad := t.TempDir()
+	mustRun(t, "train", "--epochs", "1", "--out", bad, "--quiet")
+	os.Remove(filepath.Join(bad, "metrics.jsonl"))
+	os.Mkdir(filepath.Join(bad, "metrics.jsonl"), 0o755)
+	out, e, code := nabla(t, "train", "--resume", bad, "--epochs", "3")
+	if code == 0 || strings.Contains(out, "epoch 2/3") || !strings.Contains(e, "metrics.jsonl") {
+		t.Errorf("unwritable run folder: exit %d, trained:\n%s%s", code, out, e)
+	}
+}
+
+// Models too large for memory are refused before allocation, with the
+// figure; a diverging run warns.
+func TestHugeModelAndDivergence(t *testing.T) {
+	start := time.Now()
+	_, e, code := nabla(t, "train", "--hidden", "100000000", "--out", t.TempDir())
+	if code == 0 || !strings.Contains(e, "GB") || !strings.Contains(e, "--max-memory") {
+		t.Errorf("--hidden 100000000: exit %d, %q", code, e)
+	}
+	_, e, code = nabla(t, "train", "--hidden", "10000", "--max-memory", "1MB", "--out", t.TempDir())
+	if code == 0 || !strings.Contains(e, "1.0 MB") {
+		t.Errorf("--max-memory 1MB: exit %d, %q", code, e)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("refusing took %v: was the model allocated?", d)
+	}
+	out, e, code := nabla(t, "train", "--lr", "1e6", "--epochs", "20", "--out", t.TempDir())
+	if code != 0 || !strings.Contains(out+e, "warning:") {
+		t.Errorf("--lr 1e6: exit %d, no warning:\n%s%s", code, out, e)
+	}
+}
+
+// Error messages carry the command's name once, without doubled package
+// prefixes, and say what is wrong in the user's terms.
+func TestMessagePrefixes(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"eval", "--model", filepath.Join(dir, "none")}, "nabla: eval: "},
+		{[]string{"plot", "boundary", "--model", filepath.Join(dir, "none")}, "nabla: plot boundary: "},
+		{[]string{"train", "--lr", "+Inf"}, "nabla: train: --lr must be a positive, finite number"},
+		{[]string{"train", "--resume", dir}, "nabla: train: "},
+		{[]string{"eval", "--model", dir}, "nabla: eval: "},
+		{[]string{"train", "--arch", "linear(4)-wings"}, "unknown layer"},
+		{[]string{"train", "--arch", "linear(4)-relu"}, "class scores"},
+	}
+	for _, tc := range cases {
+		_, e, code := nabla(t, tc.args...)
+		e = strings.TrimSpace(e)
+		if code == 0 || !strings.Contains(e, tc.want) || strings.Count(e, "\n") > 0 {
+			t.Errorf("nabla %v: exit %d, %q (want %q)", tc.args, code, e, tc.want)
+		}
+		for _, dup := range []string{"train: train:", "plot: plot", "eval: train:", "nabla: train: train", ": nn: "} {
+			if strings.Contains(e, dup) {
+				t.Errorf("nabla %v: %q repeats a prefix", tc.args, e)
+			}
+		}
+	}
+	_, e, _ := nabla(t, "eval", "--model", dir)
+	if !strings.Contains(e, "folder") {
+		t.Errorf("eval of an empty folder: %q", e)
+	}
+}
+
+// --arch trains any spec, from text or a JSON file, and the MLP flags and
+// the same MLP as a spec train to identical bits.
+func TestArchMatchesMLPFlags(t *testing.T) {
+	flags := t.TempDir()
+	mustRun(t, "train", "--data", "moons", "--hidden", "16,8", "--activation", "tanh", "--dropout", "0.1", "--epochs", "3", "--out", flags, "--quiet")
+	text := t.TempDir()
+	mustRun(t, "train", "--data", "moons", "--arch", "linear(16)-tanh-dropout(0.1)-linear(8)-tanh-dropout(0.1)-linear(2)", "--epochs", "3", "--out", text, "--quiet")
+	js := filepath.Join(t.TempDir(), "arch.json")
+	os.WriteFile(js, []byte(`{"type":"Sequential","layers":[{"type":"Linear","out":16},{"type":"Tanh"},{"type":"Dropout","p":0.1},{"type":"Linear","out":8},{"type":"Tanh"},{"type":"Dropout","p":0.1},{"type":"Linear","out":2}]}`), 0o644)
+	file := t.TempDir()
+	mustRun(t, "train", "--data", "moons", "--arch", js, "--epochs", "3", "--out", file, "--quiet")
+	a, _ := os.ReadFile(filepath.Join(flags, "model.safetensors"))
+	for _, d := range []string{text, file} {
+		b, _ := os.ReadFile(filepath.Join(d, "model.safetensors"))
+		if len(a) == 0 || !bytes.Equal(a, b) {
+			t.Errorf("%s: the spec-built model differs from the flag-built one", d)
+		}
+	}
+	os.Remove(js) // a resume does not need the file: config.json holds the spec
+	mustRun(t, "train", "--resume", file, "--epochs", "4", "--quiet")
+	mustRun(t, "graph", "--model", file)
+	if _, err := os.Stat(filepath.Join(file, "graph.dot")); err != nil {
+		t.Errorf("graph --model did not write beside the model: %v", err)
+	}
+}
