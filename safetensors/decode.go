@@ -32,6 +32,8 @@ type ReadOptions struct {
 	// into Float64 tensors; every one converts exactly. Setting both
 	// ToFloat32 and ToFloat64 is an error.
 	ToFloat64 bool
+
+	headerOnly bool // ReadHeader: accept every dtype, convert nothing
 }
 
 // As returns the options that read F16, BF16, F32 and F64 tensors into
@@ -149,6 +151,84 @@ func (o ReadOptions) ReadFile(path string) (map[string]*tensor.Tensor, map[strin
 		return nil, nil, err
 	}
 	return ts, meta, nil
+}
+
+// TensorInfo describes one tensor of a file as its header does.
+type TensorInfo struct {
+	DType string // as the format names it: "F32", "F16", "BF16", "I64", …
+	Shape []int  // [] for a scalar
+}
+
+// ReadHeader reads only the header of the safetensors file at path: each
+// tensor's dtype and shape, and the __metadata__ (nil when there is
+// none). It checks the header as ReadFile does, and that the tensors cover
+// the file's data exactly, but accepts every dtype of the format and reads
+// none of the tensors' data: what a caller needs to choose the dtype to
+// read a file as, or to check a file's shapes, before allocating.
+func ReadHeader(path string) (tensors map[string]TensorInfo, metadata map[string]string, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fileErr(err, "")
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, nil, &Error{Path: path, Err: err}
+	}
+	if fi.IsDir() {
+		return nil, nil, &Error{Path: path, Msg: "is a directory, not a safetensors file"}
+	}
+	size := int64(-1)
+	if fi.Mode().IsRegular() {
+		size = fi.Size()
+	}
+	ts, meta, err := readHeader(f, size)
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			e.Path = path
+		}
+		return nil, nil, err
+	}
+	return ts, meta, nil
+}
+
+func readHeader(r io.Reader, size int64) (map[string]TensorInfo, map[string]string, error) {
+	var lenBuf [8]byte
+	if k, err := io.ReadFull(r, lenBuf[:]); err != nil {
+		return nil, nil, readErr(err, "file is %d bytes, too short for the 8-byte header length (truncated?)", k)
+	}
+	n := binary.LittleEndian.Uint64(lenBuf[:])
+	if size >= 0 {
+		if err := checkHeaderLen(n, size); err != nil {
+			return nil, nil, err
+		}
+	} else if n > MaxHeaderSize {
+		return nil, nil, fileErr(nil, "header length %d is larger than the limit of %d bytes", n, MaxHeaderSize)
+	}
+	header, err := io.ReadAll(io.LimitReader(r, int64(n)))
+	if err != nil {
+		return nil, nil, fileErr(err, "read header")
+	}
+	if uint64(len(header)) < n {
+		return nil, nil, fileErr(nil, "file ends %d bytes into the %d-byte header (truncated?)", len(header), n)
+	}
+	entries, meta, err := parseHeader(header, ReadOptions{headerOnly: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	bufLen := int64(-1)
+	if size >= 0 {
+		bufLen = size - 8 - int64(n)
+	}
+	if _, err := layout(entries, bufLen); err != nil {
+		return nil, nil, err
+	}
+	out := make(map[string]TensorInfo, len(entries))
+	for _, e := range entries {
+		out[e.name] = TensorInfo{DType: e.dtype, Shape: e.shape}
+	}
+	return out, meta, nil
 }
 
 // chunkSize is how many bytes of tensor data read converts at a time; a
@@ -430,32 +510,34 @@ func parseEntry(name string, val json.RawMessage, o ReadOptions) (entry, error) 
 		return e, tensorErr(name, nil, "unknown dtype %q", e.dtype)
 	}
 	e.size = size
-	switch e.dtype {
-	case "F32":
-		e.conv32, e.conv64 = appendF32, appendF32AsF64
-	case "F64":
-		e.conv32, e.conv64 = appendF64AsF32, appendF64
-	case "F16":
-		e.conv32, e.conv64 = appendF16, appendF16AsF64
-	case "BF16":
-		e.conv32, e.conv64 = appendBF16, appendBF16AsF64
-	default:
-		return e, tensorErr(name, ErrUnsupportedDType,
-			"dtype %s is not supported: nabla reads floating-point tensors only (F32, F64, F16, BF16)", e.dtype)
-	}
-	// Keep the one conversion the options ask for.
-	switch {
-	case o.ToFloat32:
-		e.conv64 = nil
-	case o.ToFloat64:
-		e.conv32 = nil
-	case e.dtype == "F32":
-		e.conv64 = nil
-	case e.dtype == "F64":
-		e.conv32 = nil
-	default:
-		return e, tensorErr(name, ErrUnsupportedDType,
-			"dtype %s is read only with a conversion to float32 or float64 (see safetensors.As)", e.dtype)
+	if !o.headerOnly {
+		switch e.dtype {
+		case "F32":
+			e.conv32, e.conv64 = appendF32, appendF32AsF64
+		case "F64":
+			e.conv32, e.conv64 = appendF64AsF32, appendF64
+		case "F16":
+			e.conv32, e.conv64 = appendF16, appendF16AsF64
+		case "BF16":
+			e.conv32, e.conv64 = appendBF16, appendBF16AsF64
+		default:
+			return e, tensorErr(name, ErrUnsupportedDType,
+				"dtype %s is not supported: nabla reads floating-point tensors only (F32, F64, F16, BF16)", e.dtype)
+		}
+		// Keep the one conversion the options ask for.
+		switch {
+		case o.ToFloat32:
+			e.conv64 = nil
+		case o.ToFloat64:
+			e.conv32 = nil
+		case e.dtype == "F32":
+			e.conv64 = nil
+		case e.dtype == "F64":
+			e.conv32 = nil
+		default:
+			return e, tensorErr(name, ErrUnsupportedDType,
+				"dtype %s is read only with a conversion to float32 or float64 (see safetensors.As)", e.dtype)
+		}
 	}
 
 	// shape

@@ -29,7 +29,8 @@
 // that one dtype, widening exactly (F64 to Float32 rounds to nearest), so
 // that a model of either dtype loads a file saved in any precision. The
 // other dtypes of the format (integers, BOOL, 8-bit floats) are refused
-// with an error that says which dtypes nabla reads.
+// with an error that says which dtypes nabla reads. ReadHeader lists
+// every tensor's dtype and shape, any dtype, without reading the data.
 //
 // # Errors
 //

@@ -2,9 +2,11 @@ package safetensors
 
 import (
 	"bytes"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -53,6 +55,23 @@ func FuzzDecode(f *testing.F) {
 				// Signalling NaNs may come out quiet: NaN is NaN.
 				if r := float64(float32(v64[i])); r != v32[i] && !(math.IsNaN(r) && math.IsNaN(v32[i])) {
 					t.Fatalf("tensor %q [%d]: As(Float32) gives %v, As(Float64) %v", name, i, v32[i], v64[i])
+				}
+			}
+		}
+		// The header alone is accepted exactly when some conversion reads
+		// the file, or when only the dtype is refused, and describes
+		// what that conversion returns.
+		hs, _, herr := readHeader(bytes.NewReader(b), int64(len(b)))
+		if herr != nil && err64 == nil {
+			t.Fatalf("ReadHeader error %v but As(Float64) reads the file", herr)
+		}
+		if herr == nil && err64 != nil && !errors.Is(err64, ErrUnsupportedDType) {
+			t.Fatalf("ReadHeader accepts what As(Float64) refuses: %v", err64)
+		}
+		if err64 == nil {
+			for name, t64 := range ts64 {
+				if h, ok := hs[name]; !ok || !slices.Equal(h.Shape, t64.Shape()) {
+					t.Fatalf("tensor %q: header %+v, read shape %v", name, h, t64.Shape())
 				}
 			}
 		}

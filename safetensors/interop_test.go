@@ -350,3 +350,31 @@ func TestPythonReadsGoFile(t *testing.T) {
 	}
 	t.Logf("%s", out)
 }
+
+// ReadHeader lists every tensor's dtype and shape, whatever the dtype,
+// without reading data.
+func TestReadHeader(t *testing.T) {
+	ts, meta, err := ReadHeader(filepath.Join(dir, "torch_half.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ts) != 2 || ts["f16"].DType != "F16" || !slices.Equal(ts["f16"].Shape, []int{2, 3}) ||
+		ts["bf16"].DType != "BF16" || !slices.Equal(ts["bf16"].Shape, []int{3}) || meta["format"] != "pt" {
+		t.Fatalf("header %+v, metadata %v", ts, meta)
+	}
+	ts, _, err = ReadHeader(filepath.Join(dir, "torch_i64.safetensors"))
+	if err != nil || ts["ids"].DType != "I64" {
+		t.Fatalf("I64 header %+v: %v", ts, err)
+	}
+	d := t.TempDir()
+	if _, _, err := ReadHeader(d); err == nil || !strings.Contains(err.Error(), "is a directory") {
+		t.Fatalf("ReadHeader of a directory: %v", err)
+	}
+	// A file cut short inside its data fails as ReadFile does.
+	b, _ := os.ReadFile(filepath.Join(dir, "torch_mlp.safetensors"))
+	p := filepath.Join(d, "cut.safetensors")
+	os.WriteFile(p, b[:len(b)-3], 0o644)
+	if _, _, err := ReadHeader(p); err == nil || !strings.Contains(err.Error(), "truncated") || !strings.Contains(err.Error(), p) {
+		t.Fatalf("ReadHeader of a truncated file: %v", err)
+	}
+}
