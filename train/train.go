@@ -285,7 +285,9 @@ func (t *Trainer) Step(x *tensor.Tensor, y []int) (StepResult, error) {
 		x = x.AsType(t.dtype)
 	}
 	if t.Schedule != nil {
-		t.Opt.SetLR(t.Schedule.LR(t.step))
+		// The rate (per parameter group) and, for schedules that cycle it
+		// (one-cycle), the momentum, as PyTorch's schedulers set them.
+		optim.ApplySchedule(t.Opt, t.Schedule, t.step)
 	}
 	logits := t.Model.Forward(ag.Const(x))
 	l := t.Loss(logits, y)

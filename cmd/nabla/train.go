@@ -80,7 +80,7 @@ func defineTrainFlags(fs *flag.FlagSet, f *trainFlags) {
 	fs.IntVar(&f.Epochs, "epochs", 0, "passes over the training data (default: 100 for the synthetic sets, 5 otherwise)")
 	fs.Float64Var(&f.L1, "l1", 0, "L1 penalty strength λ on the weights")
 	fs.Float64Var(&f.L2, "l2", 0, "L2 penalty strength λ on the weights (loss + λ·Σw²)")
-	fs.Float64Var(&f.WeightDecay, "weight-decay", 0, "weight decay in the optimiser (decoupled for adamw)")
+	fs.Float64Var(&f.WeightDecay, "weight-decay", -1, "weight decay in the optimiser, decoupled for adamw (default: PyTorch's, 0.01 for adamw and 0 otherwise)")
 	fs.Float64Var(&f.Dropout, "dropout", 0, "dropout probability after each hidden activation")
 	fs.StringVar(&f.Init, "init", "default", "weight initialisation: default (PyTorch's), xavier-uniform, xavier-normal, he-uniform, he-normal")
 	fs.Float64Var(&f.Clip, "clip", 0, "clip the global gradient norm to this (0: off)")
@@ -112,6 +112,12 @@ func (f *trainFlags) fillDefaults() {
 	}
 	if f.Epochs == 0 {
 		f.Epochs = int(pick(100, 5))
+	}
+	if f.WeightDecay == -1 { // left out: PyTorch's default
+		f.WeightDecay = 0
+		if f.Optimizer == "adamw" {
+			f.WeightDecay = 0.01
+		}
 	}
 }
 
