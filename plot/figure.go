@@ -56,7 +56,7 @@ func Save(p *plot.Plot, path string, w, h vg.Length) error {
 }
 
 // Margin is the blank border Save leaves around a figure.
-const Margin = 6 * vg.Millimeter / 4
+const Margin = 1.5 * vg.Millimeter
 
 // SaveGrid draws panels as a grid of tiles on one w×h figure, panels[i][j]
 // at row i (from the top), column j, and writes it to path as Save does.

@@ -33,7 +33,7 @@ const StaleAge = time.Minute
 //
 // write gets the open temporary file; it need not buffer small writes
 // itself but should for many small ones.
-func WriteFile(path string, perm os.FileMode, write func(io.Writer) error) (err error) {
+func WriteFile(path string, perm os.FileMode, write func(io.Writer) error) error {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return &fs.PathError{Op: "write", Path: path, Err: errIsDir}
 	}
