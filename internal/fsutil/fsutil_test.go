@@ -440,3 +440,27 @@ func TestCheckWritableImmutable(t *testing.T) {
 		t.Fatalf("immutable folder: %v", err)
 	}
 }
+
+// A temporary file that cannot be removed (immutable here) does not stop
+// CleanTemps from removing the others; its failure is returned.
+func TestCleanTempsPassesOverFailures(t *testing.T) {
+	chattr, err := exec.LookPath("chattr")
+	if runtime.GOOS != "linux" || err != nil {
+		t.Skip("needs chattr")
+	}
+	dir := t.TempDir()
+	old := time.Now().Add(-2 * StaleAge)
+	stuck, gone := filepath.Join(dir, ".a.nabla-tmp-1"), filepath.Join(dir, ".b.nabla-tmp-2")
+	for _, p := range []string{stuck, gone} {
+		os.WriteFile(p, []byte("x"), 0o644)
+		os.Chtimes(p, old, old)
+	}
+	if out, err := exec.Command(chattr, "+i", stuck).CombinedOutput(); err != nil {
+		t.Skipf("chattr +i: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command(chattr, "-i", stuck).Run() })
+	removed, err := CleanTemps(dir)
+	if err == nil || !slices.Equal(removed, []string{gone}) {
+		t.Fatalf("removed %v, error %v; want %s removed and an error for %s", removed, err, gone, stuck)
+	}
+}

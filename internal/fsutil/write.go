@@ -175,8 +175,8 @@ func IsTemp(name string) bool { return tempName.MatchString(name) || legacyName.
 // systems with flock) or, elsewhere, when it is older than StaleAge; the
 // temporary files of earlier nabla versions (which held no lock) when
 // older than StaleAge. It touches no other file. A folder that does not
-// exist holds nothing to clean. The error is the first failure; the
-// files removed before it are still returned.
+// exist holds nothing to clean. A file that cannot be removed is passed
+// over, and the first such failure returned with the files removed.
 func CleanTemps(dir string) (removed []string, err error) {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -186,6 +186,7 @@ func CleanTemps(dir string) (removed []string, err error) {
 		return nil, err
 	}
 	now := time.Now()
+	var first error
 	for _, e := range entries {
 		name := e.Name()
 		if !e.Type().IsRegular() || !IsTemp(name) {
@@ -194,13 +195,13 @@ func CleanTemps(dir string) (removed []string, err error) {
 		path := filepath.Join(dir, name)
 		if tempName.MatchString(name) {
 			ok, known, err := removeUnlocked(path)
-			if err != nil {
-				return removed, err
-			}
 			if ok {
 				removed = append(removed, path)
 			}
-			if known {
+			if err != nil && first == nil {
+				first = err
+			}
+			if known || err != nil {
 				continue
 			}
 		}
@@ -208,11 +209,14 @@ func CleanTemps(dir string) (removed []string, err error) {
 			continue
 		}
 		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return removed, err
+			if first == nil {
+				first = err
+			}
+			continue
 		}
 		removed = append(removed, path)
 	}
-	return removed, nil
+	return removed, first
 }
 
 func olderThan(e fs.DirEntry, now time.Time, age time.Duration) bool {
