@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/nabla-go/nabla/ag"
+	"github.com/nabla-go/nabla/internal/fsutil"
 	"github.com/nabla-go/nabla/nn"
 	"github.com/nabla-go/nabla/tensor"
 )
@@ -198,7 +200,7 @@ func (r *Recorder) SetFile(path string, afterStep int) error {
 	if keep.Len() == len(old) {
 		return nil
 	}
-	if err := os.WriteFile(path, keep.Bytes(), 0o644); err != nil {
+	if err := fsutil.WriteFile(path, 0o644, func(w io.Writer) error { _, err := w.Write(keep.Bytes()); return err }); err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
 	return nil

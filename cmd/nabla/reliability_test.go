@@ -256,3 +256,13 @@ func TestArchMatchesMLPFlags(t *testing.T) {
 		t.Errorf("graph --model did not write beside the model: %v", err)
 	}
 }
+
+// nabla layers lists every registered kind with its settings.
+func TestLayersListsEveryKind(t *testing.T) {
+	out := mustRun(t, "layers")
+	for _, want := range []string{"linear", "Linear", "out", "required", "dropout", "default 0.5", "flatten", "gelu", "none, tanh"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("nabla layers lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/nabla-go/nabla/ag"
+	"github.com/nabla-go/nabla/internal/fsutil"
 	"github.com/nabla-go/nabla/nn"
 )
 
@@ -24,30 +26,16 @@ func writeRunFlags(dir string, f trainFlags) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, ".config-*.json")
-	if err != nil {
+	return writeFileAtomic(filepath.Join(dir, runFlagsFile), append(b, '\n'))
+}
+
+// writeFileAtomic writes b to path through fsutil.WriteFile: a reader, or
+// a run killed meanwhile, sees the old file or the new one, never part.
+func writeFileAtomic(path string, b []byte) error {
+	return fsutil.WriteFile(path, 0o644, func(w io.Writer) error {
+		_, err := w.Write(b)
 		return err
-	}
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), filepath.Join(dir, runFlagsFile))
+	})
 }
 
 // loadRunFlags reads the settings of the run in dir into f, then applies

@@ -396,7 +396,7 @@ func sweepOne(ctx context.Context, f trainFlags, row sweepRow, runDir string) sw
 		row.HeldLoss, row.HeldAcc = ev.Loss, ev.Accuracy
 	}
 	b, _ := json.MarshalIndent(row, "", "  ")
-	if err := os.WriteFile(filepath.Join(runDir, sweepResultFile), append(b, '\n'), 0o644); err != nil {
+	if err := writeFileAtomic(filepath.Join(runDir, sweepResultFile), append(b, '\n')); err != nil {
 		return fail(err)
 	}
 	return row
@@ -500,12 +500,12 @@ func writeSweepResults(dir string, rows []sweepRow) error {
 		cw.Write(sweepRecord(r, held))
 	}
 	cw.Flush()
-	if err := os.WriteFile(filepath.Join(dir, "results.csv"), []byte(sb.String()), 0o644); err != nil {
+	if err := writeFileAtomic(filepath.Join(dir, "results.csv"), []byte(sb.String())); err != nil {
 		return err
 	}
 	var md strings.Builder
 	writeSweepMarkdown(&md, rows)
-	return os.WriteFile(filepath.Join(dir, "results.md"), []byte(md.String()), 0o644)
+	return writeFileAtomic(filepath.Join(dir, "results.md"), []byte(md.String()))
 }
 
 // writeSweepMarkdown writes the results as a Markdown table, accuracies
