@@ -206,3 +206,22 @@ func TestSweepPlotPercentAndMargins(t *testing.T) {
 		t.Errorf("%d inked pixels in the right %d columns: the legend is clipped", n, edge)
 	}
 }
+
+// Results come from files: NaN and infinite accuracies are left out of
+// the figure, not drawn as a NaN axis (a panic in gonum).
+func TestSweepNonFinite(t *testing.T) {
+	pts := []SweepPoint{{"relu", 16, math.NaN()}, {"relu", 64, 0.9}, {"tanh", 16, math.Inf(1)}, {"tanh", 64, 0.8}}
+	p, err := SweepPlot(pts, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.IsNaN(p.Y.Min) || math.IsInf(p.Y.Max, 0) || p.Y.Min > 80 || p.Y.Max < 90 {
+		t.Fatalf("y range [%g, %g]", p.Y.Min, p.Y.Max)
+	}
+	if err := SaveSweep(pts, "test", filepath.Join(t.TempDir(), "s.png")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := SweepPlot([]SweepPoint{{"relu", 16, math.NaN()}}, "test"); err == nil {
+		t.Fatal("no error for a sweep with nothing finite")
+	}
+}

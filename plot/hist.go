@@ -3,6 +3,7 @@ package plot
 import (
 	"fmt"
 	"image/color"
+	"math"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -36,7 +37,13 @@ type HistBar struct {
 // range when nothing was counted). So a layer whose outputs all fall
 // outside the range (a model's logits, say) still shows where they are,
 // and one whose outputs crowd into a corner of it is drawn large.
+//
+// A histogram that cannot be drawn (no bins, a range that is not finite
+// and increasing, a negative count) gives no bars.
 func HistBars(h train.Histogram) (bars []HistBar, xmin, xmax float64) {
+	if !validHist(h) {
+		return nil, h.Lo, h.Hi
+	}
 	total := h.Below + h.Above
 	for _, c := range h.Counts {
 		total += c
@@ -49,7 +56,7 @@ func HistBars(h train.Histogram) (bars []HistBar, xmin, xmax float64) {
 	for i, c := range h.Counts {
 		bars = append(bars, HistBar{Min: h.Lo + float64(i)*w, Max: h.Lo + float64(i+1)*w, Frac: frac(c)})
 	}
-	bars[len(bars)-1].Max = h.Hi // no rounding gap at the end
+	bars[len(bars)-1].Max = h.Hi // no rounding gap at the end (the last bar is a bin here)
 	if h.Above > 0 {
 		bars = append(bars, HistBar{Min: h.Hi, Max: h.Hi + w, Frac: frac(h.Above), Outside: true})
 	}
@@ -76,8 +83,12 @@ func HistBars(h train.Histogram) (bars []HistBar, xmin, xmax float64) {
 // fraction.
 func HistPanel(l train.LayerRecord, step int) (*plot.Plot, error) {
 	h := l.Hist
-	if len(h.Counts) == 0 || !(h.Hi > h.Lo) {
+	if len(h.Counts) == 0 {
 		return nil, fmt.Errorf("plot: layer %d: empty histogram", l.Index)
+	}
+	if !validHist(h) {
+		return nil, fmt.Errorf("plot: layer %d: malformed histogram (range [%g, %g], counts from %d bins, %d below, %d above)",
+			l.Index, h.Lo, h.Hi, len(h.Counts), h.Below, h.Above)
 	}
 	bars, xmin, xmax := HistBars(h)
 	var in, out []plotter.HistogramBin
@@ -168,4 +179,18 @@ func SaveActivationHist(r train.StepRecord, path string) error {
 	}
 	c := min(cols, len(r.Layers))
 	return SaveGrid(grid, path, vg.Length(c)*3.4*vg.Inch, vg.Length(len(grid))*2.8*vg.Inch)
+}
+
+// validHist reports whether h can be drawn: bins over a finite,
+// increasing range, and no negative count.
+func validHist(h train.Histogram) bool {
+	if len(h.Counts) == 0 || !(h.Hi > h.Lo) || math.IsInf(h.Lo, 0) || math.IsInf(h.Hi, 0) || h.Below < 0 || h.Above < 0 {
+		return false
+	}
+	for _, c := range h.Counts {
+		if c < 0 {
+			return false
+		}
+	}
+	return true
 }

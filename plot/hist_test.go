@@ -4,6 +4,7 @@ import (
 	"image"
 	"math"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/nabla-go/nabla/train"
@@ -72,4 +73,24 @@ func countNear(img image.Image, r, g, b uint8) int {
 		}
 	}
 	return n
+}
+
+// Records come from files: a histogram that cannot be drawn is an error,
+// not a panic or an empty panel.
+func TestHistMalformed(t *testing.T) {
+	for _, h := range []train.Histogram{
+		{Lo: 0, Hi: math.Inf(1), Counts: []int{1}},
+		{Lo: math.NaN(), Hi: 1, Counts: []int{1}},
+		{Lo: 1, Hi: 0, Counts: []int{1}},
+		{Lo: 0, Hi: 1, Counts: []int{1, -2}},
+		{Lo: 0, Hi: 1, Counts: []int{1}, Below: -1},
+		{Lo: 0, Hi: 1, Below: 3},
+	} {
+		if bars, _, _ := HistBars(h); bars != nil {
+			t.Errorf("%+v: bars %+v", h, bars)
+		}
+		if _, err := HistPanel(train.LayerRecord{Index: 1, Hist: h}, 1); err == nil || !strings.HasPrefix(err.Error(), "plot: layer 1: ") {
+			t.Errorf("%+v: error %v", h, err)
+		}
+	}
 }

@@ -72,9 +72,8 @@ func SweepPlot(pts []SweepPoint, heldOut string) (*plot.Plot, error) {
 	sizes := map[float64]bool{}
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, s := range series {
-		for _, y := range s.Y {
-			lo, hi = min(lo, y), max(hi, y)
-		}
+		l, h := minMax(s.Y) // LinePlot drew only the finite values
+		lo, hi = min(lo, l), max(hi, h)
 	}
 	for _, q := range pts {
 		sizes[q.Size] = true
