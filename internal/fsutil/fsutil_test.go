@@ -32,8 +32,23 @@ func TestMain(m *testing.M) {
 		io.Copy(io.Discard, os.Stdin)
 		os.Exit(0)
 	}
+	if path := os.Getenv(writeEnv); path != "" {
+		err := WriteFile(path, 0o644, func(w io.Writer) error {
+			io.WriteString(w, "half a checkpoint")
+			fmt.Println("writing")
+			io.Copy(io.Discard, os.Stdin) // until killed
+			return errors.New("stopped")
+		})
+		fmt.Println(err)
+		os.Exit(2)
+	}
 	os.Exit(m.Run())
 }
+
+// writeEnv makes the test binary, run as a child, start a WriteFile of
+// the path it names, say "writing" and stay in the middle of it until it
+// is killed.
+const writeEnv = "FSUTIL_TEST_WRITE"
 
 // temps lists the names in dir that IsTemp matches.
 func temps(t *testing.T, dir string) []string {
@@ -462,5 +477,43 @@ func TestCleanTempsPassesOverFailures(t *testing.T) {
 	removed, err := CleanTemps(dir)
 	if err == nil || !slices.Equal(removed, []string{gone}) {
 		t.Fatalf("removed %v, error %v; want %s removed and an error for %s", removed, err, gone, stuck)
+	}
+}
+
+// The orphan of a writer killed mid-write (issue 8: a 6 MB
+// .checkpoint.safetensors.tmp… left for ever) is removed by the next
+// CleanTemps at once, while a live writer's file in another process is
+// left alone.
+func TestCleanTempsOtherProcess(t *testing.T) {
+	if !flockable() {
+		t.Skip("without flock, temporary files are judged by their age")
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), writeEnv+"="+filepath.Join(dir, "checkpoint.safetensors"))
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stdin.Close(); cmd.Process.Kill(); cmd.Wait() })
+	if line, err := bufio.NewReader(stdout).ReadString('\n'); err != nil || line != "writing\n" {
+		t.Fatalf("child said %q, %v", line, err)
+	}
+	ts := temps(t, dir)
+	if len(ts) != 1 {
+		t.Fatalf("temporary files %v, want the child's one", ts)
+	}
+	if removed, err := CleanTemps(dir); err != nil || len(removed) != 0 {
+		t.Fatalf("CleanTemps during the child's write removed %v (%v)", removed, err)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	removed, err := CleanTemps(dir)
+	if err != nil || len(removed) != 1 || filepath.Base(removed[0]) != ts[0] {
+		t.Fatalf("CleanTemps after the kill removed %v (%v), want %s", removed, err, ts[0])
+	}
+	if es, _ := os.ReadDir(dir); len(es) != 0 {
+		t.Fatalf("left: %v", es)
 	}
 }
