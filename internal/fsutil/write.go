@@ -29,10 +29,12 @@ const StaleAge = time.Minute
 // is left as it was (absent, or the old file), the temporary file is
 // removed and the error is returned: write's own error as it is, a
 // failure of the file system as an *fs.PathError naming path. A path that
-// names a folder is an error.
+// names a folder is an error. Only when syncing the folder fails, after
+// the rename, does path hold the new content with an error returned (an
+// *fs.PathError with Op "sync folder" naming the folder).
 //
-// write gets the open temporary file; it need not buffer small writes
-// itself but should for many small ones.
+// write gets the open temporary file, unbuffered: it should buffer many
+// small writes itself.
 func WriteFile(path string, perm os.FileMode, write func(io.Writer) error) error {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return &fs.PathError{Op: "write", Path: path, Err: errIsDir}
