@@ -99,8 +99,11 @@ func writeAtomic(path string, c io.WriterTo) error {
 		return err
 	})
 	var pe *fs.PathError
-	if errors.As(err, &pe) && pe.Path == path {
+	switch {
+	case errors.As(err, &pe) && pe.Path == path:
 		return fmt.Errorf("plot: cannot write %s: %w", path, pe.Err)
+	case pe != nil: // the folder, synced after the rename
+		return fmt.Errorf("plot: wrote %s, but syncing its folder failed: %w", path, pe.Err)
 	}
 	if err != nil {
 		return fmt.Errorf("plot: cannot write %s: %w", path, err)
