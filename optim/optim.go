@@ -236,8 +236,11 @@ func mustValid(err error) {
 	}
 }
 
-// Names lists the optimisers ByName knows.
-var Names = []string{"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"}
+// names lists the optimisers ByName knows, in the order Names gives them.
+var names = []string{"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"}
+
+// Names lists the optimisers ByName knows (a copy).
+func Names() []string { return slices.Clone(names) }
 
 // ByName returns the optimiser called name (see Names; case does not
 // matter) over params, for command-line flags:
@@ -261,8 +264,8 @@ var Names = []string{"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"
 // a negative weightDecay is an error.
 func ByName(name string, params []*ag.Node, lr, momentum, weightDecay float64) (Optimizer, error) {
 	name = strings.ToLower(strings.TrimSpace(name))
-	if !slices.Contains(Names, name) {
-		return nil, fmt.Errorf("optim: unknown optimiser %q (want one of %s)", name, strings.Join(Names, ", "))
+	if !slices.Contains(names, name) {
+		return nil, fmt.Errorf("optim: unknown optimiser %q (want one of %s)", name, strings.Join(names, ", "))
 	}
 	if !(lr > 0) || math.IsInf(lr, 0) {
 		return nil, fmt.Errorf("optim: %s: learning rate %v must be > 0", name, lr)

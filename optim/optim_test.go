@@ -354,7 +354,7 @@ func TestClipGradNormShared(t *testing.T) {
 
 func TestByName(t *testing.T) {
 	params := newQuadratic(1).params(tensor.Float64)
-	for _, name := range Names {
+	for _, name := range Names() {
 		opt, err := ByName(name, params, 0.01, 0, 0)
 		if err != nil {
 			t.Errorf("%s: %v", name, err)

@@ -229,8 +229,11 @@ func annealCos(start, end, pct float64) float64 {
 
 func annealLinear(start, end, pct float64) float64 { return (end-start)*pct + start }
 
-// ScheduleNames lists the schedules ScheduleByName knows.
-var ScheduleNames = []string{"constant", "step", "multistep", "exponential", "cosine", "onecycle", "plateau"}
+// scheduleNames lists the schedules ScheduleByName knows.
+var scheduleNames = []string{"constant", "step", "multistep", "exponential", "cosine", "onecycle", "plateau"}
+
+// ScheduleNames lists the schedules ScheduleByName knows (a copy).
+func ScheduleNames() []string { return slices.Clone(scheduleNames) }
 
 // ScheduleByName returns a schedule for a command line's --schedule flag,
 // starting at lr, with defaults sized to totalSteps, the number T of
@@ -253,8 +256,8 @@ var ScheduleNames = []string{"constant", "step", "multistep", "exponential", "co
 // An unknown name, lr ≤ 0, or totalSteps < 1 is an error.
 func ScheduleByName(name string, lr float64, totalSteps int) (Schedule, error) {
 	name = strings.ToLower(strings.TrimSpace(name))
-	if !slices.Contains(ScheduleNames, name) {
-		return nil, fmt.Errorf("optim: unknown schedule %q (want one of %s)", name, strings.Join(ScheduleNames, ", "))
+	if !slices.Contains(scheduleNames, name) {
+		return nil, fmt.Errorf("optim: unknown schedule %q (want one of %s)", name, strings.Join(scheduleNames, ", "))
 	}
 	if !(lr > 0) || math.IsInf(lr, 0) {
 		return nil, fmt.Errorf("optim: schedule %s: learning rate %v must be > 0", name, lr)

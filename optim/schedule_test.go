@@ -10,7 +10,7 @@ import (
 )
 
 func TestScheduleByName(t *testing.T) {
-	for _, name := range ScheduleNames {
+	for _, name := range ScheduleNames() {
 		s, err := ScheduleByName(name, 0.1, 100)
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
@@ -112,7 +112,7 @@ func TestPlateauResume(t *testing.T) {
 // promises, and that only the plateau schedule is a Reporter.
 func TestScheduleByNameDocumented(t *testing.T) {
 	const T = 40
-	for _, name := range ScheduleNames {
+	for _, name := range ScheduleNames() {
 		s, err := ScheduleByName(name, 2, T)
 		if err != nil {
 			t.Fatal(err)

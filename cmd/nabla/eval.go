@@ -17,11 +17,8 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("eval", "eval --model FILE|RUN-FOLDER [--data NAME] [flags]", stderr)
 	model := fs.String("model", "", "a model file written by nabla train, a run's checkpoint.safetensors, a run folder, or a PyTorch nn.Sequential of Linear layers (safetensors)")
 	activation := fs.String("activation", "", "the activation between layers, for a file that does not record it (a plain PyTorch file)")
-	dataName := fs.String("data", "", "data set: spiral, moons, circles, xor, blobs, mnist (its test set), or a CSV file (default: the one the model was trained on, else spiral)")
-	dataDir := fs.String("data-dir", "", "folder with the MNIST IDX files")
-	labelCol := fs.Int("label-col", -1, "CSV: column of the class label")
-	header := fs.Bool("header", false, "CSV: the first line is a header")
-	raw := fs.Bool("raw-pixels", false, "MNIST: feed pixels as 0..255, for a model file that does not record how it was trained")
+	var d dataFlags
+	defineDataFlags(fs, &d, "")
 	lossName := fs.String("loss", "cross-entropy", "loss to report: cross-entropy, hinge, mse, bce")
 	seed := fs.Uint64("seed", 1, "seed of a synthetic data set")
 	if err := parseFlags(fs, args); err != nil {
@@ -38,7 +35,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ds, split, err := modelData(m, *dataName, *dataDir, *labelCol, *header, *raw, *seed, fs)
+	ds, split, err := modelData(m, d, *seed, fs)
 	if err != nil {
 		return err
 	}
@@ -75,7 +72,8 @@ func describeModel(m *train.Model) string {
 // there is one), prepared as the model's file says: pixel scaling,
 // normalisation, example shape. A data set whose features or classes do
 // not fit the model is an error. It returns the data and which split it is.
-func modelData(m *train.Model, name, dataDir string, labelCol int, header, raw bool, seed uint64, fs *flag.FlagSet) (*data.InMemory, string, error) {
+func modelData(m *train.Model, d dataFlags, seed uint64, fs *flag.FlagSet) (*data.InMemory, string, error) {
+	name, raw := d.Data, d.RawPixels
 	if name == "" {
 		name = m.Input.Data
 		if name == "" {
@@ -90,7 +88,7 @@ func modelData(m *train.Model, name, dataDir string, labelCol int, header, raw b
 		}
 		raw = m.Input.RawPixels
 	}
-	trainSet, testSet, err := loadData(name, dataDir, labelCol, header, raw, seed)
+	trainSet, testSet, err := loadData(name, d.DataDir, d.LabelCol, d.Header, raw, seed)
 	if err != nil {
 		return nil, "", err
 	}

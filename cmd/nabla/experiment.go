@@ -80,7 +80,7 @@ func runVanishing(args []string, stdout, stderr io.Writer) error {
 	steps := fs.Int("steps", 500, "optimiser steps per set-up (the same for all)")
 	avg := fs.Int("avg-steps", 20, "average the gradient norms over the first this many steps")
 	dataName := fs.String("data", "spiral", "data set: spiral, moons, circles, xor, blobs, mnist or a CSV file")
-	optName := fs.String("optimizer", "momentum", "optimiser: "+strings.Join(optim.Names, ", "))
+	optName := fs.String("optimizer", "momentum", "optimiser: "+strings.Join(optim.Names(), ", "))
 	lr := fs.Float64("lr", 0.05, "learning rate")
 	batch := fs.Int("batch", 32, "mini-batch size")
 	seed := fs.Uint64("seed", 1, "seed for data, initialisation and shuffling")

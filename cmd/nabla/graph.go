@@ -100,7 +100,7 @@ func runGraph(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		ds, _, err := modelData(m, "", "", -1, false, false, *seed, fs)
+		ds, _, err := modelData(m, dataFlags{LabelCol: -1}, *seed, fs)
 		if err != nil {
 			return err
 		}

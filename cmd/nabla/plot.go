@@ -90,9 +90,8 @@ func runPlotBoundary(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("plot boundary", "plot boundary --model FILE|RUN-FOLDER [--data NAME] [--out FILE] [flags]", stderr)
 	model := fs.String("model", "", "a model taking 2 inputs: a file written by nabla train, a run's checkpoint, a run folder, or a PyTorch file")
 	activation := fs.String("activation", "", "the activation between layers, for a file that does not record it (a plain PyTorch file)")
-	dataName := fs.String("data", "", "data set: spiral, moons, circles, xor, blobs, or a CSV file of 2 features (default: the one the model was trained on, else spiral)")
-	labelCol := fs.Int("label-col", -1, "CSV: column of the class label")
-	header := fs.Bool("header", false, "CSV: the first line is a header")
+	var d dataFlags
+	defineDataFlags(fs, &d, "")
 	seed := fs.Uint64("seed", 1, "seed of a synthetic data set")
 	resolution := fs.Int("resolution", 200, "grid cells along each axis")
 	out := fs.String("out", "", "the figure (.png or .svg; default: boundary.png beside the model)")
@@ -112,7 +111,7 @@ func runPlotBoundary(args []string, stdout, stderr io.Writer) error {
 	if m.Input.Features() != 2 {
 		return fmt.Errorf("decision boundaries need 2-D data, but the model takes examples of shape %v", m.Input.Shape)
 	}
-	ds, _, err := modelData(m, *dataName, "", *labelCol, *header, false, *seed, fs)
+	ds, _, err := modelData(m, d, *seed, fs)
 	if err != nil {
 		return err
 	}
@@ -127,7 +126,7 @@ func runPlotBoundary(args []string, stdout, stderr io.Writer) error {
 	}
 	raw := ds
 	if m.Input.Mean != nil {
-		if raw, _, err = modelDataRaw(*dataName, m, *labelCol, *header, *seed); err != nil {
+		if raw, _, err = modelDataRaw(d, m, *seed); err != nil {
 			return err
 		}
 	}
@@ -144,11 +143,12 @@ func runPlotBoundary(args []string, stdout, stderr io.Writer) error {
 
 // modelDataRaw loads the 2-D data set as it is, without the model's
 // normalisation (the boundary figure draws in the data's coordinates).
-func modelDataRaw(name string, m *train.Model, labelCol int, header bool, seed uint64) (*data.InMemory, string, error) {
+func modelDataRaw(d dataFlags, m *train.Model, seed uint64) (*data.InMemory, string, error) {
+	name := d.Data
 	if name == "" {
 		name = m.Input.Data
 	}
-	ds, _, err := loadData(name, "", labelCol, header, false, seed)
+	ds, _, err := loadData(name, d.DataDir, d.LabelCol, d.Header, false, seed)
 	return ds, "the whole set", err
 }
 

@@ -30,11 +30,7 @@ import (
 // trainFlags are the settings of a training run, saved as config.json in
 // the run folder so that --resume can rebuild the same run.
 type trainFlags struct {
-	Data        string  `json:"data"`
-	DataDir     string  `json:"data_dir,omitempty"`
-	LabelCol    int     `json:"label_col"`
-	Header      bool    `json:"header"`
-	RawPixels   bool    `json:"raw_pixels,omitempty"`
+	dataFlags
 	Normalize   bool    `json:"normalize,omitempty"`
 	Val         float64 `json:"val"`
 	Arch        string  `json:"arch,omitempty"` // a spec (text form or JSON); empty: the MLP of Hidden/Activation/Dropout
@@ -60,29 +56,53 @@ type trainFlags struct {
 	RecordEvery int     `json:"record_every,omitempty"` // see record.go
 }
 
+// dataFlags name a data set and how to read it; every command that reads
+// data defines them with defineDataFlags.
+type dataFlags struct {
+	Data      string `json:"data"`
+	DataDir   string `json:"data_dir,omitempty"`
+	LabelCol  int    `json:"label_col"`
+	Header    bool   `json:"header"`
+	RawPixels bool   `json:"raw_pixels,omitempty"`
+}
+
+// dataSetNames lists the built-in data sets, from package data's registry.
+func dataSetNames() []string { return append(data.SyntheticNames(), "mnist") }
+
+// defineDataFlags adds --data (defaulting to def; "" means "the one the
+// model was trained on" for commands that read a model), --data-dir,
+// --label-col, --header and --raw-pixels.
+func defineDataFlags(fs *flag.FlagSet, d *dataFlags, def string) {
+	help := "data set: " + strings.Join(dataSetNames(), ", ") + ", or a CSV file"
+	if def == "" {
+		help += " (default: the one the model was trained on, else spiral; mnist means its test split)"
+	}
+	fs.StringVar(&d.Data, "data", def, help)
+	fs.StringVar(&d.DataDir, "data-dir", "", "folder with the MNIST IDX files (default: $NABLA_DATA, then the GoMNIST module in the Go module cache)")
+	fs.IntVar(&d.LabelCol, "label-col", -1, "CSV: column of the class label (negative counts from the end)")
+	fs.BoolVar(&d.Header, "header", false, "CSV: the first line is a header")
+	fs.BoolVar(&d.RawPixels, "raw-pixels", false, "MNIST: feed pixels as 0..255 instead of scaling to [0, 1] (a model file records it; eval follows the file)")
+}
+
 func defineTrainFlags(fs *flag.FlagSet, f *trainFlags) {
-	fs.StringVar(&f.Data, "data", "spiral", "data set: spiral, moons, circles, xor, blobs, mnist, or a CSV file")
-	fs.StringVar(&f.DataDir, "data-dir", "", "folder with the MNIST IDX files (default: $NABLA_DATA, then the GoMNIST module)")
-	fs.IntVar(&f.LabelCol, "label-col", -1, "CSV: column of the class label (negative counts from the end)")
-	fs.BoolVar(&f.Header, "header", false, "CSV: the first line is a header")
-	fs.BoolVar(&f.RawPixels, "raw-pixels", false, "MNIST: keep pixels in 0..255 instead of scaling to [0, 1]")
+	defineDataFlags(fs, &f.dataFlags, "spiral")
 	fs.BoolVar(&f.Normalize, "normalize", false, "standardise each feature with the training set's mean and std")
 	fs.Float64Var(&f.Val, "val", 0, "fraction of the training data held out for validation each epoch")
 	fs.StringVar(&f.Arch, "arch", "", "the network as a spec: text such as linear(512)-relu-dropout(0.2)-linear(10) (input sizes are inferred), or a .json file; see 'nabla layers' (default: an MLP from --hidden, --activation, --dropout)")
 	fs.StringVar(&f.Hidden, "hidden", "", "hidden layer sizes, comma-separated (default: 100 for the synthetic sets, 512,256 for mnist)")
 	fs.StringVar(&f.Activation, "activation", "relu", "activation: "+strings.Join(nn.ActivationNames(), ", "))
-	fs.StringVar(&f.Loss, "loss", "cross-entropy", "loss: cross-entropy, hinge, mse, bce")
-	fs.StringVar(&f.Optimizer, "optimizer", "adam", "optimiser: sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw")
+	fs.StringVar(&f.Loss, "loss", "cross-entropy", "loss: "+strings.Join(loss.Names(), ", "))
+	fs.StringVar(&f.Optimizer, "optimizer", "adam", "optimiser: "+strings.Join(optim.Names(), ", "))
 	fs.Float64Var(&f.LR, "lr", 0, "learning rate, the peak rate under the one-cycle schedule (default: 0.01 for the synthetic sets, 0.003 otherwise)")
 	fs.Float64Var(&f.Momentum, "momentum", 0, "momentum (0: 0.9 for the momentum and nesterov optimisers, none for rmsprop)")
-	fs.StringVar(&f.Schedule, "schedule", "onecycle", "learning-rate schedule: constant, step, multistep, exponential, cosine, onecycle, plateau")
+	fs.StringVar(&f.Schedule, "schedule", "onecycle", "learning-rate schedule: "+strings.Join(optim.ScheduleNames(), ", "))
 	fs.IntVar(&f.Batch, "batch", 0, "mini-batch size (default: 32 for the synthetic sets, 128 otherwise)")
 	fs.IntVar(&f.Epochs, "epochs", 0, "passes over the training data (default: 100 for the synthetic sets, 5 otherwise)")
 	fs.Float64Var(&f.L1, "l1", 0, "L1 penalty strength λ on the weights")
 	fs.Float64Var(&f.L2, "l2", 0, "L2 penalty strength λ on the weights (loss + λ·Σw²)")
 	fs.Float64Var(&f.WeightDecay, "weight-decay", -1, "weight decay in the optimiser, decoupled for adamw (default: PyTorch's, 0.01 for adamw and 0 otherwise)")
 	fs.Float64Var(&f.Dropout, "dropout", 0, "dropout probability after each hidden activation")
-	fs.StringVar(&f.Init, "init", "default", "weight initialisation: default (PyTorch's), xavier-uniform, xavier-normal, he-uniform, he-normal")
+	fs.StringVar(&f.Init, "init", "default", "weight initialisation: "+strings.Join(nn.InitNames(), ", ")+" (default: PyTorch's)")
 	fs.Float64Var(&f.Clip, "clip", 0, "clip the global gradient norm to this (0: off)")
 	fs.IntVar(&f.Patience, "patience", 0, "stop after this many epochs without improvement (0: off)")
 	fs.Uint64Var(&f.Seed, "seed", 1, "seed for data, initialisation, shuffling and dropout")
@@ -90,11 +110,9 @@ func defineTrainFlags(fs *flag.FlagSet, f *trainFlags) {
 	defineRecordFlags(fs, f)
 }
 
-var synthetic = map[string]bool{"spiral": true, "moons": true, "circles": true, "xor": true, "blobs": true}
-
 // fillDefaults sets the data-dependent defaults of the flags left at zero.
 func (f *trainFlags) fillDefaults() {
-	small := synthetic[f.Data]
+	small := slices.Contains(data.SyntheticNames(), f.Data)
 	pick := func(smallV, bigV float64) float64 {
 		if small {
 			return smallV
@@ -150,7 +168,7 @@ func parseDType(s string) (tensor.DType, error) {
 // test set (nil otherwise).
 func loadData(name, dataDir string, labelCol int, header, raw bool, seed uint64) (trainSet, testSet *data.InMemory, err error) {
 	switch {
-	case synthetic[name]:
+	case slices.Contains(data.SyntheticNames(), name):
 		ds, err := data.Synthetic(name, tensor.NewRand(seed))
 		return ds, nil, err
 	case name == "mnist":
@@ -166,7 +184,7 @@ func loadData(name, dataDir string, labelCol int, header, raw bool, seed uint64)
 		ds, err := data.LoadCSV(name, labelCol, header)
 		return ds, nil, err
 	}
-	return nil, nil, fmt.Errorf("unknown data set %q: use spiral, moons, circles, xor, blobs, mnist or a .csv file", name)
+	return nil, nil, fmt.Errorf("unknown data set %q: use %s or a .csv file", name, strings.Join(dataSetNames(), ", "))
 }
 
 // fetchMNIST downloads MNIST into the user cache, with its SHA-256 checks,
