@@ -311,3 +311,26 @@ func newAdam(params []*ag.Node) optim.Optimizer {
 	}
 	return o
 }
+
+// A test set given to the trainer is scored every epoch, into the metrics
+// (the learning curves' test series), without changing the training.
+func TestTestSetScoredEachEpoch(t *testing.T) {
+	a := newTrainer(t, "", 2)
+	if _, err := a.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b := newTrainer(t, "", 2)
+	b.Test = b.Val
+	res, err := b.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range res.History {
+		if m.TestLoss == nil || m.TestAcc == nil || *m.TestLoss != *m.ValLoss {
+			t.Fatalf("epoch %d: test metrics %v %v, validation %v", m.Epoch, m.TestLoss, m.TestAcc, *m.ValLoss)
+		}
+	}
+	if !slices.Equal(weights(a.Model), weights(b.Model)) {
+		t.Error("scoring a test set changed the training")
+	}
+}

@@ -91,10 +91,47 @@ type Histogram struct {
 	Above  int     `json:"above"`
 }
 
-// HistRange is the fixed histogram range for a layer of the given kind:
+// histRangeFor is the layer kind's HistRange, widened to hold every
+// value of t (rounded outward to 1, 2 or 5 × 10ᵏ), so that no layer's
+// histogram is empty because its values fall outside a fixed range (the
+// logits of a trained network often do).
+func histRangeFor(kind string, t *tensor.Tensor) (lo, hi float64) {
+	lo, hi = HistRange(kind)
+	vmin, vmax := math.Inf(1), math.Inf(-1)
+	for _, v := range t.Values() {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			vmin, vmax = min(vmin, v), max(vmax, v)
+		}
+	}
+	if vmin < lo {
+		lo = -niceCeil(-vmin)
+	}
+	if vmax >= hi {
+		hi = niceCeil(vmax * (1 + 1e-9))
+	}
+	return lo, hi
+}
+
+// niceCeil is the least 1, 2 or 5 × 10ᵏ at least x (x > 0); 0 for x ≤ 0.
+func niceCeil(x float64) float64 {
+	if !(x > 0) {
+		return 0
+	}
+	p := math.Pow(10, math.Floor(math.Log10(x)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if m*p >= x {
+			return m * p
+		}
+	}
+	return 10 * p
+}
+
+// HistRange is the default histogram range for a layer of the given kind:
 // [0, 1] for sigmoid, [−1, 1] for tanh, [0, 4] for ReLU, [−4, 4]
-// otherwise (Linear pre-activations, GELU, ELU, …). Fixed ranges make the
-// histograms of different steps comparable.
+// otherwise (Linear pre-activations, GELU, ELU, …). A record widens it to
+// hold all of the layer's values (rounded outward to 1, 2 or 5 × 10ᵏ), so
+// histograms of different steps stay comparable while nothing falls
+// outside.
 func HistRange(kind string) (lo, hi float64) {
 	switch kind {
 	case "sigmoid":
@@ -323,7 +360,7 @@ func Measure(outs []nn.Traced, bins int) StepRecord {
 		case "tanh":
 			lr.Saturated = ptr(saturated(v, 0, TanhSaturation))
 		}
-		lo, hi := HistRange(lr.Kind)
+		lo, hi := histRangeFor(lr.Kind, v)
 		lr.Hist = histogram(v, lo, hi, bins)
 		rec.Layers[i] = lr
 	}

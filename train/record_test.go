@@ -247,3 +247,31 @@ func TestRecorderInTrainer(t *testing.T) {
 		t.Fatal("attached to a trainer of another model")
 	}
 }
+
+// Values far outside a kind's default range (the logits of a trained
+// network) widen the histogram: none falls outside, and the range is
+// rounded outward.
+func TestRecordHistogramHoldsAllValues(t *testing.T) {
+	m, err := nn.NewMLP(nn.MLPConfig{In: 3, Hidden: []int{5}, Out: 4, Activation: "tanh", DType: tensor.Float64}, tensor.NewRand(7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := m.Layers[len(m.Layers)-1].(*nn.Linear)
+	last.Weight.Value().CopyFrom(tensor.Full(tensor.Float64, 40, 4, 5))
+	x := ag.Const(tensor.Normal(tensor.NewRand(8), tensor.Float64, 0, 2, 6, 3))
+	rec := train.NewRecorder(m, 1)
+	rec.Keep = true
+	ag.Backward(loss.CrossEntropy(rec.Forward(x), []int{0, 1, 2, 3, 0, 1}, 0))
+	rec.Record(1)
+	h := rec.Records[0].Layers[len(m.Layers)-1].Hist
+	n := 0
+	for _, c := range h.Counts {
+		n += c
+	}
+	if n != 24 || h.Below != 0 || h.Above != 0 {
+		t.Errorf("logit histogram counts %d of 24 inside, %d below, %d above (range [%g, %g])", n, h.Below, h.Above, h.Lo, h.Hi)
+	}
+	if h.Lo > -4 || h.Hi < 4 || (h.Lo >= -4 && h.Hi <= 4) {
+		t.Errorf("range [%g, %g] was not widened from [-4, 4]", h.Lo, h.Hi)
+	}
+}

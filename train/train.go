@@ -72,7 +72,10 @@ type Trainer struct {
 	Schedule optim.Schedule // learning rate by optimiser step; nil keeps Opt's rate
 	Train    data.Dataset
 	Val      data.Dataset // may be nil
-	Config   Config
+	// Test, when set, is scored after every epoch too (for the learning
+	// curves only: it never steers early stopping or a schedule).
+	Test   data.Dataset
+	Config Config
 	// RNG names the generators whose state a checkpoint must save. "shuffle"
 	// orders the training set each epoch and is required; add the one the
 	// model's Dropout layers draw from, under any other name.
@@ -101,6 +104,8 @@ type Metrics struct {
 	TrainAcc      float64  `json:"train_acc"`
 	ValLoss       *float64 `json:"val_loss,omitempty"`
 	ValAcc        *float64 `json:"val_acc,omitempty"`
+	TestLoss      *float64 `json:"test_loss,omitempty"` // with Trainer.Test
+	TestAcc       *float64 `json:"test_acc,omitempty"`
 	LR            float64  `json:"lr"`
 	SamplesPerSec float64  `json:"samples_per_sec"` // training examples per second, validation excluded
 	Seconds       float64  `json:"seconds"`         // the whole epoch, validation included
@@ -382,6 +387,10 @@ func (t *Trainer) runEpoch(ctx context.Context) (Metrics, error) {
 	if t.Val != nil && t.Val.Len() > 0 {
 		ev := Evaluate(t.Model, t.Loss, t.Val, max(t.Config.Batch, 256))
 		m.ValLoss, m.ValAcc = &ev.Loss, &ev.Accuracy
+	}
+	if t.Test != nil && t.Test.Len() > 0 {
+		ev := Evaluate(t.Model, t.Loss, t.Test, max(t.Config.Batch, 256))
+		m.TestLoss, m.TestAcc = &ev.Loss, &ev.Accuracy
 	}
 	m.Seconds = time.Since(start).Seconds()
 	return m, nil

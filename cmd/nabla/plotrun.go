@@ -46,7 +46,13 @@ func runPlotRun(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("plot run: %w", err)
 	}
 	name := func(base string) string { return filepath.Join(*outDir, base+"."+*format) }
-	if err := plot.SaveCurves(ms, name("curves")); err != nil {
+	var opts plot.CurveOptions
+	for _, m := range ms {
+		if m.TestLoss != nil && m.TestAcc != nil {
+			opts.Test = append(opts.Test, plot.EpochEval{Epoch: m.Epoch, Loss: *m.TestLoss, Acc: *m.TestAcc})
+		}
+	}
+	if err := plot.SaveCurvesWith(ms, opts, name("curves")); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s (loss, accuracy and learning rate over %d epochs)\n", name("curves"), len(ms))

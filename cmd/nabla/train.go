@@ -480,13 +480,16 @@ func buildRun(f trainFlags, dir string, budget int64) (*trainRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	var val data.Dataset
+	var val, test data.Dataset
 	if r.val != nil {
 		val = r.val
 	}
+	if r.test != nil {
+		test = r.test
+	}
 	r.trainer = &train.Trainer{
 		Model: r.model, Loss: train.LossFunc(lossFn), Opt: opt, Schedule: sched,
-		Train: r.train, Val: val,
+		Train: r.train, Val: val, Test: test,
 		RNG: map[string]*rand.PCG{"shuffle": rand.NewPCG(f.Seed, 4), "model": modelRNG},
 		Config: train.Config{
 			Epochs: f.Epochs, Batch: f.Batch, ClipNorm: f.Clip, L1: f.L1, L2: f.L2, Patience: f.Patience,
