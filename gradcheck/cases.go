@@ -117,7 +117,7 @@ func binary(op, name string, a, b func(*rand.Rand) *tensor.Tensor, f func(a, b *
 func Cases() []Case {
 	mask := tensor.FromFloat64([]float64{1, 0, 0, 1, 1, 0, 1, 0, 0, 1, 1, 1}, 3, 4)
 	labels := []int{2, 0, 4, 1}
-	return []Case{
+	return append([]Case{
 		binary("Add", "same shape", randn(3, 4), randn(3, 4), ag.Add),
 		binary("Add", "broadcast [3,4]+[4]", randn(3, 4), randn(4), ag.Add),
 		binary("Sub", "broadcast [2,1,4]-[3,1]", randn(2, 1, 4), randn(3, 1), ag.Sub),
@@ -217,7 +217,7 @@ func Cases() []Case {
 		unary("Prod", "axes 0,2", randn(2, 3, 2), func(x *ag.Node) *ag.Node { return ag.Prod(x, 0, 2) }),
 		unary("Cumsum", "axis 0", randn(3, 4), func(x *ag.Node) *ag.Node { return ag.Cumsum(x, 0) }),
 		unary("Cumsum", "axis -1 of 3-D", randn(2, 3, 4), func(x *ag.Node) *ag.Node { return ag.Cumsum(x, -1) }),
-	}
+	}, convCases()...)
 }
 
 // Row is one line of a table run: a case, the dtype of its analytic

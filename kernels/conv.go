@@ -1,0 +1,380 @@
+package kernels
+
+import (
+	"fmt"
+	"sync"
+)
+
+// ConvGeom describes a 2-D convolution over contiguous NCHW data, in
+// PyTorch's terms (cross-correlation, no kernel flip):
+//
+//	y[n, k, oh, ow] = Σ x[n, g·Cg + c, oh·SH − PT + i·DH, ow·SW − PL + j·DW] · w[k, c, i, j]
+//
+// summed over c < C/Groups, i < KH, j < KW, where g = k / (K/Groups) is
+// the group of output channel k; positions outside the input read zero.
+// The input is [N, C, H, W], the weight [K, C/Groups, KH, KW] and the
+// output [N, K, OH, OW]. The padding at the bottom and right is implied by
+// OH and OW: any row or column past the input reads zero.
+type ConvGeom struct {
+	N, C, H, W     int // input
+	K, KH, KW      int // output channels and kernel size
+	OH, OW         int // output size
+	SH, SW         int // stride
+	PT, PL         int // padding at the top and on the left
+	DH, DW         int // dilation
+	Groups         int
+}
+
+// Check panics with a message naming the geometry when a size is out of
+// range or the channels do not divide into the groups.
+func (g ConvGeom) Check() {
+	ok := g.N >= 0 && g.C >= 1 && g.H >= 0 && g.W >= 0 && g.K >= 1 && g.KH >= 1 && g.KW >= 1 &&
+		g.OH >= 0 && g.OW >= 0 && g.SH >= 1 && g.SW >= 1 && g.PT >= 0 && g.PL >= 0 &&
+		g.DH >= 1 && g.DW >= 1 && g.Groups >= 1 && g.C%g.Groups == 0 && g.K%g.Groups == 0
+	if !ok {
+		panic(fmt.Sprintf("kernels: bad convolution geometry %+v", g))
+	}
+}
+
+// cols is the number of rows of the unfolded input of one group: C/G·KH·KW.
+func (g ConvGeom) cols() int { return g.C / g.Groups * g.KH * g.KW }
+
+// pointwise reports whether the convolution is a 1×1, stride-1, unpadded
+// one, whose unfolded input is the input itself.
+func (g ConvGeom) pointwise() bool {
+	return g.KH == 1 && g.KW == 1 && g.SH == 1 && g.SW == 1 && g.PT == 0 && g.PL == 0 && g.OH == g.H && g.OW == g.W
+}
+
+// tile returns how many output pixels one unfolded tile holds: the whole
+// image when its unfolded input is small, else a slice whose unfolded
+// input stays near tileElems elements (a few hundred KiB: the L2 cache),
+// never fewer than 64 pixels, so that the products stay wide enough for
+// the GEMM to run near its peak.
+func (g ConvGeom) tile() int {
+	p := g.OH * g.OW
+	if p == 0 {
+		return 1
+	}
+	t := max(tileElems/max(g.cols(), 1), 64)
+	if t >= p {
+		return p
+	}
+	return t
+}
+
+// tileElems bounds the elements of one unfolded tile (see ConvGeom.tile).
+const tileElems = 64 << 10
+
+// bufPool32 and bufPool64 hold scratch slices for the unfolded tiles, so
+// that a convolution allocates nothing once warm.
+var bufPool32, bufPool64 sync.Pool
+
+func getBuf[T float32 | float64](n int) *[]T {
+	var p *sync.Pool
+	var z T
+	if _, ok := any(z).(float32); ok {
+		p = &bufPool32
+	} else {
+		p = &bufPool64
+	}
+	if b, _ := p.Get().(*[]T); b != nil {
+		if cap(*b) >= n {
+			*b = (*b)[:n]
+			return b
+		}
+	}
+	s := make([]T, n)
+	return &s
+}
+
+func putBuf[T float32 | float64](b *[]T) {
+	var z T
+	if _, ok := any(z).(float32); ok {
+		bufPool32.Put(b)
+	} else {
+		bufPool64.Put(b)
+	}
+}
+
+// gemm is Sgemm or Dgemm, by T, with alpha 1.
+func gemm[T float32 | float64](tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	switch a := any(a).(type) {
+	case []float32:
+		Sgemm(tA, tB, m, n, k, 1, a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+	case []float64:
+		Dgemm(tA, tB, m, n, k, 1, a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
+	}
+}
+
+// im2col unfolds the pixels [p0, p1) of one group of one image x
+// ([C/G, H, W]) into col ([C/G·KH·KW, p1−p0], row r = (c·KH + i)·KW + j).
+func im2col[T float32 | float64](g *ConvGeom, x, col []T, p0, p1 int) {
+	np := p1 - p0
+	cg := g.C / g.Groups
+	r := 0
+	for c := range cg {
+		xc := x[c*g.H*g.W : (c+1)*g.H*g.W]
+		for i := range g.KH {
+			for j := range g.KW {
+				row := col[r*np : (r+1)*np]
+				r++
+				oh, ow := p0/g.OW, p0%g.OW
+				for q := 0; q < np; {
+					// One run along an output row.
+					n := min(g.OW-ow, np-q)
+					ih := oh*g.SH - g.PT + i*g.DH
+					dst := row[q : q+n]
+					if ih < 0 || ih >= g.H {
+						clear(dst)
+					} else {
+						xr := xc[ih*g.W : (ih+1)*g.W]
+						iw := ow*g.SW - g.PL + j*g.DW
+						if g.SW == 1 && iw >= 0 && iw+n <= g.W {
+							copy(dst, xr[iw:iw+n])
+						} else {
+							for t := range dst {
+								if uint(iw) < uint(g.W) {
+									dst[t] = xr[iw]
+								} else {
+									dst[t] = 0
+								}
+								iw += g.SW
+							}
+						}
+					}
+					q += n
+					ow = 0
+					oh++
+				}
+			}
+		}
+	}
+}
+
+// col2im adds the unfolded tile col (as im2col lays it out) back into one
+// group of one image dx ([C/G, H, W]): the adjoint of im2col.
+func col2im[T float32 | float64](g *ConvGeom, col, dx []T, p0, p1 int) {
+	np := p1 - p0
+	cg := g.C / g.Groups
+	r := 0
+	for c := range cg {
+		xc := dx[c*g.H*g.W : (c+1)*g.H*g.W]
+		for i := range g.KH {
+			for j := range g.KW {
+				row := col[r*np : (r+1)*np]
+				r++
+				oh, ow := p0/g.OW, p0%g.OW
+				for q := 0; q < np; {
+					n := min(g.OW-ow, np-q)
+					ih := oh*g.SH - g.PT + i*g.DH
+					if ih >= 0 && ih < g.H {
+						xr := xc[ih*g.W : (ih+1)*g.W]
+						iw := ow*g.SW - g.PL + j*g.DW
+						src := row[q : q+n]
+						if g.SW == 1 && iw >= 0 && iw+n <= g.W {
+							d := xr[iw : iw+n]
+							for t, v := range src {
+								d[t] += v
+							}
+						} else {
+							for _, v := range src {
+								if uint(iw) < uint(g.W) {
+									xr[iw] += v
+								}
+								iw += g.SW
+							}
+						}
+					}
+					q += n
+					ow = 0
+					oh++
+				}
+			}
+		}
+	}
+}
+
+// Conv2D computes y = conv(x, w) + bias (see ConvGeom), then max(0, ·)
+// when relu is set, into y, which is written and never read. bias is nil
+// or holds K elements. x, w and y are contiguous NCHW, [K, C/G, KH, KW]
+// and [N, K, OH, OW] slices of exactly those sizes.
+//
+// Each group of each image is unfolded (im2col) a tile of output pixels
+// at a time, so that no [C/G·KH·KW, OH·OW] buffer larger than about
+// tileElems elements is built, and multiplied by the group's weight with
+// the GEMM; a 1×1 unpadded stride-1 convolution multiplies the input in
+// place. Images are spread over the worker pool; the scratch tiles come
+// from a pool, so a warm call allocates nothing.
+func Conv2D[T float32 | float64](g ConvGeom, x, w, bias, y []T, relu bool) {
+	g.Check()
+	checkLen("Conv2D", "x", len(x), g.N*g.C*g.H*g.W)
+	checkLen("Conv2D", "w", len(w), g.K*g.cols())
+	checkLen("Conv2D", "y", len(y), g.N*g.K*g.OH*g.OW)
+	if bias != nil {
+		checkLen("Conv2D", "bias", len(bias), g.K)
+	}
+	P, CK, cg, kg := g.OH*g.OW, g.cols(), g.C/g.Groups, g.K/g.Groups
+	if P == 0 || g.N == 0 {
+		return
+	}
+	tile := g.tile()
+	ParallelFor(g.N, 1, func(lo, hi int) {
+		var buf *[]T
+		if !g.pointwise() {
+			buf = getBuf[T](CK * tile)
+			defer putBuf(buf)
+		}
+		for n := lo; n < hi; n++ {
+			for gr := range g.Groups {
+				xg := x[(n*g.C+gr*cg)*g.H*g.W:]
+				yg := y[(n*g.K+gr*kg)*P:]
+				wg := w[gr*kg*CK:]
+				var beta T
+				if bias != nil {
+					for k := range kg {
+						row := yg[k*P : (k+1)*P]
+						b := bias[gr*kg+k]
+						for i := range row {
+							row[i] = b
+						}
+					}
+					beta = 1
+				}
+				if buf == nil {
+					gemm(false, false, kg, P, CK, wg, CK, xg, P, beta, yg, P)
+					continue
+				}
+				for p0 := 0; p0 < P; p0 += tile {
+					p1 := min(p0+tile, P)
+					col := (*buf)[:CK*(p1-p0)]
+					im2col(&g, xg, col, p0, p1)
+					gemm(false, false, kg, p1-p0, CK, wg, CK, col, p1-p0, beta, yg[p0:], P)
+				}
+			}
+			if relu {
+				img := y[n*g.K*P : (n+1)*g.K*P]
+				for i, v := range img {
+					if !(v > 0) && v == v {
+						img[i] = 0
+					}
+				}
+			}
+		}
+	})
+}
+
+// Conv2DBackwardData computes dx = convᵀ(dy, w), the gradient of
+// Σ dy⊙conv(x, w) with respect to x, into dx ([N, C, H, W], overwritten):
+// the transposed convolution of dy by w. Each tile of dy is multiplied by
+// the group's transposed weight and folded back (col2im).
+func Conv2DBackwardData[T float32 | float64](g ConvGeom, dy, w, dx []T) {
+	g.Check()
+	checkLen("Conv2DBackwardData", "dy", len(dy), g.N*g.K*g.OH*g.OW)
+	checkLen("Conv2DBackwardData", "w", len(w), g.K*g.cols())
+	checkLen("Conv2DBackwardData", "dx", len(dx), g.N*g.C*g.H*g.W)
+	P, CK, cg, kg := g.OH*g.OW, g.cols(), g.C/g.Groups, g.K/g.Groups
+	if g.N == 0 {
+		return
+	}
+	if P == 0 {
+		clear(dx)
+		return
+	}
+	tile := g.tile()
+	ParallelFor(g.N, 1, func(lo, hi int) {
+		var buf *[]T
+		if !g.pointwise() {
+			buf = getBuf[T](CK * tile)
+			defer putBuf(buf)
+		}
+		for n := lo; n < hi; n++ {
+			for gr := range g.Groups {
+				dxg := dx[(n*g.C+gr*cg)*g.H*g.W:]
+				dyg := dy[(n*g.K+gr*kg)*P:]
+				wg := w[gr*kg*CK:]
+				if buf == nil {
+					gemm(true, false, CK, P, kg, wg, CK, dyg, P, 0, dxg, P)
+					continue
+				}
+				clear(dxg[:cg*g.H*g.W])
+				for p0 := 0; p0 < P; p0 += tile {
+					p1 := min(p0+tile, P)
+					col := (*buf)[:CK*(p1-p0)]
+					gemm(true, false, CK, p1-p0, kg, wg, CK, dyg[p0:], P, 0, col, p1-p0)
+					col2im(&g, col, dxg, p0, p1)
+				}
+			}
+		}
+	})
+}
+
+// weightChunks is the number of parts the batch is cut into for the
+// weight gradient: each part sums into its own buffer and the parts are
+// added in order, so the result does not depend on the thread count.
+const weightChunks = 8
+
+// Conv2DBackwardWeight computes dw = Σₙ dy[n]·unfold(x[n])ᵀ, the gradient
+// of Σ dy⊙conv(x, w) with respect to w, into dw ([K, C/G, KH, KW],
+// overwritten). The batch is cut into up to weightChunks parts, summed in
+// parallel into separate buffers and added in a fixed order: the bits do
+// not depend on the number of threads.
+func Conv2DBackwardWeight[T float32 | float64](g ConvGeom, x, dy, dw []T) {
+	g.Check()
+	checkLen("Conv2DBackwardWeight", "x", len(x), g.N*g.C*g.H*g.W)
+	checkLen("Conv2DBackwardWeight", "dy", len(dy), g.N*g.K*g.OH*g.OW)
+	checkLen("Conv2DBackwardWeight", "dw", len(dw), g.K*g.cols())
+	P, CK, cg, kg := g.OH*g.OW, g.cols(), g.C/g.Groups, g.K/g.Groups
+	clear(dw)
+	if g.N == 0 || P == 0 {
+		return
+	}
+	parts := min(g.N, weightChunks)
+	per := (g.N + parts - 1) / parts
+	parts = (g.N + per - 1) / per
+	partial := getBuf[T](len(dw) * (parts - 1))
+	defer putBuf(partial)
+	tile := g.tile()
+	ParallelFor(parts, 1, func(lo, hi int) {
+		var buf *[]T
+		if !g.pointwise() {
+			buf = getBuf[T](CK * tile)
+			defer putBuf(buf)
+		}
+		for part := lo; part < hi; part++ {
+			acc := dw
+			if part > 0 {
+				acc = (*partial)[(part-1)*len(dw) : part*len(dw)]
+				clear(acc)
+			}
+			for n := part * per; n < min((part+1)*per, g.N); n++ {
+				for gr := range g.Groups {
+					xg := x[(n*g.C+gr*cg)*g.H*g.W:]
+					dyg := dy[(n*g.K+gr*kg)*P:]
+					ag := acc[gr*kg*CK:]
+					if buf == nil {
+						gemm(false, true, kg, CK, P, dyg, P, xg, P, 1, ag, CK)
+						continue
+					}
+					for p0 := 0; p0 < P; p0 += tile {
+						p1 := min(p0+tile, P)
+						col := (*buf)[:CK*(p1-p0)]
+						im2col(&g, xg, col, p0, p1)
+						gemm(false, true, kg, CK, p1-p0, dyg[p0:], P, col, p1-p0, 1, ag, CK)
+					}
+				}
+			}
+		}
+	})
+	for part := 1; part < parts; part++ {
+		src := (*partial)[(part-1)*len(dw) : part*len(dw)]
+		for i, v := range src {
+			dw[i] += v
+		}
+	}
+}
+
+func checkLen(op, name string, got, want int) {
+	if got != want {
+		panic(fmt.Sprintf("kernels: %s: %s has %d elements, want %d", op, name, got, want))
+	}
+}

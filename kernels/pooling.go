@@ -1,0 +1,140 @@
+package kernels
+
+import "math"
+
+// PoolGeom describes a max pooling window over planes of H×W: output
+// (oh, ow) looks at rows oh·SH − PH + i·DH (i < KH) and columns
+// ow·SW − PW + j·DW (j < KW) that fall inside the plane.
+type PoolGeom struct {
+	H, W, OH, OW int
+	KH, KW       int
+	SH, SW       int
+	PH, PW       int
+	DH, DW       int
+}
+
+// MaxPool2D writes the maximum of each window of each of the planes of x
+// ([planes, H, W]) into y ([planes, OH, OW]), and into idx the flat index
+// in x of the element it took. Ties go to the first element in row-major
+// window order and a NaN wins (it propagates), as in PyTorch's CPU kernel;
+// a window with no element inside the plane gives −∞ and the index of its
+// first in-plane element, which callers rule out (PyTorch refuses such
+// sizes).
+func MaxPool2D[T float32 | float64](g PoolGeom, planes int, x, y []T, idx []int) {
+	P := g.OH * g.OW
+	checkLen("MaxPool2D", "x", len(x), planes*g.H*g.W)
+	checkLen("MaxPool2D", "y", len(y), planes*P)
+	checkLen("MaxPool2D", "idx", len(idx), planes*P)
+	ParallelFor(planes, max(1, 4096/max(P, 1)), func(lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			xp := x[pl*g.H*g.W : (pl+1)*g.H*g.W]
+			base := pl * g.H * g.W
+			o := pl * P
+			for oh := range g.OH {
+				h0 := oh*g.SH - g.PH
+				ih0 := h0
+				for ih0 < 0 {
+					ih0 += g.DH
+				}
+				for ow := range g.OW {
+					w0 := ow*g.SW - g.PW
+					iw0 := w0
+					for iw0 < 0 {
+						iw0 += g.DW
+					}
+					best, at := T(math.Inf(-1)), ih0*g.W+iw0
+					for i := range g.KH {
+						ih := h0 + i*g.DH
+						if ih < 0 || ih >= g.H {
+							continue
+						}
+						row := xp[ih*g.W : (ih+1)*g.W]
+						for j := range g.KW {
+							iw := w0 + j*g.DW
+							if iw < 0 || iw >= g.W {
+								continue
+							}
+							if v := row[iw]; v > best || v != v {
+								best, at = v, ih*g.W+iw
+							}
+						}
+					}
+					y[o] = best
+					idx[o] = base + at
+					o++
+				}
+			}
+		}
+	})
+}
+
+// AvgPlan describes average pooling over planes of H×W: output (oh, ow)
+// is the sum of rows [HS[oh], HE[oh]) and columns [WS[ow], WE[ow]) divided
+// by DivH[oh]·DivW[ow], or by Div when it is not 0.
+type AvgPlan struct {
+	H, W, OH, OW   int
+	HS, HE, WS, WE []int
+	DivH, DivW     []float64
+	Div            float64
+}
+
+func (p *AvgPlan) scale(oh, ow int) float64 {
+	if p.Div != 0 {
+		return 1 / p.Div
+	}
+	return 1 / (p.DivH[oh] * p.DivW[ow])
+}
+
+// AvgPool2D writes the window averages of the planes of x ([planes, H, W])
+// into y ([planes, OH, OW]).
+func AvgPool2D[T float32 | float64](p *AvgPlan, planes int, x, y []T) {
+	P := p.OH * p.OW
+	checkLen("AvgPool2D", "x", len(x), planes*p.H*p.W)
+	checkLen("AvgPool2D", "y", len(y), planes*P)
+	ParallelFor(planes, max(1, 4096/max(P, 1)), func(lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			xp := x[pl*p.H*p.W : (pl+1)*p.H*p.W]
+			o := pl * P
+			for oh := range p.OH {
+				for ow := range p.OW {
+					var s T
+					for ih := p.HS[oh]; ih < p.HE[oh]; ih++ {
+						for _, v := range xp[ih*p.W+p.WS[ow] : ih*p.W+p.WE[ow]] {
+							s += v
+						}
+					}
+					y[o] = s * T(p.scale(oh, ow))
+					o++
+				}
+			}
+		}
+	})
+}
+
+// AvgPool2DBackward writes into dx ([planes, H, W], overwritten) the
+// adjoint of AvgPool2D applied to dy ([planes, OH, OW]): each output's
+// gradient, divided as its average was, spread over its window.
+func AvgPool2DBackward[T float32 | float64](p *AvgPlan, planes int, dy, dx []T) {
+	P := p.OH * p.OW
+	checkLen("AvgPool2DBackward", "dy", len(dy), planes*P)
+	checkLen("AvgPool2DBackward", "dx", len(dx), planes*p.H*p.W)
+	ParallelFor(planes, max(1, 4096/max(P, 1)), func(lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			xp := dx[pl*p.H*p.W : (pl+1)*p.H*p.W]
+			clear(xp)
+			o := pl * P
+			for oh := range p.OH {
+				for ow := range p.OW {
+					v := dy[o] * T(p.scale(oh, ow))
+					o++
+					for ih := p.HS[oh]; ih < p.HE[oh]; ih++ {
+						row := xp[ih*p.W+p.WS[ow] : ih*p.W+p.WE[ow]]
+						for i := range row {
+							row[i] += v
+						}
+					}
+				}
+			}
+		}
+	})
+}
