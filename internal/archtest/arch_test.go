@@ -28,6 +28,7 @@ var layer = map[string]int{
 	"optim":       3,
 	"train":       4,
 	"plot":        5,
+	"onnx":        5,
 	"cmd/nabla":   6,
 }
 
