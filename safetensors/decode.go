@@ -32,6 +32,11 @@ type ReadOptions struct {
 	// into Float64 tensors; every one converts exactly. Setting both
 	// ToFloat32 and ToFloat64 is an error.
 	ToFloat64 bool
+	// Ints, with ToFloat32 or ToFloat64, also reads I64 and I32 tensors
+	// converted to that float type (exactly up to 2²⁴ in float32 and 2⁵³
+	// in float64, rounded beyond): PyTorch stores a BatchNorm's
+	// num_batches_tracked as I64.
+	Ints bool
 
 	headerOnly bool // ReadHeader: accept every dtype, convert nothing
 }
@@ -520,6 +525,12 @@ func parseEntry(name string, val json.RawMessage, o ReadOptions) (entry, error) 
 			e.conv32, e.conv64 = appendF16, appendF16AsF64
 		case "BF16":
 			e.conv32, e.conv64 = appendBF16, appendBF16AsF64
+		case "I64", "I32":
+			if !o.Ints || !(o.ToFloat32 || o.ToFloat64) {
+				return e, tensorErr(name, ErrUnsupportedDType,
+					"dtype %s is not supported: nabla reads floating-point tensors only (F32, F64, F16, BF16)", e.dtype)
+			}
+			e.conv32, e.conv64 = intConverters(e.dtype)
 		default:
 			return e, tensorErr(name, ErrUnsupportedDType,
 				"dtype %s is not supported: nabla reads floating-point tensors only (F32, F64, F16, BF16)", e.dtype)
@@ -682,4 +693,32 @@ func appendBF16AsF64(dst []float64, src []byte) []float64 {
 		dst = append(dst, float64(bfloat16ToFloat32(binary.LittleEndian.Uint16(src[i:]))))
 	}
 	return dst
+}
+
+// intConverters returns the float32 and float64 readers of little-endian
+// I64 or I32 data.
+func intConverters(dtype string) (func([]float32, []byte) []float32, func([]float64, []byte) []float64) {
+	width := 8
+	if dtype == "I32" {
+		width = 4
+	}
+	read := func(b []byte) int64 {
+		if width == 4 {
+			return int64(int32(binary.LittleEndian.Uint32(b)))
+		}
+		return int64(binary.LittleEndian.Uint64(b))
+	}
+	to32 := func(dst []float32, src []byte) []float32 {
+		for i := 0; i+width <= len(src); i += width {
+			dst = append(dst, float32(read(src[i:])))
+		}
+		return dst
+	}
+	to64 := func(dst []float64, src []byte) []float64 {
+		for i := 0; i+width <= len(src); i += width {
+			dst = append(dst, float64(read(src[i:])))
+		}
+		return dst
+	}
+	return to32, to64
 }

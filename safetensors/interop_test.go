@@ -280,6 +280,31 @@ func TestTorchI64(t *testing.T) {
 	}
 }
 
+// With Ints, integer tensors (PyTorch's num_batches_tracked is I64) are
+// read converted to the float type asked for.
+func TestTorchI64AsFloat(t *testing.T) {
+	path := filepath.Join(dir, "torch_i64.safetensors")
+	want := []float64{0, 1, 2, 3} // gen_fixtures.py writes torch.arange(4, dtype=torch.int64)
+	for _, dt := range []tensor.DType{tensor.Float32, tensor.Float64} {
+		o := As(dt)
+		o.Ints = true
+		ts, _, err := o.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v: %v", dt, err)
+		}
+		ids := ts["ids"]
+		if ids == nil || ids.DType() != dt || ids.Len() == 0 {
+			t.Fatalf("%v: ids %v", dt, ids)
+		}
+		if !slices.Equal(ids.Values(), want) {
+			t.Errorf("%v: ids %v, want %v", dt, ids.Values(), want)
+		}
+	}
+	if _, _, err := (ReadOptions{Ints: true}).ReadFile(path); !errors.Is(err, ErrUnsupportedDType) {
+		t.Errorf("Ints without a float conversion: %v", err)
+	}
+}
+
 // A directory is named as one, not read as an empty file.
 func TestReadDirectory(t *testing.T) {
 	d := t.TempDir()

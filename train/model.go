@@ -149,11 +149,7 @@ func LoadModel(path string, opt LoadOptions) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	wide := tensor.Float32
-	if opt.ForceDType {
-		wide = opt.DType
-	}
-	ts, meta, err := readTensors(path, wide)
+	ts, meta, err := readTensors(path, opt.ForceDType, opt.DType)
 	if err != nil {
 		return nil, err
 	}
@@ -245,17 +241,25 @@ func modelPath(path string) (string, error) {
 	return "", fmt.Errorf("%s is a folder without %s or %s (is it a run folder whose run saved nothing yet?)", path, ModelFile, CheckpointFile)
 }
 
-// readTensors reads a safetensors file, widening half-precision tensors
-// to dt.
-func readTensors(path string, dt tensor.DType) (map[string]*tensor.Tensor, map[string]string, error) {
-	ts, meta, err := safetensors.ReadFile(path)
-	if errors.Is(err, safetensors.ErrUnsupportedDType) {
-		ts, meta, err = safetensors.ReadFileAs(path, dt)
+// readTensors reads a safetensors file once, at float64 when every
+// tensor is F64 (or when forced), at float32 otherwise: half-precision
+// tensors (F16, BF16) are widened.
+func readTensors(path string, force bool, dt tensor.DType) (map[string]*tensor.Tensor, map[string]string, error) {
+	if !force {
+		infos, _, err := safetensors.ReadHeader(path)
+		if err != nil {
+			return nil, nil, err
+		}
+		dt = tensor.Float64
+		for _, in := range infos {
+			if in.DType != "F64" {
+				dt = tensor.Float32
+			}
+		}
 	}
-	if err != nil {
-		return nil, nil, err
-	}
-	return ts, meta, nil
+	o := safetensors.As(dt)
+	o.Ints = true // num_batches_tracked is I64 in PyTorch's files
+	return o.ReadFile(path)
 }
 
 // fileDType is float64 when every tensor is, float32 otherwise.
