@@ -37,7 +37,7 @@ func CreateGraph() Option { return func(o *options) { o.createGraph = true } }
 func Backward(y *Node, opts ...Option) {
 	o := parseOptions("Backward", y, opts)
 	if !y.requiresGrad {
-		panic("ag: Backward of a value that does not depend on anything requiring a gradient (was it computed under NoGrad, or from constants only?)")
+		panic(&tensor.OpError{Op: "Backward", Msg: "the value does not depend on anything requiring a gradient (was it computed under NoGrad, or from constants only?)"})
 	}
 	order := topoOrder(y)
 	keep := func(n *Node) bool { return n.retainGrad || (n.inputs == nil && n.requiresGrad) }
@@ -201,7 +201,7 @@ func run(order []*Node, y *Node, o options, keep func(*Node) bool) map[*Node]*No
 		}
 		gs := n.vjp(g, in, out, need)
 		if len(gs) != len(in) {
-			panic(fmt.Sprintf("ag: the VJP of %s returned %d gradients for %d inputs", n.op, len(gs), len(in)))
+			panic(&tensor.OpError{Op: n.op + " (VJP)", Msg: fmt.Sprintf("returned %d gradients for %d inputs", len(gs), len(in))})
 		}
 		for j, x := range n.inputs {
 			gx := gs[j]

@@ -37,6 +37,17 @@ func (e *DTypeError) Error() string {
 	return fmt.Sprintf("%s: mixed dtypes %s; convert with AsType first", e.Op, strings.Join(parts, " and "))
 }
 
+// OpError is the panic value of an operation used in a way it cannot
+// serve, other than by shapes or dtypes: Backward of a value that depends
+// on nothing requiring a gradient, a vector-Jacobian product that returns
+// the wrong number of gradients.
+type OpError struct {
+	Op  string
+	Msg string
+}
+
+func (e *OpError) Error() string { return e.Op + ": " + e.Msg }
+
 func shapePanic(op, msg string, shapes ...[]int) {
 	cp := make([][]int, len(shapes))
 	for i, s := range shapes {
@@ -45,8 +56,8 @@ func shapePanic(op, msg string, shapes ...[]int) {
 	panic(&ShapeError{Op: op, Shapes: cp, Msg: msg})
 }
 
-// Try runs f and turns a *ShapeError or *DTypeError panic into the returned
-// error. Other panics propagate. Use it around graph building driven by
+// Try runs f and turns a *ShapeError, *DTypeError or *OpError panic into
+// the returned error. Other panics propagate. Use it around graph building driven by
 // outside input (a config file, flags), where a bad shape is the user's
 // mistake rather than a bug.
 func Try(f func()) (err error) {
@@ -56,6 +67,8 @@ func Try(f func()) (err error) {
 			case *ShapeError:
 				err = e
 			case *DTypeError:
+				err = e
+			case *OpError:
 				err = e
 			default:
 				panic(r)
