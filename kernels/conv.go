@@ -16,13 +16,13 @@ import (
 // output [N, K, OH, OW]. The padding at the bottom and right is implied by
 // OH and OW: any row or column past the input reads zero.
 type ConvGeom struct {
-	N, C, H, W     int // input
-	K, KH, KW      int // output channels and kernel size
-	OH, OW         int // output size
-	SH, SW         int // stride
-	PT, PL         int // padding at the top and on the left
-	DH, DW         int // dilation
-	Groups         int
+	N, C, H, W int // input
+	K, KH, KW  int // output channels and kernel size
+	OH, OW     int // output size
+	SH, SW     int // stride
+	PT, PL     int // padding at the top and on the left
+	DH, DW     int // dilation
+	Groups     int
 }
 
 // Check panics with a message naming the geometry when a size is out of

@@ -375,6 +375,94 @@ for tag, sx, axis, start, end in [("neg_start", [3, 5], 1, -3, 5), ("neg_both", 
          axis=axis, start=start, end=end)
 
 
+
+# Issue 10: convolutions, pooling, normalisation. Padding for Conv2D and
+# ConvTranspose2D is [top, bottom, left, right] (nabla allows asymmetric
+# padding; torch gets it through F.pad, or by cropping a transposed
+# convolution's output).
+def conv2d(t, a, relu=False):
+    top, bottom, left, right = a["padding"]
+    x = F.pad(t[0], (left, right, top, bottom))
+    y = F.conv2d(x, t[1], t[2] if len(t) > 2 else None, stride=a["stride"], dilation=a["dilation"], groups=a["groups"])
+    return F.relu(y) if relu else y
+
+
+def conv_transpose2d(t, a):
+    top, bottom, left, right = a["padding"]
+    y = F.conv_transpose2d(t[0], t[1], t[2] if len(t) > 2 else None, stride=a["stride"],
+                           output_padding=a["output_padding"], groups=a["groups"], dilation=a["dilation"])
+    return y[:, :, top:y.shape[2] - bottom, left:y.shape[3] - right]
+
+
+for tag, sx, sw, bias, stride, pad, dil, groups in [
+        ("3x3_bias", [2, 3, 5, 6], [4, 3, 3, 3], True, [1, 1], [0, 0, 0, 0], [1, 1], 1),
+        ("stride2_pad1", [2, 2, 7, 5], [3, 2, 3, 3], True, [2, 2], [1, 1, 1, 1], [1, 1], 1),
+        ("asym_pad", [1, 2, 5, 6], [3, 2, 2, 3], False, [1, 2], [1, 0, 2, 1], [1, 1], 1),
+        ("dilation2", [1, 2, 7, 7], [2, 2, 3, 3], True, [1, 1], [2, 2, 2, 2], [2, 2], 1),
+        ("groups2", [2, 4, 5, 5], [6, 2, 3, 3], False, [2, 2], [0, 0, 0, 0], [1, 1], 2),
+        ("depthwise_same", [1, 3, 6, 5], [3, 1, 3, 3], True, [1, 1], [1, 1, 1, 1], [1, 1], 3),
+        ("even_same", [1, 2, 5, 5], [2, 2, 4, 2], False, [1, 1], [1, 2, 0, 1], [1, 1], 1),
+        ("pointwise", [2, 4, 3, 3], [5, 4, 1, 1], True, [1, 1], [0, 0, 0, 0], [1, 1], 1),
+        ("big_tiled", [2, 3, 20, 18], [4, 3, 3, 3], True, [1, 1], [1, 1, 1, 1], [1, 1], 1)]:
+    ins = [In(sx), In(sw)] + ([In([sw[0]])] if bias else [])
+    case(f"Conv2D/{tag}", "Conv2D", ins, lambda t, a: conv2d(t, a),
+         stride=stride, padding=pad, dilation=dil, groups=groups)
+case("Conv2D/const_x", "Conv2D", [In([2, 3, 5, 5], grad=False), In([2, 3, 3, 3]), In([2])],
+     lambda t, a: conv2d(t, a), stride=[1, 1], padding=[1, 1, 1, 1], dilation=[1, 1], groups=1)
+for tag, sx, sw, pad in [("pad1", [2, 2, 4, 5], [3, 2, 3, 3], [1, 1, 1, 1]), ("valid", [1, 3, 5, 4], [2, 3, 2, 2], [0, 0, 0, 0])]:
+    case(f"Conv2DReLU/{tag}", "Conv2DReLU", [In(sx), In(sw), In([sw[0]])], lambda t, a: conv2d(t, a, relu=True),
+         stride=[1, 1], padding=pad, dilation=[1, 1], groups=1)
+for tag, sx, sw, bias, stride, pad, dil, groups, op in [
+        ("stride2_outpad", [2, 3, 3, 4], [3, 2, 3, 3], True, [2, 2], [1, 1, 1, 1], [1, 1], 1, [1, 1]),
+        ("groups2_dil2", [1, 4, 3, 3], [4, 3, 2, 2], True, [1, 1], [0, 0, 0, 0], [2, 2], 2, [0, 0]),
+        ("asym_pad", [1, 2, 4, 3], [2, 3, 3, 2], False, [2, 1], [1, 0, 0, 1], [1, 1], 1, [0, 0]),
+        ("plain", [2, 2, 3, 3], [2, 4, 3, 3], True, [1, 1], [0, 0, 0, 0], [1, 1], 1, [0, 0])]:
+    ins = [In(sx), In(sw)] + ([In([sw[1] * groups])] if bias else [])
+    case(f"ConvTranspose2D/{tag}", "ConvTranspose2D", ins, conv_transpose2d,
+         stride=stride, padding=pad, dilation=dil, groups=groups, output_padding=op)
+for tag, sx, k, stride, pad, dil, ceil in [
+        ("2x2", [2, 3, 6, 6], [2, 2], [2, 2], [0, 0], [1, 1], False),
+        ("3x3_s2_p1", [1, 2, 7, 6], [3, 3], [2, 2], [1, 1], [1, 1], False),
+        ("ceil", [1, 2, 5, 7], [2, 2], [2, 2], [0, 0], [1, 1], True),
+        ("ceil_pad", [1, 2, 6, 5], [3, 3], [2, 2], [1, 1], [1, 1], True),
+        ("dilation2", [1, 1, 7, 7], [3, 2], [1, 2], [0, 0], [2, 2], False)]:
+    case(f"MaxPool2D/{tag}", "MaxPool2D", [In(sx, "distinct")],
+         lambda t, a: F.max_pool2d(t[0], a["kernel"], a["stride"], a["padding"], a["dilation"], a["ceil_mode"]),
+         kernel=k, stride=stride, padding=pad, dilation=dil, ceil_mode=ceil)
+for tag, sx, k, stride, pad, ceil, incl, div in [
+        ("2x2", [2, 3, 6, 6], [2, 2], [2, 2], [0, 0], False, True, None),
+        ("3x3_s2_p1", [1, 2, 7, 6], [3, 3], [2, 2], [1, 1], False, True, None),
+        ("exclude_ceil", [1, 2, 5, 7], [3, 2], [2, 2], [1, 1], True, False, None),
+        ("include_ceil", [1, 2, 5, 7], [3, 2], [2, 2], [1, 1], True, True, None),
+        ("divisor5", [1, 2, 5, 5], [2, 3], [1, 2], [0, 0], False, True, 5)]:
+    case(f"AvgPool2D/{tag}", "AvgPool2D", [In(sx)],
+         lambda t, a: F.avg_pool2d(t[0], a["kernel"], a["stride"], a["padding"], a["ceil_mode"],
+                                   a["count_include_pad"], a["divisor"]),
+         kernel=k, stride=stride, padding=pad, ceil_mode=ceil, count_include_pad=incl, divisor=div)
+for tag, sx, out in [("7x5_to_3x2", [2, 2, 7, 5], [3, 2]), ("global", [2, 3, 3, 4], [1, 1]),
+                     ("upsample", [1, 2, 3, 2], [4, 5])]:
+    case(f"AdaptiveAvgPool2D/{tag}", "AdaptiveAvgPool2D", [In(sx)],
+         lambda t, a: F.adaptive_avg_pool2d(t[0], a["out"]), out=out)
+for tag, sx, affine in [("4d_affine", [4, 3, 2, 3], True), ("2d_plain", [5, 4], False), ("3d_affine", [3, 2, 5], True)]:
+    c = sx[1]
+    ins = [In(sx)] + ([In([c], "pos"), In([c])] if affine else [])
+    case(f"BatchNorm/{tag}", "BatchNorm", ins,
+         lambda t, a: F.batch_norm(t[0], None, None, t[1] if len(t) > 1 else None, t[2] if len(t) > 1 else None,
+                                   training=True, eps=a["eps"]), eps=1e-5)
+for tag, sx, dims, affine in [("last", [3, 5], 1, True), ("last2", [2, 3, 4], 2, True), ("plain", [2, 3, 4], 1, False)]:
+    ns = sx[len(sx) - dims:]
+    ins = [In(sx)] + ([In(ns, "pos"), In(ns)] if affine else [])
+    case(f"LayerNorm/{tag}", "LayerNorm", ins,
+         lambda t, a, ns=ns: F.layer_norm(t[0], ns, t[1] if len(t) > 1 else None, t[2] if len(t) > 1 else None,
+                                          eps=a["eps"]), dims=dims, eps=1e-5)
+for tag, sx, groups, affine in [("6c_3g", [2, 6, 3, 2], 3, True), ("1g_plain", [2, 4, 3], 1, False),
+                                ("depthwise_groups", [2, 4, 2, 2], 4, True)]:
+    c = sx[1]
+    ins = [In(sx)] + ([In([c], "pos"), In([c])] if affine else [])
+    case(f"GroupNorm/{tag}", "GroupNorm", ins,
+         lambda t, a: F.group_norm(t[0], a["groups"], t[1] if len(t) > 1 else None, t[2] if len(t) > 1 else None,
+                                   eps=a["eps"]), groups=groups, eps=1e-5)
+
 # Cases where nabla is known to disagree with torch because of a bug in
 # nabla: case name (without the dtype suffix) -> description. The Go test
 # reports each one as a failure until the bug is fixed and the entry is
@@ -461,7 +549,7 @@ def check_no_ties(name, op, vals):
     if op in ("Maximum", "Minimum"):
         a, b = np.broadcast_arrays(vals[0], vals[1])
         assert np.min(np.abs(a - b)) > 1e-3, name
-    if op in ("Max", "MaxKeep", "Min", "MinKeep"):
+    if op in ("Max", "MaxKeep", "Min", "MinKeep", "MaxPool2D"):
         assert len(np.unique(vals[0])) == vals[0].size, name
 
 
