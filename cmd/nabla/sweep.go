@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime"
@@ -67,15 +66,11 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	hiddenList := fs.String("hidden", "16,64,256,1024", "hidden sizes to try, comma-separated; each is one run, one layer (\"256\") or several (\"512x256\")")
 	actList := fs.String("activation", "relu", "activations to try, comma-separated")
 	lrList := fs.String("lr", "", "learning rates to try, comma-separated (default: the data set's default)")
-	workers := fs.Int("workers", 1, "runs trained at the same time (each on one thread when more than 1)")
+	workers := fs.Int("workers", 1, "runs trained at the same time, in goroutines (each on one kernel thread when more than 1)")
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "threads for the kernels with --workers 1")
 	out := fs.String("out", "", "sweep folder, one run folder inside per run (default: runs/<time>-sweep); run again with the same folder to resume")
-	runOne := fs.String("run-one", "", "internal, for --workers: train the one run whose config.json is in this folder")
 	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	if *runOne != "" {
-		return sweepChild(*runOne, *threads)
 	}
 	valGiven := false
 	fs.Visit(func(fl *flag.Flag) { valGiven = valGiven || fl.Name == "val" })
@@ -165,11 +160,11 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	for range min(*workers, len(jobs)) {
 		wg.Go(func() {
 			for i := range next {
-				if *workers > 1 {
-					rows[i] = sweepInChild(ctx, jobs[i], rows[i], filepath.Join(dir, rows[i].Run))
-				} else {
-					rows[i] = sweepOne(ctx, jobs[i], rows[i], filepath.Join(dir, rows[i].Run))
-				}
+				// Runs share the process: evaluation feeds the model
+				// ag.Untracked inputs, which record nothing without
+				// touching the process-wide ag.NoGrad, so one run's
+				// evaluation cannot stop another's training graph.
+				rows[i] = sweepOne(ctx, jobs[i], rows[i], filepath.Join(dir, rows[i].Run))
 				mu.Lock()
 				reportRow(stdout, rows[i])
 				mu.Unlock()
@@ -225,72 +220,6 @@ feed:
 	}
 	fmt.Fprintf(stdout, "wrote %s\n", filepath.Join(dir, "sweep.png"))
 	return nil
-}
-
-// sweepChild is `nabla sweep --run-one DIR`: sweepOne for the run whose
-// settings are in DIR/config.json, in a process of its own. Runs train in
-// separate processes when several run at once because ag.NoGrad, which
-// evaluation uses, is a process-wide switch: one run's evaluation would
-// stop the graph of another's training step.
-func sweepChild(runDir string, threads int) error {
-	if threads < 1 {
-		return fmt.Errorf("sweep: --threads must be at least 1, not %d", threads)
-	}
-	kernels.SetThreads(threads)
-	b, err := os.ReadFile(filepath.Join(runDir, runFlagsFile))
-	if err != nil {
-		return fmt.Errorf("sweep: --run-one: %w", err)
-	}
-	var f trainFlags
-	if err := json.Unmarshal(b, &f); err != nil {
-		return fmt.Errorf("sweep: --run-one: %s/%s: %v", runDir, runFlagsFile, err)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	row := sweepRow{Run: filepath.Base(runDir), Hidden: strings.ReplaceAll(f.Hidden, ",", "x"), Activation: f.Activation, LR: f.LR, Epochs: f.Epochs}
-	if r := sweepOne(ctx, f, row, runDir); r.Err != "" {
-		return errors.New(r.Err)
-	}
-	return nil
-}
-
-// sweepInChild runs one run of the grid as `nabla sweep --run-one` in a
-// child process on one thread, and reads the row it wrote.
-func sweepInChild(ctx context.Context, f trainFlags, row sweepRow, runDir string) sweepRow {
-	fail := func(err error) sweepRow { row.Err = err.Error(); return row }
-	if r, ok := finishedRow(row, runDir); ok {
-		return r
-	}
-	if fileExists(filepath.Join(runDir, runFlagsFile)) {
-		if err := sameRunFlags(f, runDir); err != nil {
-			return fail(err)
-		}
-	} else if err := writeRunFlags(runDir, f); err != nil {
-		return fail(err)
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		return fail(err)
-	}
-	var stderr strings.Builder
-	cmd := exec.CommandContext(ctx, exe, "sweep", "--run-one", runDir, "--threads", "1")
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if i := strings.LastIndex(msg, "\n"); i >= 0 {
-			msg = msg[i+1:]
-		}
-		if msg = strings.TrimPrefix(msg, "nabla: "); msg == "" {
-			msg = err.Error()
-		}
-		return fail(errors.New(msg))
-	}
-	r, ok := finishedRow(row, runDir)
-	if !ok {
-		return fail(fmt.Errorf("the run in %s finished without writing %s", runDir, sweepResultFile))
-	}
-	r.skipped = false
-	return r
 }
 
 // finishedRow reads the row of a finished run (model file and row both
