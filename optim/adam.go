@@ -166,36 +166,10 @@ func sub[T any](s []T, lo, hi int) []T {
 	return s[lo:hi]
 }
 
-// adamRange updates one stretch of a parameter. float32 without amsgrad
-// goes through the vectorised kernels.Adam.
+// adamRange updates one stretch of a parameter. The rule itself is
+// kernels.AdamStep's (vectorised for float32 without amsgrad).
 func adamRange[T tensor.Float](w, g, m, v, vmax []T, decoupled bool, decay, l2, b1, b2, omb1, omb2, eps, bc2sqrt, negStep T) {
-	if w32, ok := any(w).([]float32); ok && vmax == nil {
-		dec := float32(1)
-		if decoupled {
-			dec = float32(decay)
-		}
-		kernels.Adam(w32, any(g).([]float32), any(m).([]float32), any(v).([]float32), dec, float32(l2), float32(b1), float32(b2), float32(eps), float32(bc2sqrt), float32(negStep))
-		return
-	}
-	for j := range w {
-		gj := g[j]
-		if decoupled {
-			w[j] *= decay
-		} else if l2 != 0 {
-			gj += l2 * w[j]
-		}
-		m[j] = m[j]*b1 + omb1*gj
-		v[j] = v[j]*b2 + omb2*gj*gj
-		vj := v[j]
-		if vmax != nil {
-			if vj > vmax[j] || vj != vj { // a NaN sticks, as torch.maximum's
-				vmax[j] = vj
-			}
-			vj = vmax[j]
-		}
-		d := T(math.Sqrt(float64(vj)))/bc2sqrt + eps
-		w[j] += negStep * (m[j] / d)
-	}
+	kernels.AdamStep(w, g, m, v, vmax, decoupled, decay, l2, b1, b2, eps, bc2sqrt, negStep)
 }
 
 // Momentum returns β₁, the decay of the first moment, which plays the part

@@ -116,41 +116,9 @@ func sgdStep[T tensor.Float](o *SGD, i int) {
 }
 
 // sgdRange updates one stretch of a parameter; b is nil without momentum.
-// With momentum, float32 after the first step goes through the
-// vectorised kernels.SGDMomentum.
+// The rule itself is kernels.SGD's (vectorised for float32).
 func sgdRange[T tensor.Float](w, g, b []T, wd, negLR, mom, damp T, first, nesterov bool) {
-	if w32, ok := any(w).([]float32); ok && b != nil && !first {
-		kernels.SGDMomentum(w32, any(g).([]float32), any(b).([]float32), -float32(negLR), float32(mom), float32(damp), float32(wd), nesterov)
-		return
-	}
-	g = g[:len(w)]
-	if b == nil {
-		for j, gj := range g {
-			if wd != 0 {
-				gj += wd * w[j]
-			}
-			w[j] += negLR * gj
-		}
-		return
-	}
-	b = b[:len(w)]
-	for j := range w {
-		gj := g[j]
-		if wd != 0 {
-			gj += wd * w[j]
-		}
-		if first {
-			b[j] = gj
-		} else {
-			b[j] = b[j]*mom + damp*gj
-		}
-		if nesterov {
-			gj += mom * b[j]
-		} else {
-			gj = b[j]
-		}
-		w[j] += negLR * gj
-	}
+	kernels.SGD(w, g, b, -negLR, mom, damp, wd, first, nesterov)
 }
 
 // Momentum returns the momentum factor.
