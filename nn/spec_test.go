@@ -13,10 +13,15 @@ import (
 )
 
 // everyKind is a spec that uses every built-in layer kind, for an input
-// example of shape [2, 3].
-const everyKind = "flatten-linear(8, init=he-uniform)-relu-linear(8, bias=false)-leakyrelu(0.2)-" +
+// example of shape everyKindInput ([C, H, W]).
+const everyKind = "conv(4, 3, pad=1)-relu-batchnorm2d-conv(4, 3, same=true, groups=2, bias=false)-groupnorm(2)-" +
+	"maxpool(2, ceil_mode=true)-convt(3, 2, stride=2)-avgpool(3, stride=1, pad=1)-dropout2d(0.1)-adaptiveavgpool(3)-" +
+	"layernorm(dims=2)-flatten-linear(8)-batchnorm1d-" +
+	"linear(8, init=he-uniform)-relu-linear(8, bias=false)-leakyrelu(0.2)-" +
 	"dropout(0.1)-linear(8)-sigmoid-linear(8)-tanh-linear(8)-elu(0.5)-linear(8)-gelu-" +
 	"linear(8)-gelu(tanh)-linear(8)-silu-linear(8)-softplus-seq(linear(4)-relu)-linear(3)"
+
+var everyKindInput = []int{2, 6, 6}
 
 func TestSpecCoversEveryKind(t *testing.T) {
 	s, err := nn.ParseText(everyKind)
@@ -47,7 +52,7 @@ func TestSpecRoundTrips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, out, err := nn.Resolve(parsed, []int{2, 3})
+	s, out, err := nn.Resolve(parsed, everyKindInput)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +75,7 @@ func TestSpecRoundTrips(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%s: %v", text, err)
 	}
-	reresolved, _, err := nn.Resolve(reparsed, []int{2, 3})
+	reresolved, _, err := nn.Resolve(reparsed, everyKindInput)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,13 +100,17 @@ func TestSpecRoundTrips(t *testing.T) {
 		}
 		nn.SetTraining(m, false)
 		nn.SetTraining(m2, false)
-		x := ag.Const(tensor.Normal(tensor.NewRand(4), dt, 0, 1, 5, 2, 3))
+		x := ag.Const(tensor.Normal(tensor.NewRand(4), dt, 0, 1, append([]int{5}, everyKindInput...)...))
 		a, b := m.Forward(x).Value(), m2.Forward(x).Value()
 		if !slices.Equal(a.Shape(), []int{5, 3}) || !slices.Equal(a.Values(), b.Values()) {
 			t.Errorf("%v: outputs differ or have shape %v", dt, a.Shape())
 		}
-		if want, _ := nn.Size(s); int64(nn.NumParams(m)) != want {
-			t.Errorf("Size %d, built model holds %d", want, nn.NumParams(m))
+		held := nn.NumParams(m)
+		for _, b := range nn.Buffers(m) {
+			held += b.Value.Len()
+		}
+		if want, _ := nn.Size(s); int64(held) != want {
+			t.Errorf("Size %d, built model holds %d in parameters and buffers", want, held)
 		}
 	}
 }

@@ -68,13 +68,17 @@ func TestLoadModelPyTorchDTypes(t *testing.T) {
 // A model of every layer kind round-trips through its file: save, load
 // from the file alone, same spec and the same outputs, in both dtypes.
 func TestEveryKindRoundTripsThroughFile(t *testing.T) {
-	text := "flatten-linear(8, init=he-uniform)-relu-linear(8, bias=false)-leakyrelu(0.2)-dropout(0.1)-linear(8)-sigmoid-" +
+	text := "conv(4, 3, pad=1)-relu-batchnorm2d-conv(4, 3, same=true, groups=2, bias=false)-groupnorm(2)-" +
+		"maxpool(2, ceil_mode=true)-convt(3, 2, stride=2)-avgpool(3, stride=1, pad=1)-dropout2d(0.1)-adaptiveavgpool(3)-" +
+		"layernorm(dims=2)-flatten-linear(8)-batchnorm1d-" +
+		"linear(8, init=he-uniform)-relu-linear(8, bias=false)-leakyrelu(0.2)-dropout(0.1)-linear(8)-sigmoid-" +
 		"linear(8)-tanh-linear(8)-elu(0.5)-linear(8)-gelu-linear(8)-gelu(tanh)-linear(8)-silu-linear(8)-softplus-seq(linear(4)-relu)-linear(3)"
+	inShape := []int{2, 6, 6}
 	parsed, err := nn.ParseText(text)
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec, _, err := nn.Resolve(parsed, []int{2, 3})
+	spec, _, err := nn.Resolve(parsed, inShape)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +88,7 @@ func TestEveryKindRoundTripsThroughFile(t *testing.T) {
 			t.Fatal(err)
 		}
 		path := filepath.Join(t.TempDir(), "m.safetensors")
-		in, _ := json.Marshal(train.Input{Shape: []int{2, 3}, Classes: 3})
+		in, _ := json.Marshal(train.Input{Shape: inShape, Classes: 3})
 		if err := train.SaveModel(path, m, map[string]string{train.MetaInput: string(in)}); err != nil {
 			t.Fatal(err)
 		}
@@ -92,12 +96,12 @@ func TestEveryKindRoundTripsThroughFile(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !nn.Equal(got.Spec, spec) || !got.HasInput || !slices.Equal(got.Input.Shape, []int{2, 3}) {
+		if !nn.Equal(got.Spec, spec) || !got.HasInput || !slices.Equal(got.Input.Shape, inShape) {
 			t.Errorf("%v: loaded spec %s input %+v", dt, got.Spec.Text(), got.Input)
 		}
 		nn.SetTraining(m, false)
 		nn.SetTraining(got.Module, false)
-		x := ag.Const(tensor.Normal(tensor.NewRand(6), dt, 0, 1, 4, 2, 3))
+		x := ag.Const(tensor.Normal(tensor.NewRand(6), dt, 0, 1, append([]int{4}, inShape...)...))
 		a, b := m.Forward(x).Value().Values(), got.Module.Forward(x).Value().Values()
 		if !slices.Equal(a, b) {
 			t.Errorf("%v: outputs differ after the round trip", dt)
