@@ -1,6 +1,12 @@
-// Package kernels holds the numeric loops under package tensor: matrix
-// products (GEMM) and the thread pool that runs them. It works on plain
-// slices and knows nothing of shapes or gradients.
+// Package kernels holds the numeric loops under package tensor and the
+// optimisers: matrix products (Sgemm, Dgemm, and SgemmBias/DgemmBias,
+// which add a bias and apply a ReLU as the product is stored), vectorised
+// element-wise loops (ReLU32 and its backward mask MaskPositive32), the
+// optimiser update rules (SGD and AdamStep, generic over float32 and
+// float64, with vector loops for float32: the one definition of each rule,
+// which package optim calls), convolution and pooling loops, and the
+// thread pool that runs them. It works on plain slices and knows nothing
+// of shapes or gradients.
 //
 // # Layout
 //
@@ -24,6 +30,11 @@
 // and read A and B in place. Elsewhere, with the purego build tag, or on
 // CPUs without AVX2, a portable 4×4 Go kernel runs in the same blocked
 // loops. gen_asm.go generates the assembly (go generate).
+//
+// The update rules and the element-wise loops run AVX2 code on amd64
+// where the CPU has it (8 float32 lanes, fused multiply-adds) and a Go
+// loop for the tail and elsewhere; tests check each vector loop against
+// its Go loop.
 //
 // Results do not depend on the number of threads: work is split along
 // whole register tiles, so each element of C sees the same operations.
