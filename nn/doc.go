@@ -1,8 +1,25 @@
-// Package nn holds the layers of a network as Modules: Linear,
-// the activations, Dropout, and Sequential to chain them, with NewMLP to
-// build a multilayer perceptron from a configuration, weight
+// Package nn holds the layers of a network as Modules (Linear, the
+// activations, Dropout, Flatten, and Sequential to chain them), models
+// described as data (Spec, built by Build from a registry of layer kinds),
+// NewMLP to build a multilayer perceptron from a configuration, weight
 // initialisation schemes (Init), and state dicts for saving and loading
-// parameters by name.
+// parameters and buffers by name.
+//
+// # Models as data
+//
+// A Spec describes a model: a tree of layers, each a kind with settings,
+// in JSON ({"type":"Linear","in":784,"out":512}) or as text for command
+// lines ("linear(512)-relu-dropout(0.2)-linear(10)", input sizes
+// inferred). Resolve checks a spec for the shape of one input example and
+// fills in what the input implies; Build allocates it; SpecOf describes a
+// built model. Register adds a layer kind, as the built-in ones are added.
+//
+//	s, err := nn.ParseSpec("flatten-linear(128)-relu-linear(10)")
+//	s, out, err := nn.Resolve(s, []int{1, 28, 28}) // out is [10]
+//	net, err := nn.Build(s, tensor.Float32, rng)
+//
+// Errors in a spec name the layer's path ("2", "1.0") and the setting, and
+// come before anything is allocated.
 //
 // A Module's Forward records an ag graph; its Params are the ag.Var leaves
 // an optimiser updates. Names and layouts follow PyTorch: a Linear's
@@ -30,8 +47,8 @@
 //
 // Dropout behaves differently in training and evaluation, and starts in
 // training mode as PyTorch's does. SetTraining(net, false) switches every
-// layer of a (possibly nested) Sequential to evaluation, where Dropout is
-// the identity and draws nothing.
+// module of the tree (Walk reaches them through Container) to evaluation,
+// where Dropout is the identity and draws nothing.
 //
 // # Errors
 //
