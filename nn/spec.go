@@ -352,14 +352,13 @@ func checkRange(st Setting, f float64) error {
 	if st.Min == 0 && st.Max == 0 {
 		return nil
 	}
-	g := strconv.FormatFloat
-	switch {
-	case f < st.Min && st.MaxOpen:
-		return fmt.Errorf("%v is outside [%s, %s)", f, g(st.Min, 'g', -1, 64), g(st.Max, 'g', -1, 64))
-	case f < st.Min || f > st.Max:
-		return fmt.Errorf("%v is outside [%s, %s]", f, g(st.Min, 'g', -1, 64), g(st.Max, 'g', -1, 64))
-	case st.MaxOpen && f == st.Max:
-		return fmt.Errorf("%v is outside [%s, %s)", f, g(st.Min, 'g', -1, 64), g(st.Max, 'g', -1, 64))
+	closing := "]"
+	if st.MaxOpen {
+		closing = ")"
+	}
+	if f < st.Min || f > st.Max || (st.MaxOpen && f == st.Max) {
+		g := strconv.FormatFloat
+		return fmt.Errorf("%v is outside [%s, %s%s", f, g(st.Min, 'g', -1, 64), g(st.Max, 'g', -1, 64), closing)
 	}
 	return nil
 }
