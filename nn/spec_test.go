@@ -280,9 +280,15 @@ func TestUserKind(t *testing.T) {
 	}
 }
 
-func TestWalkAndFusion(t *testing.T) {
-	s, _ := nn.ParseText("linear(4)-relu-seq(linear(3)-relu-dropout(0.5))-linear(2)")
-	rs, _, err := nn.Resolve(s, []int{3})
+// buildText parses, resolves for one example of shape in, and builds a
+// float64 model from the seed 1.
+func buildText(t *testing.T, text string, in ...int) nn.Module {
+	t.Helper()
+	s, err := nn.ParseText(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, _, err := nn.Resolve(s, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,6 +296,11 @@ func TestWalkAndFusion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return m
+}
+
+func TestWalkAndFusion(t *testing.T) {
+	m := buildText(t, "linear(4)-relu-seq(linear(3)-relu-dropout(0.5))-linear(2)", 3)
 	var paths []string
 	nn.Walk(m, func(path string, x nn.Module) error {
 		paths = append(paths, fmt.Sprintf("%s:%T", path, x))

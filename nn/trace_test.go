@@ -12,15 +12,7 @@ import (
 // Trace returns one entry per leaf layer with its path, the fused Linear
 // without an output of its own, and the same result as Forward.
 func TestTrace(t *testing.T) {
-	s, _ := nn.ParseText("linear(4)-relu-seq(linear(5)-tanh)-linear(2)")
-	rs, _, err := nn.Resolve(s, []int{3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := nn.Build(rs, tensor.Float64, tensor.NewRand(1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := buildText(t, "linear(4)-relu-seq(linear(5)-tanh)-linear(2)", 3)
 	x := ag.Const(tensor.Normal(tensor.NewRand(2), tensor.Float64, 0, 1, 6, 3))
 	y, tr := nn.Trace(m, x)
 	var paths []string
