@@ -89,9 +89,6 @@ func newServer(lim serveLimits) *server {
 	mux.HandleFunc("GET /api/predict", s.handlePredict)
 	mux.HandleFunc("GET /api/graph", s.handleGraph)
 	mux.HandleFunc("GET /api/activations", s.handleActivations)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		badRequest(w, http.StatusNotFound, "no such page: "+r.URL.Path)
-	})
 	s.mux = mux
 	return s
 }
@@ -125,7 +122,9 @@ func badRequest(w http.ResponseWriter, code int, reason string) {
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	json.NewEncoder(w).Encode(v)
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		panic(err) // only our own types are sent
+	}
 }
 
 func runServe(args []string, stdout, stderr io.Writer) error {

@@ -325,6 +325,9 @@ type graphNode struct {
 // upstream gradient (∂f/∂out) to this input's share of ∂f/∂in.
 type graphEdge struct {
 	From int `json:"from"`
+	// Const is set for an input that needs no gradient (a constant): the
+	// backward pass sends it nothing, and Downstream is empty.
+	Const bool `json:"const,omitempty"`
 	// Local is ∂out/∂in where it is a number per element: a scalar, or
 	// the diagonal of an element-wise op's Jacobian (then Downstream =
 	// Upstream × Local element by element); nil otherwise.
@@ -404,11 +407,11 @@ func computeGraph(src string, vars map[string]*tensor.Tensor) (res *graphResult,
 		return nil, err
 	}
 	// Shapes come from the page: a mismatch is the page's error, not ours.
-	err = tensor.Try(func() { res, err = stepperGraph(root, vars) })
-	if err != nil {
+	var gerr error
+	if err := tensor.Try(func() { res, gerr = stepperGraph(root, vars) }); err != nil {
 		return nil, fmt.Errorf("expression: %v", err)
 	}
-	return res, nil
+	return res, gerr
 }
 
 func stepperGraph(root *expr, vars map[string]*tensor.Tensor) (*graphResult, error) {
@@ -511,8 +514,12 @@ func opEdge(e *expr, nodes []*ag.Node, ids map[*expr]int, k int, upstream *tenso
 		fresh[i] = ag.Var(v)
 	}
 	y := e.apply(fresh)
-	down := ag.Grad(y, fresh[k:k+1], ag.WithUpstream(upstream))[0].Value()
-	edge := graphEdge{From: ids[e.args[k]], Downstream: down.Values()}
+	edge := graphEdge{From: ids[e.args[k]], Downstream: []float64{}}
+	if !nodes[ids[e.args[k]]].RequiresGrad() {
+		edge.Const = true
+		return edge
+	}
+	edge.Downstream = ag.Grad(y, fresh[k:k+1], ag.WithUpstream(upstream))[0].Value().Values()
 	in := vals[k]
 	f := func(x *ag.Node) *ag.Node {
 		ins := make([]*ag.Node, len(vals))

@@ -857,7 +857,7 @@ func (s *server) handlePredict(w http.ResponseWriter, r *http.Request) {
 func (s *server) handleOptions(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]any{
 		"data": data.SyntheticNames(), "noise": syntheticNoise, "activations": nn.ActivationNames(),
-		"inits": nn.InitNames(), "optimizers": optim.Names, "schedules": optim.ScheduleNames,
+		"inits": nn.InitNames(), "optimizers": optim.Names(), "schedules": optim.ScheduleNames(),
 		"losses": loss.Names(), "vanishing": vanishingSetups,
 		"limits": map[string]any{"epochs": s.lim.MaxEpochs, "steps": s.lim.MaxSteps, "points": maxPoints, "neurons": maxNeurons,
 			"train_seconds": s.lim.TrainTime.Seconds(), "idle_seconds": s.lim.Idle.Seconds(), "trainings": cap(s.slots)},

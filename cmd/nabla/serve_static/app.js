@@ -426,7 +426,7 @@ const Stepper = {
         const [x1, y1] = this.pos[from], [x2, y2] = this.pos[n.id];
         const isCur = n.id === cur;
         h += `<path class="edge${isCur ? ' current' : ''}" marker-end="url(#arr)" d="M${x1 + bw},${y1 + bh / 2} C${(x1 + bw + x2) / 2},${y1 + bh / 2} ${(x1 + bw + x2) / 2},${y2 + bh / 2} ${x2},${y2 + bh / 2}"/>`;
-        if (done.has(n.id)) {
+        if (done.has(n.id) && !n.edges[e].const) {
           h += `<text class="elabel" x="${(x1 + bw + x2) / 2 - 20}" y="${(y1 + y2) / 2 + bh / 2 - 4 + e * 11}">${this.vec(n.edges[e].downstream, 2)}</text>`;
         }
       });
@@ -457,6 +457,10 @@ const Stepper = {
     op.edges.forEach((e, i) => {
       const from = this.g.nodes[e.from];
       h += `<div class="eq">to ${from.label} (#${from.id}): `;
+      if (e.const) {
+        h += 'a constant: the backward pass sends it nothing</div>';
+        return;
+      }
       if (e.local) {
         h += `upstream ${this.vec(op.grad, 4)} × local ∂out/∂in ${this.vec(e.local, 4)} = downstream ${this.vec(e.downstream, 4)}`;
         if (op.grad.length > 1 && e.local.length === op.grad.length) h += ' (element by element)';
