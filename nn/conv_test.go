@@ -1,0 +1,191 @@
+package nn_test
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"testing"
+
+	"github.com/nabla-go/nabla/ag"
+	"github.com/nabla-go/nabla/nn"
+	"github.com/nabla-go/nabla/tensor"
+)
+
+// issueCNN is the CNN of issue 10, in the text form the CLI takes.
+const issueCNN = "conv(32, 5, pad=2)-relu-maxpool(2)-conv(64, 5, pad=2)-relu-maxpool(2)-flatten-linear(128)-relu-linear(10)"
+
+// The issue's CNN resolves on MNIST examples [1, 28, 28] to 10 scores,
+// with PyTorch's parameter count and names.
+func TestIssueCNNSpec(t *testing.T) {
+	parsed, err := nn.ParseText(issueCNN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, out, err := nn.Resolve(parsed, []int{1, 28, 28})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(out, []int{10}) {
+		t.Fatalf("output %v, want [10]", out)
+	}
+	shapes, err := nn.LayerShapes(s, []int{1, 28, 28})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(shapes[2], []int{32, 14, 14}) || !slices.Equal(shapes[5], []int{64, 7, 7}) || !slices.Equal(shapes[6], []int{3136}) {
+		t.Errorf("layer shapes %v", shapes)
+	}
+	// torch: sum(p.numel() for p in net.parameters()) for the same Sequential.
+	const torchCount = 32*1*25 + 32 + 64*32*25 + 64 + 3136*128 + 128 + 128*10 + 10
+	if n, _ := nn.Size(s); n != torchCount {
+		t.Errorf("Size %d, want %d", n, torchCount)
+	}
+	m, err := nn.Build(s, tensor.Float32, tensor.NewRand(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range m.Params() {
+		names = append(names, p.Name+fmt.Sprint(p.Node.Shape()))
+	}
+	want := []string{"0.weight[32 1 5 5]", "0.bias[32]", "3.weight[64 32 5 5]", "3.bias[64]", "7.weight[128 3136]", "7.bias[128]", "9.weight[10 128]", "9.bias[10]"}
+	if !slices.Equal(names, want) {
+		t.Errorf("parameters %v, want %v", names, want)
+	}
+	if txt := s.Text(); txt != issueCNN {
+		t.Errorf("text form %q, want %q", txt, issueCNN)
+	}
+}
+
+// PyTorch's default initialisation of Conv2d: U(−1/√fan_in, 1/√fan_in)
+// for weight and bias, fan_in = in/groups·k².
+func TestConvDefaultInitBounds(t *testing.T) {
+	parsed, _ := nn.ParseText("conv(16, 3, groups=2)")
+	s, _, err := nn.Resolve(parsed, []int{4, 8, 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := nn.Build(s, tensor.Float64, tensor.NewRand(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bound := 1 / math.Sqrt(2*9)
+	for _, p := range m.Params() {
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, v := range p.Node.Value().Values() {
+			lo, hi = min(lo, v), max(hi, v)
+		}
+		if lo < -bound || hi > bound || hi-lo < bound {
+			t.Errorf("%s: values in [%v, %v], want spread over ±%v", p.Name, lo, hi, bound)
+		}
+	}
+	if sh := m.Params()[0].Node.Shape(); !slices.Equal(sh, []int{16, 2, 3, 3}) {
+		t.Errorf("weight %v, want [16 2 3 3]", sh)
+	}
+}
+
+// Sequential fuses Conv2d+ReLU into ag.Conv2DReLU; values and gradients
+// equal, bit for bit, those of the layers run one by one.
+func TestFusedConvReLUMatchesLayers(t *testing.T) {
+	for _, dt := range []tensor.DType{tensor.Float32, tensor.Float64} {
+		parsed, _ := nn.ParseText("conv(6, 3, pad=1)-relu-maxpool(2)-conv(5, 3, stride=2)-relu-flatten-linear(3)")
+		s, _, err := nn.Resolve(parsed, []int{3, 9, 9})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mod, err := nn.Build(s, dt, tensor.NewRand(4))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := mod.(*nn.Sequential)
+		x := tensor.Normal(tensor.NewRand(5), dt, 0, 1, 4, 3, 9, 9)
+		labels := []int{0, 1, 2, 0}
+		grads := func(out *ag.Node) [][]float64 {
+			for _, p := range m.Params() {
+				p.Node.ZeroGrad()
+			}
+			ag.Backward(ag.SoftmaxCrossEntropy(out, labels))
+			var g [][]float64
+			for _, p := range m.Params() {
+				g = append(g, p.Node.Grad().Values())
+			}
+			return append(g, out.Value().Values())
+		}
+		fused := m.Forward(ag.Const(x))
+		n := fused
+		ops := []string{}
+		for n != nil && len(n.Inputs()) > 0 {
+			ops = append(ops, n.Op())
+			n = n.Inputs()[0]
+		}
+		if !slices.Contains(ops, "Conv2DReLU") || slices.Contains(ops, "ReLU") {
+			t.Fatalf("%v: the CNN did not fuse: ops %v", dt, ops)
+		}
+		unfused := ag.Const(x)
+		for _, l := range m.Layers {
+			unfused = l.Forward(unfused)
+		}
+		a, b := grads(fused), grads(unfused)
+		for i := range a {
+			for j := range a[i] {
+				if math.Float64bits(a[i][j]) != math.Float64bits(b[i][j]) {
+					t.Fatalf("%v: tensor %d element %d: fused %v, layer by layer %v", dt, i, j, a[i][j], b[i][j])
+				}
+			}
+		}
+	}
+}
+
+// Dropout2d zeroes whole channels, scales the rest by 1/(1−p), and is the
+// identity in evaluation.
+func TestDropout2dZeroesChannels(t *testing.T) {
+	d := nn.NewDropout2d(0.5, tensor.NewRand(7))
+	x := ag.Const(tensor.Ones(tensor.Float64, 8, 6, 3, 2))
+	y := d.Forward(x).Value()
+	zeroed := 0
+	for c := range 48 {
+		vals := y.Values()[c*6 : (c+1)*6]
+		for _, v := range vals[1:] {
+			if v != vals[0] {
+				t.Fatalf("channel %d is not uniform: %v", c, vals)
+			}
+		}
+		switch vals[0] {
+		case 0:
+			zeroed++
+		case 2:
+		default:
+			t.Fatalf("channel %d holds %v, want 0 or 2", c, vals[0])
+		}
+	}
+	if zeroed < 12 || zeroed > 36 {
+		t.Errorf("%d of 48 channels zeroed at p=0.5", zeroed)
+	}
+	d.SetTraining(false)
+	if d.Forward(x) != x {
+		t.Error("evaluation mode is not the identity")
+	}
+}
+
+// In evaluation, a BatchNorm's output for one example does not depend on
+// the rest of the batch; in training it does.
+func TestBatchNormEvalIgnoresBatch(t *testing.T) {
+	bn := nn.NewBatchNorm2d(2, tensor.Float64)
+	rng := tensor.NewRand(8)
+	a := tensor.Normal(rng, tensor.Float64, 0, 1, 3, 2, 2, 2)
+	b := tensor.Concat(0, tensor.Slice(a, 0, 0, 1), tensor.Normal(rng, tensor.Float64, 5, 3, 2, 2, 2, 2))
+	first := func() []float64 {
+		ya := bn.Forward(ag.Const(a)).Value()
+		yb := bn.Forward(ag.Const(b)).Value()
+		return append(tensor.Slice(ya, 0, 0, 1).Contiguous().Values(), tensor.Slice(yb, 0, 0, 1).Contiguous().Values()...)
+	}
+	v := first()
+	if slices.Equal(v[:8], v[8:]) {
+		t.Error("training mode: the batch did not matter")
+	}
+	bn.SetTraining(false)
+	v = first()
+	if !slices.Equal(v[:8], v[8:]) {
+		t.Error("evaluation mode: the batch changed an example's output")
+	}
+}
