@@ -40,6 +40,7 @@ var serveStatic embed.FS
 type serveLimits struct {
 	Trainings int           // trainings running at once (default: the cores)
 	Queue     int           // clients waiting for a training slot; more are refused (503)
+	Sessions  int           // sessions open, training, waiting or finished; more are refused (503)
 	TrainTime time.Duration // running (not paused) time of one training
 	Idle      time.Duration // a paused or finished training waiting for its client this long is ended
 	Frame     time.Duration // at most one live frame per this interval
@@ -52,6 +53,7 @@ func defaultServeLimits() serveLimits {
 	return serveLimits{
 		Trainings: runtime.GOMAXPROCS(0),
 		Queue:     64,
+		Sessions:  256,
 		TrainTime: 5 * time.Minute,
 		Idle:      2 * time.Minute,
 		Frame:     100 * time.Millisecond,
@@ -66,6 +68,7 @@ type server struct {
 	lim     serveLimits
 	slots   chan struct{} // one token per running training
 	waiting atomic.Int64  // clients queued for a slot
+	open    atomic.Int64  // sessions open
 	static  http.Handler
 	mux     *http.ServeMux
 

@@ -18,9 +18,11 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nabla-go/nabla/ag"
@@ -304,6 +306,7 @@ type session struct {
 	abort                      error           // why the training goroutine must end
 	limitHit                   bool
 	cancel                     context.CancelFunc
+	release                    func() // gives the training slot back (once)
 }
 
 // ctlMsg is a command from the page.
@@ -326,10 +329,12 @@ func (s *server) handleTrain(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	if s.waiting.Load() >= int64(s.lim.Queue) {
+	if s.waiting.Load() >= int64(s.lim.Queue) || s.open.Load() >= int64(s.lim.Sessions) {
 		badRequest(w, http.StatusServiceUnavailable, "the server is busy: too many trainings waiting; try again later")
 		return
 	}
+	s.open.Add(1)
+	defer s.open.Add(-1)
 	run, err := p.build(s.lim)
 	if err != nil {
 		badRequest(w, http.StatusBadRequest, err.Error())
@@ -353,7 +358,9 @@ func (s *server) handleTrain(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	defer func() { <-s.slots }()
+	var once sync.Once
+	ss.release = func() { once.Do(func() { <-s.slots }) }
+	defer ss.release()
 	s.mu.Lock()
 	s.sessions[ss.id] = ss
 	s.mu.Unlock()
@@ -460,7 +467,9 @@ func (ss *session) train(ctx context.Context) {
 		ss.frame()
 		ss.state("done", fmt.Sprintf("trained %d epochs", t.Epoch()))
 	}
-	// Finished: answer predictions until the client leaves or idles.
+	// Finished: the slot goes to the next training, and the session
+	// answers predictions until the client leaves or idles.
+	ss.release()
 	ss.finished, ss.paused = true, true
 	ss.hold(ctx)
 }
@@ -524,6 +533,9 @@ func (ss *session) handle(m ctlMsg) bool {
 
 func (ss *session) onStep(res train.StepResult) {
 	ss.last = res
+	// Let the server's other goroutines in between steps: a page's
+	// request waits for a training's step, not for its time slice.
+	runtime.Gosched()
 	if recs := ss.rec.Records; len(recs) > 0 {
 		ss.stats = layerStatsOf(recs[len(recs)-1], ss.snap, ss.run.model)
 		ss.rec.Records = recs[:0]
