@@ -96,18 +96,52 @@ func putBuf[T float32 | float64](b *[]T) {
 	}
 }
 
-// gemm is Sgemm or Dgemm, by T, with alpha 1.
-func gemm[T float32 | float64](tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+// gemm is Sgemm or Dgemm, by T, with alpha 1; with serial set it runs on
+// the calling goroutine (the caller is already spread over the pool, and
+// a nested parallel product would only add hand-overs).
+func gemm[T float32 | float64](serial bool, tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	switch a := any(a).(type) {
 	case []float32:
-		Sgemm(tA, tB, m, n, k, 1, a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+		gemmOn(sImpl, serial, tA, tB, m, n, k, a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
 	case []float64:
-		Dgemm(tA, tB, m, n, k, 1, a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
+		gemmOn(dImpl, serial, tA, tB, m, n, k, a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
 	}
+}
+
+func gemmOn[T float32 | float64](g *gemmImpl[T], serial bool, tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if !serial || m == 0 || n == 0 || k == 0 {
+		g.gemm(tA, tB, m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	checkGEMM(tA, tB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
+	g.serial(tA, tB, m, n, k, 1, a, lda, b, ldb, beta, c, ldc, epilogue[T]{})
+}
+
+// perImage reports whether a convolution over n images spreads the images
+// over the pool (each product then runs serially) rather than running the
+// images in turn with parallel products: when there are at least as many
+// images as threads.
+func perImage(n int) bool { return n >= Threads() }
+
+// validCols returns the output columns [lo, hi) whose input column
+// ow·SW − PL + j·DW falls inside the image, for kernel column j.
+func (g *ConvGeom) validCols(j int) (lo, hi int) {
+	off := j*g.DW - g.PL // input column of output column 0
+	// ow·SW + off ≥ 0  ⇔  ow ≥ ⌈−off/SW⌉
+	if off < 0 {
+		lo = (-off + g.SW - 1) / g.SW
+	}
+	// ow·SW + off ≤ W − 1  ⇔  ow ≤ ⌊(W − 1 − off)/SW⌋
+	if last := g.W - 1 - off; last >= 0 {
+		hi = last/g.SW + 1
+	}
+	return min(lo, g.OW), min(max(hi, lo), g.OW)
 }
 
 // im2col unfolds the pixels [p0, p1) of one group of one image x
 // ([C/G, H, W]) into col ([C/G·KH·KW, p1−p0], row r = (c·KH + i)·KW + j).
+// Each output row is a run whose padded ends are cleared and whose middle
+// is a copy (stride 1) or a strided gather: no test per element.
 func im2col[T float32 | float64](g *ConvGeom, x, col []T, p0, p1 int) {
 	np := p1 - p0
 	cg := g.C / g.Groups
@@ -118,27 +152,31 @@ func im2col[T float32 | float64](g *ConvGeom, x, col []T, p0, p1 int) {
 			for j := range g.KW {
 				row := col[r*np : (r+1)*np]
 				r++
+				lo, hi := g.validCols(j)
+				off := j*g.DW - g.PL
 				oh, ow := p0/g.OW, p0%g.OW
 				for q := 0; q < np; {
-					// One run along an output row.
-					n := min(g.OW-ow, np-q)
-					ih := oh*g.SH - g.PT + i*g.DH
+					n := min(g.OW-ow, np-q) // the run: columns [ow, ow+n) of output row oh
 					dst := row[q : q+n]
+					ih := oh*g.SH - g.PT + i*g.DH
 					if ih < 0 || ih >= g.H {
 						clear(dst)
 					} else {
-						xr := xc[ih*g.W : (ih+1)*g.W]
-						iw := ow*g.SW - g.PL + j*g.DW
-						if g.SW == 1 && iw >= 0 && iw+n <= g.W {
-							copy(dst, xr[iw:iw+n])
+						a, b := max(lo, ow), min(hi, ow+n)
+						if a >= b {
+							clear(dst)
 						} else {
-							for t := range dst {
-								if uint(iw) < uint(g.W) {
-									dst[t] = xr[iw]
-								} else {
-									dst[t] = 0
+							clear(dst[:a-ow])
+							clear(dst[b-ow:])
+							xr := xc[ih*g.W:]
+							mid := dst[a-ow : b-ow]
+							iw := a*g.SW + off
+							if g.SW == 1 {
+								copy(mid, xr[iw:iw+len(mid)])
+							} else {
+								for t := range mid {
+									mid[t] = xr[iw+t*g.SW]
 								}
-								iw += g.SW
 							}
 						}
 					}
@@ -163,25 +201,26 @@ func col2im[T float32 | float64](g *ConvGeom, col, dx []T, p0, p1 int) {
 			for j := range g.KW {
 				row := col[r*np : (r+1)*np]
 				r++
+				lo, hi := g.validCols(j)
+				off := j*g.DW - g.PL
 				oh, ow := p0/g.OW, p0%g.OW
 				for q := 0; q < np; {
 					n := min(g.OW-ow, np-q)
 					ih := oh*g.SH - g.PT + i*g.DH
 					if ih >= 0 && ih < g.H {
-						xr := xc[ih*g.W : (ih+1)*g.W]
-						iw := ow*g.SW - g.PL + j*g.DW
-						src := row[q : q+n]
-						if g.SW == 1 && iw >= 0 && iw+n <= g.W {
-							d := xr[iw : iw+n]
-							for t, v := range src {
-								d[t] += v
-							}
-						} else {
-							for _, v := range src {
-								if uint(iw) < uint(g.W) {
-									xr[iw] += v
+						if a, b := max(lo, ow), min(hi, ow+n); a < b {
+							xr := xc[ih*g.W:]
+							src := row[q+a-ow : q+b-ow]
+							iw := a*g.SW + off
+							if g.SW == 1 {
+								d := xr[iw : iw+len(src)]
+								for t, v := range src {
+									d[t] += v
 								}
-								iw += g.SW
+							} else {
+								for t, v := range src {
+									xr[iw+t*g.SW] += v
+								}
 							}
 						}
 					}
@@ -218,7 +257,8 @@ func Conv2D[T float32 | float64](g ConvGeom, x, w, bias, y []T, relu bool) {
 		return
 	}
 	tile := g.tile()
-	ParallelFor(g.N, 1, func(lo, hi int) {
+	ser := perImage(g.N)
+	ParallelFor(g.N, grainOf(ser, g.N), func(lo, hi int) {
 		var buf *[]T
 		if !g.pointwise() {
 			buf = getBuf[T](CK * tile)
@@ -241,14 +281,14 @@ func Conv2D[T float32 | float64](g ConvGeom, x, w, bias, y []T, relu bool) {
 					beta = 1
 				}
 				if buf == nil {
-					gemm(false, false, kg, P, CK, wg, CK, xg, P, beta, yg, P)
+					gemm(ser, false, false, kg, P, CK, wg, CK, xg, P, beta, yg, P)
 					continue
 				}
 				for p0 := 0; p0 < P; p0 += tile {
 					p1 := min(p0+tile, P)
 					col := (*buf)[:CK*(p1-p0)]
 					im2col(&g, xg, col, p0, p1)
-					gemm(false, false, kg, p1-p0, CK, wg, CK, col, p1-p0, beta, yg[p0:], P)
+					gemm(ser, false, false, kg, p1-p0, CK, wg, CK, col, p1-p0, beta, yg[p0:], P)
 				}
 			}
 			if relu {
@@ -281,7 +321,8 @@ func Conv2DBackwardData[T float32 | float64](g ConvGeom, dy, w, dx []T) {
 		return
 	}
 	tile := g.tile()
-	ParallelFor(g.N, 1, func(lo, hi int) {
+	ser := perImage(g.N)
+	ParallelFor(g.N, grainOf(ser, g.N), func(lo, hi int) {
 		var buf *[]T
 		if !g.pointwise() {
 			buf = getBuf[T](CK * tile)
@@ -293,14 +334,14 @@ func Conv2DBackwardData[T float32 | float64](g ConvGeom, dy, w, dx []T) {
 				dyg := dy[(n*g.K+gr*kg)*P:]
 				wg := w[gr*kg*CK:]
 				if buf == nil {
-					gemm(true, false, CK, P, kg, wg, CK, dyg, P, 0, dxg, P)
+					gemm(ser, true, false, CK, P, kg, wg, CK, dyg, P, 0, dxg, P)
 					continue
 				}
 				clear(dxg[:cg*g.H*g.W])
 				for p0 := 0; p0 < P; p0 += tile {
 					p1 := min(p0+tile, P)
 					col := (*buf)[:CK*(p1-p0)]
-					gemm(true, false, CK, p1-p0, kg, wg, CK, dyg[p0:], P, 0, col, p1-p0)
+					gemm(ser, true, false, CK, p1-p0, kg, wg, CK, dyg[p0:], P, 0, col, p1-p0)
 					col2im(&g, col, dxg, p0, p1)
 				}
 			}
@@ -334,7 +375,8 @@ func Conv2DBackwardWeight[T float32 | float64](g ConvGeom, x, dy, dw []T) {
 	partial := getBuf[T](len(dw) * (parts - 1))
 	defer putBuf(partial)
 	tile := g.tile()
-	ParallelFor(parts, 1, func(lo, hi int) {
+	ser := perImage(parts)
+	ParallelFor(parts, grainOf(ser, parts), func(lo, hi int) {
 		var buf *[]T
 		if !g.pointwise() {
 			buf = getBuf[T](CK * tile)
@@ -352,14 +394,14 @@ func Conv2DBackwardWeight[T float32 | float64](g ConvGeom, x, dy, dw []T) {
 					dyg := dy[(n*g.K+gr*kg)*P:]
 					ag := acc[gr*kg*CK:]
 					if buf == nil {
-						gemm(false, true, kg, CK, P, dyg, P, xg, P, 1, ag, CK)
+						gemm(ser, false, true, kg, CK, P, dyg, P, xg, P, 1, ag, CK)
 						continue
 					}
 					for p0 := 0; p0 < P; p0 += tile {
 						p1 := min(p0+tile, P)
 						col := (*buf)[:CK*(p1-p0)]
 						im2col(&g, xg, col, p0, p1)
-						gemm(false, true, kg, CK, p1-p0, dyg[p0:], P, col, p1-p0, 1, ag, CK)
+						gemm(ser, false, true, kg, CK, p1-p0, dyg[p0:], P, col, p1-p0, 1, ag, CK)
 					}
 				}
 			}
@@ -371,6 +413,15 @@ func Conv2DBackwardWeight[T float32 | float64](g ConvGeom, x, dy, dw []T) {
 			dw[i] += v
 		}
 	}
+}
+
+// grainOf is the ParallelFor grain: 1 when the images are spread over the
+// pool, all of them (one inline call) when the products are parallel.
+func grainOf(perImage bool, n int) int {
+	if perImage {
+		return 1
+	}
+	return n
 }
 
 func checkLen(op, name string, got, want int) {

@@ -67,6 +67,9 @@ var convGeoms = []struct {
 	{"tiled", geom(2, 8, 32, 32, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1)},
 	{"tiled-stride2", geom(1, 16, 47, 45, 4, 5, 5, 2, 1, 2, 2, 2, 2, 1, 1, 1)},
 	{"mnist-conv2", geom(3, 32, 14, 14, 64, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1)},
+	{"stride3-dilation2-wide-pad", geom(2, 3, 9, 11, 2, 3, 4, 2, 3, 1, 2, 2, 3, 1, 2, 1)},
+	{"tiled-stride2-dilation", geom(1, 20, 40, 50, 3, 3, 3, 2, 2, 3, 1, 2, 4, 2, 2, 1)},
+	{"kernel-wider-than-padded-run", geom(1, 1, 3, 2, 2, 3, 5, 1, 1, 1, 1, 4, 4, 1, 1, 1)},
 	{"batch-over-weight-chunks", geom(19, 2, 4, 4, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1)},
 }
 
