@@ -153,6 +153,12 @@ func LoadModel(path string, opt LoadOptions) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	return buildModel(path, ts, meta, opt)
+}
+
+// buildModel rebuilds the model of a file's tensors and metadata (path
+// names the file in errors).
+func buildModel(path string, ts map[string]*tensor.Tensor, meta map[string]string, opt LoadOptions) (*Model, error) {
 	res := &Model{Path: path}
 	if js, ok := meta[MetaCheckpoint]; ok {
 		var st loopState
