@@ -90,6 +90,9 @@ func (e *expr) label() string {
 	case "^":
 		return "x^" + strconv.FormatFloat(e.num, 'g', -1, 64)
 	case "index":
+		if e.args[0].op == "var" {
+			return fmt.Sprintf("%s[%d]", e.args[0].name, e.index)
+		}
 		return fmt.Sprintf("[%d]", e.index)
 	case "*":
 		return "×"

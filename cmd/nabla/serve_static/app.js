@@ -339,7 +339,9 @@ const Stepper = {
     this.started = true;
     fetch('/api/graph').then((r) => r.json()).then((d) => {
       this.examples = d.examples;
-      $('st-example').innerHTML = d.examples.map((e, i) => `<option value="${i}">${e.name}</option>`).join('');
+      $('st-example').innerHTML = d.examples.map((e, i) => `<option value="${i}">${e.Name}</option>`).join('');
+      const ex = d.examples.findIndex((e) => e.Expr === params.get('expr'));
+      if (ex >= 0) $('st-example').value = ex;
       $('st-expr').value = params.get('expr') ?? d.examples[0].Expr;
       $('st-vars').value = params.get('vars') ?? d.examples[0].Vars;
       const k = +(params.get('bstep') || 0);
@@ -427,7 +429,8 @@ const Stepper = {
         const isCur = n.id === cur;
         h += `<path class="edge${isCur ? ' current' : ''}" marker-end="url(#arr)" d="M${x1 + bw},${y1 + bh / 2} C${(x1 + bw + x2) / 2},${y1 + bh / 2} ${(x1 + bw + x2) / 2},${y2 + bh / 2} ${x2},${y2 + bh / 2}"/>`;
         if (done.has(n.id) && !n.edges[e].const) {
-          h += `<text class="elabel" x="${(x1 + bw + x2) / 2 - 20}" y="${(y1 + y2) / 2 + bh / 2 - 4 + e * 11}">${this.vec(n.edges[e].downstream, 2)}</text>`;
+          // Beside the arrow's head: what this edge sends back.
+          h += `<text class="elabel" text-anchor="end" x="${x2 - 4}" y="${y2 + bh / 2 - 5 + e * 12}">${this.vec(n.edges[e].downstream, 2)}</text>`;
         }
       });
     }

@@ -1,0 +1,265 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// findChromium returns the browser the page test drives. Without one the
+// test skips on a developer's machine but fails in CI (CI set), where
+// .ci/run installs Debian's chromium.
+func findChromium(t *testing.T) string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("CI is set but no chromium is installed (.ci/run installs it: apt-get install -y chromium)")
+	}
+	t.Skip("no chromium installed (CI installs it; locally: apt-get install -y chromium)")
+	return ""
+}
+
+// TestServeInBrowser opens each view in headless chromium: the playground
+// trains (the displayed loss falls, the boundary canvas is drawn in the
+// colours of the model's predictions), a reloaded URL restores the same
+// settings and command, the stepper shows the notes' gradients, and the
+// activation explorer draws and trains. With NABLA_SCREENSHOTS set to a
+// folder it saves a screenshot of each view there (docs/ holds them).
+func TestServeInBrowser(t *testing.T) {
+	exe := findChromium(t)
+	ts := httptest.NewServer(newServer(testLimits()))
+	defer ts.Close()
+	shots := os.Getenv("NABLA_SCREENSHOTS")
+	if shots == "" {
+		shots = t.TempDir()
+	}
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe),
+		chromedp.NoSandbox, // CI runs as root
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.WindowSize(1300, 950),
+	)
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelA()
+	bctx, cancelB := chromedp.NewContext(actx)
+	defer cancelB()
+	// The first call starts the browser, with no deadline (a deadline
+	// there would stop the browser); later calls run under one.
+	if err := chromedp.Do(bctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("starting %s: %v", exe, err)
+	}
+	ctx, cancelT := context.WithTimeout(bctx, 120*time.Second)
+	defer cancelT()
+
+	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	evalStr := func(js string) string { t.Helper(); return evalJS[string](t, ctx, js) }
+	// poll evaluates js until it is true.
+	poll := func(what, js string, timeout time.Duration) {
+		t.Helper()
+		deadline := time.Now().Add(timeout)
+		for !evalJS[bool](t, ctx, js) {
+			if time.Now().After(deadline) {
+				status := evalStr(`(document.getElementById('status')||{}).textContent + ' / ' + (document.getElementById('warning')||{}).textContent`)
+				t.Fatalf("timed out waiting for %s (page status: %s)", what, status)
+			}
+			time.Sleep(15 * time.Millisecond)
+		}
+	}
+	shot := func(name string) {
+		t.Helper()
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("screenshot: %v", err)
+		}
+		if err := os.WriteFile(filepath.Join(shots, name), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	t.Run("playground", func(t *testing.T) {
+		q := "view=playground&data=spiral&hidden=8,8&activation=tanh&optimizer=adam&lr=0.03&schedule=constant&batch=16&epochs=15&val=0.3&seed=1&rate=150"
+		run("open", chromedp.Navigate(ts.URL+"/?"+q))
+		poll("the session", `document.body.dataset.state === 'paused'`, 10*time.Second)
+		run("play", chromedp.Click(chromedp.ID("play")))
+		poll("the first epoch", `+document.getElementById('epoch').textContent >= 1`, 10*time.Second)
+		first := evalStr(`document.getElementById('train-loss').textContent`)
+		poll("the end of training", `document.body.dataset.state === 'done'`, 30*time.Second)
+		last := evalStr(`document.getElementById('train-loss').textContent`)
+		l0, e0 := strconv.ParseFloat(first, 64)
+		l1, e1 := strconv.ParseFloat(last, 64)
+		if e0 != nil || e1 != nil || !(l1 < 0.9*l0) {
+			t.Errorf("displayed training loss %q after epoch 1, %q at the end: it did not fall", first, last)
+		}
+
+		// The boundary: sample cells, read their pixels, and compare the
+		// class each pixel's colour shows with the model's prediction there.
+		type infoT struct {
+			ID      string
+			Lo, Hi  [2]float64
+			G       int
+			W       int
+			Palette [][3]float64
+		}
+		var info infoT
+		info = evalJS[infoT](t, ctx, `({ID: Play.id, Lo: Play.info.lo, Hi: Play.info.hi, G: Play.info.grid, W: document.getElementById('boundary').width, Palette: PALETTE})`)
+		var cells [][2]int
+		for k := 0; k < 40; k++ {
+			cells = append(cells, [2]int{(k*7 + 3) % info.G, (k*13 + 5) % info.G})
+		}
+		js := fmt.Sprintf(`(() => { const c = document.getElementById('boundary').getContext('2d'); const cell = %d / %d;
+			return %s.map(([i, j]) => Array.from(c.getImageData(Math.floor((i + 0.5) * cell), Math.floor((j + 0.5) * cell), 1, 1).data)); })()`,
+			info.W, info.G, jsPairs(cells))
+		pix := evalJS[[][]float64](t, ctx, js)
+		var pts [][2]float64
+		for _, c := range cells {
+			pts = append(pts, [2]float64{
+				info.Lo[0] + (float64(c[0])+0.5)*(info.Hi[0]-info.Lo[0])/float64(info.G),
+				info.Hi[1] - (float64(c[1])+0.5)*(info.Hi[1]-info.Lo[1])/float64(info.G),
+			})
+		}
+		pred := getPredict(t, ts.URL, info.ID, pts)
+		seen := map[int]bool{}
+		for k, p := range pix {
+			if p[0] == 255 && p[1] == 255 && p[2] == 255 || p[3] != 255 {
+				t.Fatalf("cell %v is blank: rgba %v", cells[k], p)
+			}
+			c := colourClass(p, info.Palette)
+			seen[c] = true
+			if c != pred.Classes[k] {
+				t.Errorf("cell %v at %v: the canvas shows class %d (rgba %v), the model predicts %d", cells[k], pts[k], c, p, pred.Classes[k])
+			}
+		}
+		if len(seen) < 2 {
+			t.Errorf("the sampled boundary shows only classes %v", seen)
+		}
+		shot("serve-playground.png")
+	})
+
+	t.Run("url-restores-state", func(t *testing.T) {
+		// Change a setting through the form, then reload the URL.
+		evalJS[bool](t, ctx, `(() => { const s = document.querySelector('#pg-form [name=activation]'); s.value = 'relu'; s.dispatchEvent(new Event('change')); return true; })()`)
+		poll("the new session", `document.body.dataset.state === 'paused' && document.getElementById('command').textContent.includes('--activation relu')`, 10*time.Second)
+		state := `JSON.stringify([...document.querySelectorAll('#pg-form [name]')].map((e) => e.name + '=' + e.value)) + ' ' + document.getElementById('command').textContent`
+		before := evalStr(state)
+		href := evalStr(`location.href`)
+		run("reload", chromedp.Navigate(href))
+		poll("the reloaded session", `document.body.dataset.state === 'paused'`, 10*time.Second)
+		after := evalStr(state)
+		if before != after || !strings.Contains(after, "--activation relu") {
+			t.Errorf("before reload: %s\nafter reload:  %s", before, after)
+		}
+	})
+
+	t.Run("stepper", func(t *testing.T) {
+		run("open", chromedp.Navigate(ts.URL+"/?view=stepper"))
+		poll("the graph", `document.querySelectorAll('#st-graph .node').length >= 10`, 10*time.Second)
+		run("all the way", chromedp.Click(chromedp.ID("st-all")))
+		poll("the gradients", `document.querySelectorAll('#st-grads .var-grad').length === 2`, 5*time.Second)
+		grads := evalStr(`document.getElementById('st-grads').textContent`)
+		for _, want := range []string{"dx = [0.39, -0.59]", "dw = [-0.20, -0.39, 0.20]"} {
+			if !strings.Contains(grads, want) {
+				t.Errorf("the stepper shows %q, without %q", grads, want)
+			}
+		}
+		// The whole backward pass, the last op's Jacobian open: the screenshot.
+		run("jacobian", chromedp.Click(chromedp.CSS(`#st-explain button[data-edge="0"]`)))
+		poll("the Jacobian", `document.querySelector('#st-explain .jac') !== null`, 5*time.Second)
+		shot("serve-stepper.png")
+		run("restart", chromedp.Click(chromedp.ID("st-restart")))
+		for i := 0; i < 3; i++ {
+			run("back one op", chromedp.Click(chromedp.ID("st-back")))
+		}
+		run("jacobian", chromedp.Click(chromedp.CSS(`#st-explain button[data-edge="0"]`)))
+		explain := evalStr(`document.getElementById('st-explain').textContent`)
+		if !strings.Contains(explain, "step 3 of 10") || !strings.Contains(explain, "never builds it") {
+			t.Errorf("the explanation after 3 steps reads %q", explain)
+		}
+		href := evalStr(`location.href`)
+		before := evalStr(`document.getElementById('st-graph').textContent`)
+		run("reload", chromedp.Navigate(href))
+		poll("the reloaded graph", `document.querySelectorAll('#st-graph .node').length >= 10`, 10*time.Second)
+		after := evalStr(`document.getElementById('st-graph').textContent`)
+		if before != after {
+			t.Errorf("the reloaded stepper differs:\n%s\n%s", before, after)
+		}
+	})
+
+	t.Run("activations", func(t *testing.T) {
+		run("open", chromedp.Navigate(ts.URL+"/?view=activations&setup=1"))
+		poll("the curves", `document.querySelectorAll('#act-list input').length >= 9`, 10*time.Second)
+		evalJS[bool](t, ctx, `(() => { const c = document.getElementById('act-plot'), r = c.getBoundingClientRect();
+			c.dispatchEvent(new MouseEvent('mousemove', {clientX: r.left + r.width * 0.6, clientY: r.top + 10})); return true; })()`)
+		hover := evalStr(`document.getElementById('act-hover').textContent`)
+		if !strings.Contains(hover, "x = 1.000") || !strings.Contains(hover, "tanh′ 0.4200") {
+			t.Errorf("hovering x = 1 shows %q", hover)
+		}
+		run("train", chromedp.Click(chromedp.ID("deep-play")))
+		poll("the histograms", `document.querySelectorAll('#deep-hists figure').length === 10 && /epoch [3-9]/.test(document.getElementById('deep-status').textContent)`, 30*time.Second)
+		cmd := evalStr(`document.getElementById('deep-command').textContent`)
+		if !strings.Contains(cmd, "--activation tanh") || !strings.Contains(cmd, "--hidden 64,64,64,64,64,64,64,64,64,64") {
+			t.Errorf("the deep run's command %q", cmd)
+		}
+		shot("serve-activations.png")
+		run("stop", chromedp.Click(chromedp.ID("deep-stop")))
+	})
+}
+
+func jsPairs(cells [][2]int) string {
+	var s []string
+	for _, c := range cells {
+		s = append(s, fmt.Sprintf("[%d,%d]", c[0], c[1]))
+	}
+	return "[" + strings.Join(s, ",") + "]"
+}
+
+// colourClass is the class whose colour, blended with white, is closest
+// to the pixel: the page draws white + a·(colour − white).
+func colourClass(p []float64, palette [][3]float64) int {
+	best, bestD := -1, math.Inf(1)
+	for c, col := range palette {
+		var dot, nn float64
+		for k := 0; k < 3; k++ {
+			dot += (p[k] - 255) * (col[k] - 255)
+			nn += (col[k] - 255) * (col[k] - 255)
+		}
+		a := dot / nn
+		var d float64
+		for k := 0; k < 3; k++ {
+			r := p[k] - (255 + a*(col[k]-255))
+			d += r * r
+		}
+		if a > 0 && d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// evalJS evaluates js in the page and decodes its value.
+func evalJS[T any](t *testing.T, ctx context.Context, js string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js))
+	if err != nil {
+		t.Fatalf("evaluating %.200s: %v", js, err)
+	}
+	return v
+}
