@@ -268,7 +268,7 @@ func ByName(name string, params []*ag.Node, lr, momentum, weightDecay float64) (
 		return nil, fmt.Errorf("optim: unknown optimiser %q (want one of %s)", name, strings.Join(names, ", "))
 	}
 	if !(lr > 0) || math.IsInf(lr, 0) {
-		return nil, fmt.Errorf("optim: %s: learning rate %v must be > 0", name, lr)
+		return nil, fmt.Errorf("optim: %s: the learning rate must be a positive, finite number, not %v", name, lr)
 	}
 	if !(momentum >= 0 && momentum < 1) {
 		return nil, fmt.Errorf("optim: %s: momentum %v must be in [0, 1)", name, momentum)

@@ -260,7 +260,7 @@ func ScheduleByName(name string, lr float64, totalSteps int) (Schedule, error) {
 		return nil, fmt.Errorf("optim: unknown schedule %q (want one of %s)", name, strings.Join(scheduleNames, ", "))
 	}
 	if !(lr > 0) || math.IsInf(lr, 0) {
-		return nil, fmt.Errorf("optim: schedule %s: learning rate %v must be > 0", name, lr)
+		return nil, fmt.Errorf("optim: schedule %s: the learning rate must be a positive, finite number, not %v", name, lr)
 	}
 	if totalSteps < 1 {
 		return nil, fmt.Errorf("optim: schedule %s: total steps %d must be ≥ 1", name, totalSteps)

@@ -42,6 +42,9 @@ func TestFloat64EndToEnd(t *testing.T) {
 	mustRun(t, "train", "--dtype", "float64", "--epochs", "3", "--out", dir, "--quiet")
 	out := mustRun(t, "train", "--resume", dir, "--epochs", "5", "--quiet")
 	trained := accuracy(t, out, "train accuracy")
+	if b, _ := os.ReadFile(filepath.Join(dir, "config.json")); !bytes.Contains(b, []byte(`"epochs": 5`)) {
+		t.Errorf("config.json does not record the resumed run's 5 epochs:\n%s", b)
+	}
 	ev := mustRun(t, "eval", "--model", dir)
 	if got := accuracy(t, ev, "accuracy"); got != trained {
 		t.Errorf("eval %.2f%%, training ended at %.2f%%", got, trained)

@@ -293,6 +293,13 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	} else if done := run.trainer.Epoch(); done >= f.Epochs {
 		return fmt.Errorf("%s has already trained %d epochs; pass --epochs above %d to train longer", dir, done, done)
 	}
+	if *resume != "" {
+		// config.json records the run as it now goes on (a new --epochs
+		// stretches the schedule over the new total).
+		if err := writeRunFlags(dir, f); err != nil {
+			return err
+		}
+	}
 	rec, err := attachRecorder(run, f)
 	if err != nil {
 		return err
