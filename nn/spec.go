@@ -357,10 +357,18 @@ func checkRange(st Setting, f float64) error {
 		closing = ")"
 	}
 	if f < st.Min || f > st.Max || (st.MaxOpen && f == st.Max) {
-		g := strconv.FormatFloat
-		return fmt.Errorf("%v is outside [%s, %s%s", f, g(st.Min, 'g', -1, 64), g(st.Max, 'g', -1, 64), closing)
+		return fmt.Errorf("%s is outside [%s, %s%s", formatBound(f), formatBound(st.Min), formatBound(st.Max), closing)
 	}
 	return nil
+}
+
+// formatBound writes a number of a range without an exponent where it is
+// short enough (2147483648, not 2.147483648e+09).
+func formatBound(f float64) string {
+	if math.Abs(f) < 1e15 {
+		return strconv.FormatFloat(f, 'f', -1, 64)
+	}
+	return strconv.FormatFloat(f, 'g', -1, 64)
 }
 
 // normalise returns a copy of s at path with its kind's canonical name,
