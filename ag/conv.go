@@ -180,7 +180,7 @@ func conv2D(op string, x, w, b *Node, p ConvParams, relu bool) *Node {
 			gs[1] = convWeight(in[0], gr, g)
 		}
 		if len(in) == 3 && need[2] {
-			gs[2] = Sum(gr, 0, 2, 3)
+			gs[2] = channelSum(gr)
 		}
 		return gs
 	}, inputs...)
@@ -237,7 +237,7 @@ func ConvTranspose2D(x, w, b *Node, p ConvParams) *Node {
 			gs[1] = convWeight(gr, in[0], g)
 		}
 		if len(in) == 3 && need[2] {
-			gs[2] = Sum(gr, 0, 2, 3)
+			gs[2] = channelSum(gr)
 		}
 		return gs
 	}, inputs...)
@@ -332,6 +332,15 @@ func convWeightValue(g kernels.ConvGeom, x, dy *tensor.Tensor) *tensor.Tensor {
 		kernels.Conv2DBackwardWeight(g, tensor.Data[float64](x), tensor.Data[float64](dy), tensor.Data[float64](dw))
 	}
 	return dw
+}
+
+// channelSum is the sum of g [N, C, H, W] over N, H and W: a bias's
+// gradient. The positions are summed first, along contiguous rows, then
+// the images (one tensor.Sum over axes 0, 2 and 3 would copy g to bring
+// them together).
+func channelSum(g *Node) *Node {
+	sh := g.Shape()
+	return Sum(Sum(Reshape(g, sh[0], sh[1], -1), 2), 0)
 }
 
 // addChannelBias adds b[c] to every element of channel c of y [N, C, …]

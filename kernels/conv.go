@@ -143,6 +143,10 @@ func (g *ConvGeom) validCols(j int) (lo, hi int) {
 // Each output row is a run whose padded ends are cleared and whose middle
 // is a copy (stride 1) or a strided gather: no test per element.
 func im2col[T float32 | float64](g *ConvGeom, x, col []T, p0, p1 int) {
+	if g.SH == 1 && g.SW == 1 && g.OW == g.W {
+		im2colShift(g, x, col, p0, p1)
+		return
+	}
 	np := p1 - p0
 	cg := g.C / g.Groups
 	r := 0
@@ -183,6 +187,58 @@ func im2col[T float32 | float64](g *ConvGeom, x, col []T, p0, p1 int) {
 					q += n
 					ow = 0
 					oh++
+				}
+			}
+		}
+	}
+}
+
+// im2colShift is im2col for a stride-1 convolution whose output rows are
+// as wide as the input's ("same" padding, the common case): then row
+// (c, i, j) of the unfolded input is the flattened channel shifted by
+// di·W + dj (di = i·DH − PT, dj = j·DW − PL), so it is one copy, with the
+// rows that fall off the top or bottom and the |dj| columns that wrap
+// around each row's edge cleared.
+func im2colShift[T float32 | float64](g *ConvGeom, x, col []T, p0, p1 int) {
+	np := p1 - p0
+	cg := g.C / g.Groups
+	hw := g.H * g.W
+	r := 0
+	for c := range cg {
+		xc := x[c*hw : (c+1)*hw]
+		for i := range g.KH {
+			di := i*g.DH - g.PT
+			for j := range g.KW {
+				dj := j*g.DW - g.PL
+				row := col[r*np : (r+1)*np]
+				r++
+				// Output pixels p whose input row oh+di is inside, and whose
+				// shifted index p + di·W + dj stays in the channel.
+				shift := di*g.W + dj
+				a := max(p0, -di*g.W, -shift)
+				b := min(p1, (g.H-di)*g.W, hw-shift)
+				if a >= b {
+					clear(row)
+					continue
+				}
+				clear(row[:a-p0])
+				copy(row[a-p0:b-p0], xc[a+shift:b+shift])
+				clear(row[b-p0:])
+				if dj == 0 {
+					continue
+				}
+				// Clear the columns whose input column ow+dj wraps around:
+				// ow < −dj on the left, ow ≥ W − dj on the right.
+				c0, c1 := 0, -dj // [c0, c1) of each row
+				if dj > 0 {
+					c0, c1 = g.W-dj, g.W
+				}
+				c0, c1 = max(c0, 0), min(c1, g.W)
+				for oh := max(a, p0) / g.W; oh*g.W < b; oh++ {
+					lo, hi := max(oh*g.W+c0, a), min(oh*g.W+c1, b)
+					if lo < hi {
+						clear(row[lo-p0 : hi-p0])
+					}
 				}
 			}
 		}

@@ -70,6 +70,9 @@ var convGeoms = []struct {
 	{"stride3-dilation2-wide-pad", geom(2, 3, 9, 11, 2, 3, 4, 2, 3, 1, 2, 2, 3, 1, 2, 1)},
 	{"tiled-stride2-dilation", geom(1, 20, 40, 50, 3, 3, 3, 2, 2, 3, 1, 2, 4, 2, 2, 1)},
 	{"kernel-wider-than-padded-run", geom(1, 1, 3, 2, 2, 3, 5, 1, 1, 1, 1, 4, 4, 1, 1, 1)},
+	{"same-width-even-kernel", geom(2, 3, 5, 7, 2, 4, 2, 1, 1, 1, 2, 0, 1, 1, 1, 1)},
+	{"same-width-valid-height", geom(1, 2, 6, 5, 3, 3, 3, 1, 1, 0, 0, 1, 1, 1, 1, 1)},
+	{"same-width-dilation3-tiled", geom(1, 30, 25, 31, 2, 3, 3, 1, 1, 2, 4, 3, 3, 3, 3, 1)},
 	{"batch-over-weight-chunks", geom(19, 2, 4, 4, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1)},
 }
 

@@ -25,11 +25,16 @@ func MaxPool2D[T float32 | float64](g PoolGeom, planes int, x, y []T, idx []int)
 	checkLen("MaxPool2D", "x", len(x), planes*g.H*g.W)
 	checkLen("MaxPool2D", "y", len(y), planes*P)
 	checkLen("MaxPool2D", "idx", len(idx), planes*P)
+	inside := g.PH == 0 && g.PW == 0 && (g.OH-1)*g.SH+(g.KH-1)*g.DH < g.H && (g.OW-1)*g.SW+(g.KW-1)*g.DW < g.W
 	ParallelFor(planes, max(1, 4096/max(P, 1)), func(lo, hi int) {
 		for pl := lo; pl < hi; pl++ {
 			xp := x[pl*g.H*g.W : (pl+1)*g.H*g.W]
 			base := pl * g.H * g.W
 			o := pl * P
+			if inside {
+				maxPoolInside(&g, xp, y[o:o+P], idx[o:o+P], base)
+				continue
+			}
 			for oh := range g.OH {
 				h0 := oh*g.SH - g.PH
 				ih0 := h0
@@ -66,6 +71,53 @@ func MaxPool2D[T float32 | float64](g PoolGeom, planes int, x, y []T, idx []int)
 			}
 		}
 	})
+}
+
+// maxPoolInside is MaxPool2D for one plane whose windows all lie inside
+// it (no padding, none running off the edge): no bounds tests, and the
+// common 2×2 window unrolled. The same comparisons in the same order, so
+// the same ties and NaN rule (the last NaN in window order is taken, as
+// each NaN replaces the best so far).
+func maxPoolInside[T float32 | float64](g *PoolGeom, xp, y []T, idx []int, base int) {
+	o := 0
+	if g.KH == 2 && g.KW == 2 && g.DH == 1 && g.DW == 1 {
+		for oh := range g.OH {
+			r0 := oh * g.SH * g.W
+			row0, row1 := xp[r0:r0+g.W], xp[r0+g.W:r0+2*g.W]
+			for ow := range g.OW {
+				c := ow * g.SW
+				best, at := row0[c], r0+c
+				if v := row0[c+1]; v > best || v != v {
+					best, at = v, r0+c+1
+				}
+				if v := row1[c]; v > best || v != v {
+					best, at = v, r0+g.W+c
+				}
+				if v := row1[c+1]; v > best || v != v {
+					best, at = v, r0+g.W+c+1
+				}
+				y[o], idx[o] = best, base+at
+				o++
+			}
+		}
+		return
+	}
+	for oh := range g.OH {
+		for ow := range g.OW {
+			h0, w0 := oh*g.SH, ow*g.SW
+			best, at := T(math.Inf(-1)), h0*g.W+w0
+			for i := range g.KH {
+				r := (h0+i*g.DH)*g.W + w0
+				for j := range g.KW {
+					if v := xp[r+j*g.DW]; v > best || v != v {
+						best, at = v, r+j*g.DW
+					}
+				}
+			}
+			y[o], idx[o] = best, base+at
+			o++
+		}
+	}
 }
 
 // AvgPlan describes average pooling over planes of H×W: output (oh, ow)

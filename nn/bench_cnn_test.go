@@ -1,0 +1,99 @@
+package nn_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/nabla-go/nabla/ag"
+	"github.com/nabla-go/nabla/kernels"
+	"github.com/nabla-go/nabla/nn"
+	"github.com/nabla-go/nabla/optim"
+	"github.com/nabla-go/nabla/tensor"
+)
+
+// The CNN benchmarks time the issue-10 network (issueCNN) on MNIST-sized
+// inputs [N, 1, 28, 28], float32, as bench/cnn_compare.py times PyTorch:
+// a training step at batch 64 (forward, softmax cross-entropy, zero_grad,
+// backward, SGD with momentum 0.9) and inference at batch 1000 with no
+// graph.
+
+func benchCNN(b *testing.B) (*nn.Sequential, []*ag.Node) {
+	b.Helper()
+	parsed, err := nn.ParseText(issueCNN)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, _, err := nn.Resolve(parsed, []int{1, 28, 28})
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := nn.Build(s, tensor.Float32, tensor.NewRand(1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var params []*ag.Node
+	for _, p := range m.Params() {
+		params = append(params, p.Node)
+	}
+	return m.(*nn.Sequential), params
+}
+
+func benchImages(n int) (*tensor.Tensor, []int) {
+	rng := tensor.NewRand(2)
+	x := tensor.Uniform(rng, tensor.Float32, 0, 1, n, 1, 28, 28)
+	y := make([]int, n)
+	for i := range y {
+		y[i] = rng.IntN(10)
+	}
+	return x, y
+}
+
+func benchThreads(b *testing.B, n int) {
+	old := kernels.Threads()
+	kernels.SetThreads(n)
+	b.Cleanup(func() { kernels.SetThreads(old) })
+}
+
+// BenchmarkCNNTrainStep is one SGD-with-momentum step of the issue's CNN
+// at batch 64. The learning rate is 0 (the update is still computed in
+// full), so that every step times the same network.
+func BenchmarkCNNTrainStep(b *testing.B) {
+	for _, threads := range []int{1, 2} {
+		b.Run(fmt.Sprintf("batch=64/threads=%d", threads), func(b *testing.B) {
+			benchThreads(b, threads)
+			m, params := benchCNN(b)
+			opt := optim.NewSGD(params, optim.SGDConfig{LR: 0, Momentum: 0.9})
+			x, y := benchImages(64)
+			step := func() {
+				l := ag.SoftmaxCrossEntropy(m.Forward(ag.Const(x)), y)
+				opt.ZeroGrad()
+				ag.Backward(l)
+				opt.Step()
+			}
+			step()
+			b.ReportAllocs()
+			for b.Loop() {
+				step()
+			}
+			b.ReportMetric(64*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+		})
+	}
+}
+
+// BenchmarkCNNInference is a forward pass of the issue's CNN at batch
+// 1000 with no graph.
+func BenchmarkCNNInference(b *testing.B) {
+	for _, threads := range []int{1, 2} {
+		b.Run(fmt.Sprintf("batch=1000/threads=%d", threads), func(b *testing.B) {
+			benchThreads(b, threads)
+			m, _ := benchCNN(b)
+			x, _ := benchImages(1000)
+			ag.NoGrad(func() { m.Forward(ag.Const(x)) })
+			b.ReportAllocs()
+			for b.Loop() {
+				ag.NoGrad(func() { m.Forward(ag.Const(x)) })
+			}
+			b.ReportMetric(1000*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+		})
+	}
+}
