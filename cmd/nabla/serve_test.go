@@ -412,6 +412,36 @@ func waitFor(t *testing.T, ok func() bool, what string) {
 	t.Fatalf("timed out waiting until %s", what)
 }
 
+// A run whose loss becomes infinite ends in the diverged state with the
+// reason, and the trainer's warnings reach the page.
+func TestServeDivergenceIsReported(t *testing.T) {
+	ts := newTestServer(t, testLimits())
+	s := openStream(t, ts.URL, url.Values{"loss": {"mse"}, "optimizer": {"sgd"}, "lr": {"100"}, "schedule": {"constant"}, "epochs": {"30"}, "autoplay": {"1"}})
+	in := s.init()
+	for {
+		ev, _ := s.until("state")
+		var m map[string]any
+		json.Unmarshal(ev.Data, &m)
+		if m["state"] == "diverged" {
+			if msg, _ := m["message"].(string); !strings.Contains(msg, "training diverged: the loss became +Inf") {
+				t.Errorf("diverged with message %q", msg)
+			}
+			break
+		}
+		if m["state"] == "done" {
+			t.Fatal("a run at lr 100 on MSE finished without diverging")
+		}
+	}
+	if p := getPredict(t, ts.URL, in.ID, [][2]float64{{0, 0}}); len(p.Classes) != 1 {
+		t.Errorf("no prediction after divergence: %+v", p)
+	}
+	s = openStream(t, ts.URL, url.Values{"optimizer": {"sgd"}, "lr": {"1000"}, "schedule": {"constant"}, "epochs": {"10"}, "autoplay": {"1"}})
+	ev, _ := s.until("warning")
+	if !strings.Contains(string(ev.Data), "chance level") {
+		t.Errorf("warning %s", ev.Data)
+	}
+}
+
 // At most Trainings run; Queue more wait; the next is refused. A client
 // that leaves frees its slot; a training stops at its time limit and a
 // paused one at its idle limit.

@@ -403,6 +403,13 @@ func (ss *session) state(s, msg string) {
 
 // train runs the session until the client leaves, stops it, or it idles.
 func (ss *session) train(ctx context.Context) {
+	// A panic inside a training (a bug, not the page's input, which
+	// buildRun checked) ends this session with its message, not the server.
+	defer func() {
+		if r := recover(); r != nil {
+			ss.state("error", fmt.Sprintf("the training failed: %v", r))
+		}
+	}()
 	t := ss.run.trainer
 	// The recorder reads the batch's layers every few steps (the trainer
 	// gives the same bits with or without it); the Record hook set first
