@@ -65,26 +65,27 @@ func TestServeInBrowser(t *testing.T) {
 	ctx, cancelT := context.WithTimeout(bctx, 120*time.Second)
 	defer cancelT()
 
-	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+	// The helpers take the (sub)test they report to.
+	run := func(t *testing.T, what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(ctx, actions...); err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
 	}
-	evalStr := func(js string) string { t.Helper(); return evalJS[string](t, ctx, js) }
+	evalStr := func(t *testing.T, js string) string { t.Helper(); return evalJS[string](t, ctx, js) }
 	// poll evaluates js until it is true.
-	poll := func(what, js string, timeout time.Duration) {
+	poll := func(t *testing.T, what, js string, timeout time.Duration) {
 		t.Helper()
 		deadline := time.Now().Add(timeout)
 		for !evalJS[bool](t, ctx, js) {
 			if time.Now().After(deadline) {
-				status := evalStr(`(document.getElementById('status')||{}).textContent + ' / ' + (document.getElementById('warning')||{}).textContent`)
+				status := evalStr(t, `(document.getElementById('status')||{}).textContent + ' / ' + (document.getElementById('warning')||{}).textContent`)
 				t.Fatalf("timed out waiting for %s (page status: %s)", what, status)
 			}
 			time.Sleep(15 * time.Millisecond)
 		}
 	}
-	shot := func(name string) {
+	shot := func(t *testing.T, name string) {
 		t.Helper()
 		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 		if err != nil {
@@ -97,13 +98,13 @@ func TestServeInBrowser(t *testing.T) {
 
 	t.Run("playground", func(t *testing.T) {
 		q := "view=playground&data=spiral&hidden=8,8&activation=tanh&optimizer=adam&lr=0.03&schedule=constant&batch=16&epochs=15&val=0.3&seed=1&rate=150"
-		run("open", chromedp.Navigate(ts.URL+"/?"+q))
-		poll("the session", `document.body.dataset.state === 'paused'`, 10*time.Second)
-		run("play", chromedp.Click(chromedp.ID("play")))
-		poll("the first epoch", `+document.getElementById('epoch').textContent >= 1`, 10*time.Second)
-		first := evalStr(`document.getElementById('train-loss').textContent`)
-		poll("the end of training", `document.body.dataset.state === 'done'`, 30*time.Second)
-		last := evalStr(`document.getElementById('train-loss').textContent`)
+		run(t, "open", chromedp.Navigate(ts.URL+"/?"+q))
+		poll(t, "the session", `document.body.dataset.state === 'paused'`, 10*time.Second)
+		run(t, "play", chromedp.Click(chromedp.ID("play")))
+		poll(t, "the first epoch", `+document.getElementById('epoch').textContent >= 1`, 10*time.Second)
+		first := evalStr(t, `document.getElementById('train-loss').textContent`)
+		poll(t, "the end of training", `document.body.dataset.state === 'done'`, 30*time.Second)
+		last := evalStr(t, `document.getElementById('train-loss').textContent`)
 		l0, e0 := strconv.ParseFloat(first, 64)
 		l1, e1 := strconv.ParseFloat(last, 64)
 		if e0 != nil || e1 != nil || !(l1 < 0.9*l0) {
@@ -151,75 +152,75 @@ func TestServeInBrowser(t *testing.T) {
 		if len(seen) < 2 {
 			t.Errorf("the sampled boundary shows only classes %v", seen)
 		}
-		shot("serve-playground.png")
+		shot(t, "serve-playground.png")
 	})
 
 	t.Run("url-restores-state", func(t *testing.T) {
 		// Change a setting through the form, then reload the URL.
 		evalJS[bool](t, ctx, `(() => { const s = document.querySelector('#pg-form [name=activation]'); s.value = 'relu'; s.dispatchEvent(new Event('change')); return true; })()`)
-		poll("the new session", `document.body.dataset.state === 'paused' && document.getElementById('command').textContent.includes('--activation relu')`, 10*time.Second)
+		poll(t, "the new session", `document.body.dataset.state === 'paused' && document.getElementById('command').textContent.includes('--activation relu')`, 10*time.Second)
 		state := `JSON.stringify([...document.querySelectorAll('#pg-form [name]')].map((e) => e.name + '=' + e.value)) + ' ' + document.getElementById('command').textContent`
-		before := evalStr(state)
-		href := evalStr(`location.href`)
-		run("reload", chromedp.Navigate(href))
-		poll("the reloaded session", `document.body.dataset.state === 'paused'`, 10*time.Second)
-		after := evalStr(state)
+		before := evalStr(t, state)
+		href := evalStr(t, `location.href`)
+		run(t, "reload", chromedp.Navigate(href))
+		poll(t, "the reloaded session", `document.body.dataset.state === 'paused'`, 10*time.Second)
+		after := evalStr(t, state)
 		if before != after || !strings.Contains(after, "--activation relu") {
 			t.Errorf("before reload: %s\nafter reload:  %s", before, after)
 		}
 	})
 
 	t.Run("stepper", func(t *testing.T) {
-		run("open", chromedp.Navigate(ts.URL+"/?view=stepper"))
-		poll("the graph", `document.querySelectorAll('#st-graph .node').length >= 10`, 10*time.Second)
-		run("all the way", chromedp.Click(chromedp.ID("st-all")))
-		poll("the gradients", `document.querySelectorAll('#st-grads .var-grad').length === 2`, 5*time.Second)
-		grads := evalStr(`document.getElementById('st-grads').textContent`)
+		run(t, "open", chromedp.Navigate(ts.URL+"/?view=stepper"))
+		poll(t, "the graph", `document.querySelectorAll('#st-graph .node').length >= 10`, 10*time.Second)
+		run(t, "all the way", chromedp.Click(chromedp.ID("st-all")))
+		poll(t, "the gradients", `document.querySelectorAll('#st-grads .var-grad').length === 2`, 5*time.Second)
+		grads := evalStr(t, `document.getElementById('st-grads').textContent`)
 		for _, want := range []string{"dx = [0.39, -0.59]", "dw = [-0.20, -0.39, 0.20]"} {
 			if !strings.Contains(grads, want) {
 				t.Errorf("the stepper shows %q, without %q", grads, want)
 			}
 		}
 		// The whole backward pass, the last op's Jacobian open: the screenshot.
-		run("jacobian", chromedp.Click(chromedp.CSS(`#st-explain button[data-edge="0"]`)))
-		poll("the Jacobian", `document.querySelector('#st-explain .jac') !== null`, 5*time.Second)
-		shot("serve-stepper.png")
-		run("restart", chromedp.Click(chromedp.ID("st-restart")))
+		run(t, "jacobian", chromedp.Click(chromedp.CSS(`#st-explain button[data-edge="0"]`)))
+		poll(t, "the Jacobian", `document.querySelector('#st-explain .jac') !== null`, 5*time.Second)
+		shot(t, "serve-stepper.png")
+		run(t, "restart", chromedp.Click(chromedp.ID("st-restart")))
 		for i := 0; i < 3; i++ {
-			run("back one op", chromedp.Click(chromedp.ID("st-back")))
+			run(t, "back one op", chromedp.Click(chromedp.ID("st-back")))
 		}
-		run("jacobian", chromedp.Click(chromedp.CSS(`#st-explain button[data-edge="0"]`)))
-		explain := evalStr(`document.getElementById('st-explain').textContent`)
+		run(t, "jacobian", chromedp.Click(chromedp.CSS(`#st-explain button[data-edge="0"]`)))
+		explain := evalStr(t, `document.getElementById('st-explain').textContent`)
 		if !strings.Contains(explain, "step 3 of 10") || !strings.Contains(explain, "never builds it") {
 			t.Errorf("the explanation after 3 steps reads %q", explain)
 		}
-		href := evalStr(`location.href`)
-		before := evalStr(`document.getElementById('st-graph').textContent`)
-		run("reload", chromedp.Navigate(href))
-		poll("the reloaded graph", `document.querySelectorAll('#st-graph .node').length >= 10`, 10*time.Second)
-		after := evalStr(`document.getElementById('st-graph').textContent`)
+		href := evalStr(t, `location.href`)
+		before := evalStr(t, `document.getElementById('st-graph').textContent`)
+		run(t, "reload", chromedp.Navigate(href))
+		poll(t, "the reloaded graph", `document.querySelectorAll('#st-graph .node').length >= 10`, 10*time.Second)
+		after := evalStr(t, `document.getElementById('st-graph').textContent`)
 		if before != after {
 			t.Errorf("the reloaded stepper differs:\n%s\n%s", before, after)
 		}
 	})
 
 	t.Run("activations", func(t *testing.T) {
-		run("open", chromedp.Navigate(ts.URL+"/?view=activations&setup=1"))
-		poll("the curves", `document.querySelectorAll('#act-list input').length >= 9`, 10*time.Second)
+		run(t, "open", chromedp.Navigate(ts.URL+"/?view=activations&setup=1"))
+		poll(t, "the curves", `document.querySelectorAll('#act-list input').length >= 9`, 10*time.Second)
 		evalJS[bool](t, ctx, `(() => { const c = document.getElementById('act-plot'), r = c.getBoundingClientRect();
 			c.dispatchEvent(new MouseEvent('mousemove', {clientX: r.left + r.width * 0.6, clientY: r.top + 10})); return true; })()`)
-		hover := evalStr(`document.getElementById('act-hover').textContent`)
+		hover := evalStr(t, `document.getElementById('act-hover').textContent`)
 		if !strings.Contains(hover, "x = 1.000") || !strings.Contains(hover, "tanh′ 0.4200") {
 			t.Errorf("hovering x = 1 shows %q", hover)
 		}
-		run("train", chromedp.Click(chromedp.ID("deep-play")))
-		poll("the histograms", `document.querySelectorAll('#deep-hists figure').length === 10 && /epoch [3-9]/.test(document.getElementById('deep-status').textContent)`, 30*time.Second)
-		cmd := evalStr(`document.getElementById('deep-command').textContent`)
+		run(t, "train", chromedp.Click(chromedp.ID("deep-play")))
+		poll(t, "the histograms", `document.querySelectorAll('#deep-hists figure').length === 10 && /^epoch \d+/.test(document.getElementById('deep-status').textContent)`, 60*time.Second)
+		cmd := evalStr(t, `document.getElementById('deep-command').textContent`)
 		if !strings.Contains(cmd, "--activation tanh") || !strings.Contains(cmd, "--hidden 64,64,64,64,64,64,64,64,64,64") {
 			t.Errorf("the deep run's command %q", cmd)
 		}
-		shot("serve-activations.png")
-		run("stop", chromedp.Click(chromedp.ID("deep-stop")))
+		shot(t, "serve-activations.png")
+		run(t, "stop", chromedp.Click(chromedp.ID("deep-stop")))
 	})
 }
 
