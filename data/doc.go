@@ -2,9 +2,10 @@
 // feeds them to a model in mini-batches.
 //
 // A Dataset is anything with a length, an input width, a class count and a
-// way to gather a batch of examples by index. InMemory, which holds every
-// example as one [N, D] float32 tensor and a slice of labels, is the only
-// implementation in this package and the one every constructor returns:
+// way to gather a batch of examples by index. InMemory, which holds the
+// examples as one [N, D] float32 tensor, or as bytes converted batch by
+// batch (MNIST), and a slice of labels, is the only implementation in this
+// package and the one every constructor returns:
 //
 //   - toy 2-D sets: Spiral (CS231n), Moons, Circles, XOR, Blobs, and
 //     Synthetic to pick one by name with default sizes;
@@ -18,8 +19,16 @@
 //
 // # Shapes
 //
-// X is [N, D] and a batch is [B, D], row i being example i; labels are ints
-// in [0, Classes()). MNIST images are flattened row by row to D = 784.
+// X is [N, D] and a batch is [B, Shape()...], row i being example i;
+// labels are ints in [0, Classes()). MNIST images are [1, 28, 28], stored
+// row by row as D = 784 bytes.
+//
+// # Memory
+//
+// MNIST is held at its own width, one byte a pixel (47 MB for the training
+// set, not 188 MB as float32); a batch converts only its examples. A Loader
+// made with ReuseBuffers gathers every batch into the same buffer, so that
+// a training run holds the model, the bytes and a few batches.
 //
 // # Reproducibility
 //
@@ -56,7 +65,7 @@
 //
 // # Concurrency
 //
-// An InMemory is read-only once built: Batch may be called from several
-// goroutines at once. A Loader holds its position and generator and must be
-// used by one goroutine at a time.
+// An InMemory is read-only once built: Batch and BatchInto may be called
+// from several goroutines at once. A Loader holds its position, generator
+// and buffers and must be used by one goroutine at a time.
 package data

@@ -18,6 +18,9 @@ import (
 // saving it there and restoring it later reproduces that epoch. Without
 // shuffling the order is 0, 1, …, Len()-1 and rng is not used.
 //
+// By default every batch is a new tensor. After ReuseBuffers, batches are
+// gathered into buffers the loader keeps and reuses (see Next).
+//
 // A Loader is not safe for concurrent use.
 type Loader struct {
 	ds       Dataset
@@ -27,8 +30,14 @@ type Loader struct {
 	rng      *rand.Rand
 
 	order  []int // the current epoch's order; nil between epochs
+	store  []int // order's storage, kept from epoch to epoch
 	pos    int   // index into order of the next batch's first example
 	epochs int   // epochs begun
+
+	reuse bool           // ReuseBuffers: gather into xbuf and ybuf
+	xbuf  []float32      // batch·Features() values
+	ybuf  []int          // batch labels
+	full  *tensor.Tensor // xbuf as a full batch [batch, Shape()...]
 }
 
 // NewLoader returns a loader over ds yielding batches of batch examples.
@@ -61,6 +70,18 @@ func (l *Loader) NumBatches() int {
 	return (n + l.batch - 1) / l.batch
 }
 
+// ReuseBuffers makes Next gather every batch into the same two buffers,
+// allocated once (batch·Features() float32 values and batch labels), with
+// no intermediate copy when the data set is a BatchWriter (InMemory is):
+// no allocation and no page faults per batch. The price is that a batch
+// stays valid only until the next call to Next, Reset or Epoch's next
+// iteration: the caller must be done with x and y by then (the trainer's
+// Step is: it keeps nothing of x). It returns l.
+func (l *Loader) ReuseBuffers() *Loader {
+	l.reuse = true
+	return l
+}
+
 // Epochs returns how many epochs have begun.
 func (l *Loader) Epochs() int { return l.epochs }
 
@@ -68,7 +89,8 @@ func (l *Loader) Epochs() int { return l.epochs }
 // if none is under way. At the end of an epoch it returns ok false (and x
 // and y nil); the call after that begins the next epoch. An empty data set
 // (or, with dropLast, one smaller than a batch) gives epochs with no
-// batches.
+// batches. x and y are new unless ReuseBuffers was called; then they are
+// the loader's buffers, overwritten by the next call.
 func (l *Loader) Next() (x *tensor.Tensor, y []int, ok bool) {
 	if l.order == nil {
 		l.begin()
@@ -81,8 +103,36 @@ func (l *Loader) Next() (x *tensor.Tensor, y []int, ok bool) {
 	}
 	idx := l.order[l.pos:end]
 	l.pos = end
-	x, y = l.ds.Batch(idx)
+	if l.reuse {
+		x, y = l.gather(idx)
+	} else {
+		x, y = l.ds.Batch(idx)
+	}
 	return x, y, true
+}
+
+// gather writes the batch idx into the reused buffers.
+func (l *Loader) gather(idx []int) (*tensor.Tensor, []int) {
+	D := l.ds.Features()
+	if l.xbuf == nil {
+		l.xbuf = make([]float32, l.batch*D)
+		l.ybuf = make([]int, l.batch)
+	}
+	k := len(idx)
+	if w, ok := l.ds.(BatchWriter); ok {
+		w.BatchInto(l.xbuf[:k*D], l.ybuf[:k], idx)
+	} else {
+		x, y := l.ds.Batch(idx)
+		copy(l.xbuf[:k*D], x.Float32s())
+		copy(l.ybuf[:k], y)
+	}
+	if k == l.batch {
+		if l.full == nil {
+			l.full = tensor.FromFloat32(l.xbuf, append([]int{k}, l.ds.Shape()...)...)
+		}
+		return l.full, l.ybuf[:k]
+	}
+	return tensor.FromFloat32(l.xbuf[:k*D], append([]int{k}, l.ds.Shape()...)...), l.ybuf[:k]
 }
 
 // Reset abandons the current epoch, if any: the next call to Next begins a
@@ -116,13 +166,27 @@ func (l *Loader) Epoch() iter.Seq2[*tensor.Tensor, []int] {
 func (l *Loader) begin() {
 	n := l.ds.Len()
 	if l.shuffle {
-		l.order = l.rng.Perm(n)
+		// rng.Perm's numbers, drawn into the slice of the last epoch
+		// (the same shuffle as rand.Rand.Perm, so the same order).
+		l.order = perm(l.rng, l.store[:0], n)
 	} else {
-		l.order = make([]int, n)
-		for i := range l.order {
-			l.order[i] = i
+		l.order = l.store[:0]
+		for i := range n {
+			l.order = append(l.order, i)
 		}
 	}
+	l.store = l.order
 	l.pos = 0
 	l.epochs++
+}
+
+// perm appends to dst a permutation of [0, n) drawn exactly as rng.Perm(n)
+// draws it (math/rand/v2's Perm: the identity, then rng.Shuffle with the
+// swap), reusing dst's storage.
+func perm(rng *rand.Rand, dst []int, n int) []int {
+	for i := range n {
+		dst = append(dst, i)
+	}
+	rng.Shuffle(n, func(i, j int) { dst[i], dst[j] = dst[j], dst[i] })
+	return dst
 }

@@ -67,7 +67,7 @@ func TestLoadMNISTSmall(t *testing.T) {
 		if scale {
 			want = []float32{0, 1, 0.2, 0.4}
 		}
-		if got := train.X.Float32s()[:4]; !slices.Equal(got, want) {
+		if got := train.Values().Float32s()[:4]; !slices.Equal(got, want) {
 			t.Errorf("scale01 %v: first image %v, want %v", scale, got, want)
 		}
 	}
@@ -166,7 +166,7 @@ func TestLoadMNISTReal(t *testing.T) {
 			t.Errorf("%s: class counts %v, first label %d", ds.Name, got, ds.Y[0])
 		}
 		lo, hi := float32(1), float32(0)
-		for _, v := range ds.X.Float32s() {
+		for _, v := range ds.Values().Float32s() {
 			lo, hi = min(lo, v), max(hi, v)
 			if k := math.Round(float64(v) * 255); float32(k)/255 != v {
 				t.Fatalf("%s: pixel %v is not k/255", ds.Name, v)

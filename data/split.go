@@ -44,11 +44,11 @@ func FitNormalizer(ds *InMemory) Normalizer {
 		}
 		return Normalizer{Mean: mean, Std: std}
 	}
-	eachValue(ds.X, func(k int, v float64) { mean[k%D] += v })
+	eachValue(ds, func(k int, v float64) { mean[k%D] += v })
 	for j := range mean {
 		mean[j] /= float64(n)
 	}
-	eachValue(ds.X, func(k int, v float64) {
+	eachValue(ds, func(k int, v float64) {
 		d := v - mean[k%D]
 		std[k%D] += d * d
 	})
@@ -69,19 +69,19 @@ func (nz Normalizer) Apply(ds *InMemory) *InMemory {
 	if len(nz.Mean) != D || len(nz.Std) != D {
 		panic(fmt.Sprintf("data.Normalizer.Apply: normaliser has %d/%d features, data set %q has %d", len(nz.Mean), len(nz.Std), ds.Name, D))
 	}
-	if n > 0 && ds.X.Len() != n*D {
-		panic(fmt.Sprintf("data.Normalizer.Apply: %q has X of shape %v for %d labels", ds.Name, ds.X.Shape(), n))
+	if k := ds.numValues(); n > 0 && k != n*D {
+		panic(fmt.Sprintf("data.Normalizer.Apply: %q holds %d values for %d labels of %d features", ds.Name, k, n, D))
 	}
 	out := make([]float32, n*D)
 	if n > 0 && D > 0 {
-		eachValue(ds.X, func(k int, v float64) {
+		eachValue(ds, func(k int, v float64) {
 			j := k % D
 			out[k] = float32((v - nz.Mean[j]) / nz.Std[j])
 		})
 	}
 	return &InMemory{
-		X:          tensor.FromFloat32(out, n, D),
-		Y:          append([]int(nil), ds.Y...),
+		X:            tensor.FromFloat32(out, n, D),
+		Y:            append([]int(nil), ds.Y...),
 		NumClasses:   ds.NumClasses,
 		Name:         ds.Name,
 		ExampleShape: ds.ExampleShape,
@@ -89,15 +89,22 @@ func (nz Normalizer) Apply(ds *InMemory) *InMemory {
 }
 
 // eachValue calls f with the flat row-major index and value of every
-// element of x, without converting all of x to float64 at once.
-func eachValue(x *tensor.Tensor, f func(k int, v float64)) {
-	if x.DType() == tensor.Float64 {
+// element of ds's examples (X, or Bytes through their table), without
+// converting them all to float64 at once.
+func eachValue(ds *InMemory, f func(k int, v float64)) {
+	switch x := ds.X; {
+	case x == nil:
+		tab := ds.byteTable()
+		for k, b := range ds.Bytes {
+			f(k, float64(tab[b]))
+		}
+	case x.DType() == tensor.Float64:
 		for k, v := range x.Float64s() {
 			f(k, v)
 		}
-		return
-	}
-	for k, v := range x.Float32s() {
-		f(k, float64(v))
+	default:
+		for k, v := range x.Float32s() {
+			f(k, float64(v))
+		}
 	}
 }
