@@ -367,6 +367,10 @@ def torch_models():
         "mlp_dropout_nobias": (seeded(3, lambda: nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Dropout(0.3),
                                                              nn.Linear(8, 3, bias=False))), [3, 4]),
         "mlp_image": (mlp([nn.ReLU()], [16, 12, 10], 4, flatten=True), [3, 1, 4, 4]),
+        # flatten(start_dim=2) exports as Shape, Slice, Concat and Reshape;
+        # a Linear on 3-D inputs as MatMul and Add.
+        "flatten_partial": (seeded(5, lambda: nn.Sequential(nn.Flatten(2), nn.Linear(4, 5), nn.GELU(), nn.Flatten(),
+                                                          nn.Linear(15, 3))), [3, 3, 2, 2]),
     }
     return cases
 

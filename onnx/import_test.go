@@ -1,0 +1,186 @@
+package onnx
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/nabla-go/nabla/nn"
+	"github.com/nabla-go/nabla/tensor"
+)
+
+// leaves lists the layers of s in order, Sequentials opened and Dropout
+// (which Export drops) left out.
+func leaves(s nn.Spec) []nn.Spec {
+	if s.Type == "Sequential" {
+		var out []nn.Spec
+		for _, l := range s.Layers {
+			out = append(out, leaves(l)...)
+		}
+		return out
+	}
+	if s.Type == "Dropout" {
+		return nil
+	}
+	return []nn.Spec{s}
+}
+
+// TestImportRoundTrip exports every reference case, imports the bytes and
+// checks the layers (Sequentials opened, Dropout dropped), the input and
+// the outputs against the original model.
+func TestImportRoundTrip(t *testing.T) {
+	for _, c := range exportCases {
+		t.Run(c.name, func(t *testing.T) {
+			m, x := buildCase(t, c)
+			mp, err := Export(m, Options{Softmax: c.softmax})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := Marshal(mp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			im, err := Import(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, want := leaves(im.Spec), leaves(m.Spec)
+			if len(got) != len(want) {
+				t.Fatalf("imported %s, exported %s", im.Spec.Text(), m.Spec.Text())
+			}
+			for i := range got {
+				if !nn.Equal(got[i], want[i]) {
+					t.Fatalf("layer %d: imported %s, exported %s", i, got[i].Text(), want[i].Text())
+				}
+			}
+			if im.DType != c.dtype {
+				t.Errorf("dtype %v, want %v", im.DType, c.dtype)
+			}
+			if wantOp := map[bool]string{true: "Softmax"}[c.softmax]; im.FinalOp != wantOp {
+				t.Errorf("FinalOp %q, want %q", im.FinalOp, wantOp)
+			}
+			if !slices.Equal(im.Input.Shape, m.Input.Shape) || im.Input.Classes != m.Input.Classes {
+				t.Errorf("input %v with %d classes, want %v with %d", im.Input.Shape, im.Input.Classes, m.Input.Shape, m.Input.Classes)
+			}
+			if (im.Input.Mean == nil) != (m.Input.Mean == nil) {
+				t.Fatalf("normaliser imported: %v, exported: %v", im.Input.Mean != nil, m.Input.Mean != nil)
+			}
+			if i, ok := closeTo(im.Input.Mean, m.Input.Mean, 1e-6); !ok {
+				t.Errorf("mean %d: %v, want %v", i, im.Input.Mean, m.Input.Mean)
+			}
+			if i, ok := closeTo(im.Input.Std, m.Input.Std, 1e-6); !ok {
+				t.Errorf("std %d: %v, want %v", i, im.Input.Std, m.Input.Std)
+			}
+			back, err := im.Model()
+			if err != nil {
+				t.Fatal(err)
+			}
+			y0, y1 := forward(m, x), forward(back, x)
+			if !slices.Equal(y0.Shape(), y1.Shape()) {
+				t.Fatalf("output shape %v, want %v", y1.Shape(), y0.Shape())
+			}
+			if i, ok := closeTo(y1.Values(), y0.Values(), 1e-5); !ok {
+				t.Fatalf("output %d: %v, want %v", i, y1.Values()[i], y0.Values()[i])
+			}
+		})
+	}
+}
+
+// torchSpecs are the nabla specs the PyTorch reference models import as.
+var torchSpecs = map[string]string{
+	"mlp_relu":           "linear(16)-relu-linear(16)-relu-linear(4)",
+	"mlp_activations":    "linear(7)-leakyrelu(0.2)-linear(7)-sigmoid-linear(7)-tanh-linear(7)-elu(0.7)-linear(7)-gelu-linear(7)-gelu(approximate=tanh)-linear(7)-silu-linear(7)-softplus-linear(3)",
+	"mlp_dropout_nobias": "linear(8)-relu-linear(3, bias=false)",
+	"mlp_image":          "flatten-linear(12)-relu-linear(10)",
+	"flatten_partial":    "flatten(start_dim=2)-linear(5)-gelu-flatten-linear(3)",
+}
+
+// TestImportTorch imports the models PyTorch 1.13's torch.onnx.export
+// wrote (testdata/onnx/torch, made by check.py) and compares nabla's
+// outputs with torch's on the same inputs, to 1e-5.
+func TestImportTorch(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(refDir, "torch", "*.onnx"))
+	if len(files) < len(torchSpecs) {
+		t.Fatalf("%d PyTorch files in %s/torch, want %d: run testdata/onnx/check.py", len(files), refDir, len(torchSpecs))
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".onnx")
+		t.Run(name, func(t *testing.T) {
+			var c caseFile
+			readJSON(t, strings.TrimSuffix(f, ".onnx")+".json", &c)
+			m, err := LoadModel(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want, ok := torchSpecs[name]; !ok {
+				t.Errorf("no expected spec for %s in torchSpecs", name)
+			} else if ws, err := nn.ParseSpec(want); err != nil {
+				t.Fatal(err)
+			} else if ws, _, err = nn.Resolve(ws, c.InputShape[1:]); err != nil {
+				t.Fatal(err)
+			} else if !nn.Equal(ws, m.Spec) {
+				t.Errorf("imported %s, want %s", m.Spec.Text(), ws.Text())
+			}
+			x := tensor.FromValues(tensor.Float32, c.Input, c.InputShape...)
+			y := forward(m, x)
+			if !slices.Equal(y.Shape(), c.OutputShape) {
+				t.Fatalf("output shape %v, torch's %v", y.Shape(), c.OutputShape)
+			}
+			if i, ok := closeTo(y.Values(), c.Torch, 1e-5); !ok {
+				t.Fatalf("output %d: %v, torch gives %v", i, y.Values()[i], c.Torch[i])
+			}
+		})
+	}
+}
+
+// fuzzSeeds are small ONNX files for the fuzzer to start from: exports of
+// tiny models (a normaliser, a composed GELU, a Reshape, a softmax) and
+// PyTorch's smallest file. Small seeds keep each run, and the fuzzer's
+// minimisation of what it finds, fast.
+func fuzzSeeds(t testing.TB) [][]byte {
+	var out [][]byte
+	for _, c := range []exportCase{
+		{arch: "linear(2)-relu-linear(2)", shape: []int{2}, norm: true, dtype: tensor.Float32},
+		{arch: "linear(2)-gelu-silu", shape: []int{2}, softmax: true, dtype: tensor.Float32},
+		{arch: "flatten(start_dim=2)-linear(2, bias=false)-flatten", shape: []int{1, 2, 2}, dtype: tensor.Float64},
+	} {
+		m, _ := buildCase(t, c)
+		mp, err := Export(m, Options{Softmax: c.softmax})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := Marshal(mp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, b)
+	}
+	b, err := os.ReadFile(filepath.Join(refDir, "torch", "mlp_dropout_nobias.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(out, b)
+}
+
+// FuzzImport feeds the reader arbitrary bytes, starting from small valid
+// files: it must return a one-line error or a model that builds, never
+// panic.
+func FuzzImport(f *testing.F) {
+	for _, b := range fuzzSeeds(f) {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		im, err := Import(b)
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("a multi-line error: %q", err)
+			}
+			return
+		}
+		if _, err := im.Model(); err != nil {
+			t.Fatalf("Import accepted a model that does not build: %v", err)
+		}
+	})
+}
