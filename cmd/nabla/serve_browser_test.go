@@ -120,8 +120,7 @@ func TestServeInBrowser(t *testing.T) {
 			W       int
 			Palette [][3]float64
 		}
-		var info infoT
-		info = evalJS[infoT](t, ctx, `({ID: Play.id, Lo: Play.info.lo, Hi: Play.info.hi, G: Play.info.grid, W: document.getElementById('boundary').width, Palette: PALETTE})`)
+		info := evalJS[infoT](t, ctx, `({ID: Play.id, Lo: Play.info.lo, Hi: Play.info.hi, G: Play.info.grid, W: document.getElementById('boundary').width, Palette: PALETTE})`)
 		var cells [][2]int
 		for k := 0; k < 40; k++ {
 			cells = append(cells, [2]int{(k*7 + 3) % info.G, (k*13 + 5) % info.G})

@@ -386,7 +386,7 @@ func (ss *session) send(event string, v any) {
 		panic(err) // only our own types are sent
 	}
 	ss.rc.SetWriteDeadline(time.Now().Add(10 * time.Second))
-	if _, err := fmt.Fprintf(ss.w, "event: %s\ndata: %s\n\n", event, b); err == nil {
+	if _, err = fmt.Fprintf(ss.w, "event: %s\ndata: %s\n\n", event, b); err == nil {
 		err = ss.rc.Flush()
 	}
 	if err != nil && ss.abort == nil {
@@ -641,10 +641,6 @@ func (ss *session) sendInit() {
 		}
 	}
 	ss.grid = tensor.FromValues(nn.DTypeOf(ss.run.model), g, gridSize*gridSize, 2)
-	var layers []string
-	for _, l := range ss.run.spec.Layers {
-		layers = append(layers, l.Type)
-	}
 	note := ""
 	if ss.req.custom {
 		note = "noise and added points are the page's own: this command trains the set without them, so its bits differ"
