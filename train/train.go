@@ -261,7 +261,9 @@ func (t *Trainer) Start() error {
 		}
 	}
 	t.dtype = nn.DTypeOf(t.Model)
-	t.loader = data.NewLoader(t.Train, t.Config.Batch, true, t.Config.DropLast, rand.New(t.RNG["shuffle"]))
+	// Step keeps nothing of a batch, so the loader gathers every batch
+	// into the same buffer.
+	t.loader = data.NewLoader(t.Train, t.Config.Batch, true, t.Config.DropLast, rand.New(t.RNG["shuffle"])).ReuseBuffers()
 	t.started = true
 	return nil
 }
@@ -511,9 +513,9 @@ func drawBar(w io.Writer, epoch, epochs, done, total int, loss float64) {
 }
 
 func countCorrect(logits *tensor.Tensor, y []int) int {
-	pred := tensor.ArgMax(logits, 1)
+	var buf [256]int
 	n := 0
-	for i, p := range pred {
+	for i, p := range argMaxRows(buf[:0], logits) {
 		if p == y[i] {
 			n++
 		}
@@ -542,9 +544,10 @@ func Evaluate(model nn.Module, lossFn LossFunc, ds data.Dataset, batch int) Eval
 	for i := range res.Confusion {
 		res.Confusion[i] = make([]int, c)
 	}
-	loader := data.NewLoader(ds, batch, false, false, nil)
+	loader := data.NewLoader(ds, batch, false, false, nil).ReuseBuffers()
 	dt := nn.DTypeOf(model)
 	var sum float64
+	var pred []int
 	for {
 		x, y, ok := loader.Next()
 		if !ok {
@@ -555,7 +558,8 @@ func Evaluate(model nn.Module, lossFn LossFunc, ds data.Dataset, batch int) Eval
 		}
 		logits := model.Forward(ag.Untracked(x))
 		sum += lossFn(logits, y).Item() * float64(len(y))
-		for i, p := range tensor.ArgMax(logits.Value(), 1) {
+		pred = argMaxRows(pred[:0], logits.Value())
+		for i, p := range pred {
 			if y[i] >= 0 && y[i] < c && p < c {
 				res.Confusion[y[i]][p]++
 			}
@@ -568,4 +572,38 @@ func Evaluate(model nn.Module, lossFn LossFunc, ds data.Dataset, batch int) Eval
 	res.Loss = sum / float64(max(res.N, 1))
 	res.Accuracy /= float64(max(res.N, 1))
 	return res
+}
+
+// argMaxRows appends to dst the index of the largest value in each row of
+// the [B, C] logits, as tensor.ArgMax(logits, 1) does (the first on ties;
+// the first NaN, if any), without converting them to float64.
+func argMaxRows(dst []int, logits *tensor.Tensor) []int {
+	if logits.Dims() != 2 || !logits.IsContiguous() || logits.Dim(1) == 0 {
+		return append(dst, tensor.ArgMax(logits, 1)...)
+	}
+	C := logits.Dim(1)
+	switch logits.DType() {
+	case tensor.Float64:
+		return argMaxFlat(dst, logits.Float64s(), C)
+	default:
+		return argMaxFlat(dst, logits.Float32s(), C)
+	}
+}
+
+func argMaxFlat[T float32 | float64](dst []int, v []T, C int) []int {
+	for r := 0; r+C <= len(v); r += C {
+		row := v[r : r+C]
+		best := 0
+		for j, x := range row {
+			if x != x {
+				best = j
+				break
+			}
+			if x > row[best] {
+				best = j
+			}
+		}
+		dst = append(dst, best)
+	}
+	return dst
 }
