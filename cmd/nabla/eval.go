@@ -27,7 +27,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if *model == "" {
 		return errors.New("--model is required")
 	}
-	m, err := train.LoadModel(*model, train.LoadOptions{Activation: *activation})
+	m, err := loadModel(*model, train.LoadOptions{Activation: *activation})
 	if err != nil {
 		return err
 	}
