@@ -230,3 +230,73 @@ func TestPlotBadInputGivesOneLine(t *testing.T) {
 		}
 	}
 }
+
+// saveCNN writes an untrained small CNN for MNIST, as nabla train would.
+func saveCNN(t *testing.T, arch string) string {
+	t.Helper()
+	s, err := nn.ParseSpec(arch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _, err = nn.Resolve(s, []int{1, 28, 28})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := nn.Build(s, tensor.Float32, tensor.NewRand(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, _ := json.Marshal(train.Input{Shape: []int{1, 28, 28}, Classes: 10, Data: "mnist"})
+	path := filepath.Join(t.TempDir(), "model.safetensors")
+	if err := train.SaveModel(path, m, map[string]string{train.MetaInput: string(in)}); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// Filters, feature maps and saliency maps of a CNN, and the filters of
+// an MLP over images, are drawn beside the model; models without images
+// are refused in one line.
+func TestPlotCNNFigures(t *testing.T) {
+	cnn := saveCNN(t, "conv(4,3,pad=1)-relu-maxpool(2)-conv(6,3)-relu-flatten-linear(10)")
+	dir := filepath.Dir(cnn)
+	for _, c := range []struct {
+		args  []string
+		file  string
+		words []string
+	}{
+		{[]string{"plot", "filters", "--model", cnn}, "filters.png", []string{"4 filters of 3×3"}},
+		{[]string{"plot", "features", "--model", cnn, "--index", "5"}, "features.png", []string{"mnist/test #5", "predicted", "3 layers"}},
+		{[]string{"plot", "saliency", "--model", cnn, "--index", "5"}, "saliency.png", []string{"predicted", "gradient"}},
+	} {
+		out, e, code := nabla(t, c.args...)
+		if code != 0 {
+			t.Fatalf("nabla %v: exit %d\n%s", c.args, code, e)
+		}
+		for _, w := range c.words {
+			if !strings.Contains(out, w) {
+				t.Errorf("nabla %v: output lacks %q:\n%s", c.args, w, out)
+			}
+		}
+		if w, h, inked := pngSize(t, filepath.Join(dir, c.file)); w < 100 || h < 100 || inked == 0 {
+			t.Errorf("%s: %d×%d, %d inked pixels", c.file, w, h, inked)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "saliency-signed.png")); err != nil {
+		t.Error(err)
+	}
+	mlp := saveCNN(t, "flatten-linear(12)-relu-linear(10)")
+	if out, e, code := nabla(t, "plot", "filters", "--model", mlp); code != 0 || !strings.Contains(out, "28×28") {
+		t.Errorf("filters of an MLP over images: exit %d\n%s%s", code, out, e)
+	}
+	for _, args := range [][]string{
+		{"plot", "features", "--model", mlp},
+		{"plot", "saliency", "--model", saveMLP(t, 2)},
+		{"plot", "features", "--model", cnn, "--index", "10000"},
+	} {
+		_, e, code := nabla(t, args...)
+		if code == 0 || strings.Count(strings.TrimSpace(e), "\n") != 0 {
+			t.Errorf("nabla %v: exit %d, %q", args, code, e)
+		}
+	}
+}
