@@ -58,7 +58,8 @@ type LayerRecord struct {
 	// are left empty and the next layer's describe the fused result.
 	Fused bool `json:"fused,omitempty"`
 	// WeightGradNorm and BiasGradNorm are ‖∂L/∂W‖₂ and ‖∂L/∂b‖₂ (Frobenius);
-	// WeightNorm is ‖W‖₂. Only for Linear layers.
+	// WeightNorm is ‖W‖₂. Only for layers with a weight of two or more
+	// dimensions (Linear, Conv2d, ConvTranspose2d).
 	WeightGradNorm *float64 `json:"weight_grad_norm,omitempty"`
 	BiasGradNorm   *float64 `json:"bias_grad_norm,omitempty"`
 	WeightNorm     *float64 `json:"weight_norm,omitempty"`
@@ -336,11 +337,15 @@ func Measure(outs []nn.Traced, bins int) StepRecord {
 	for i, tr := range outs {
 		m := tr.Module
 		lr := LayerRecord{Index: i, Path: tr.Path, Layer: layerName(m), Kind: layerKind(m)}
-		if l, ok := m.(*nn.Linear); ok {
-			lr.WeightGradNorm = ptr(norm(l.Weight.Grad()))
-			lr.WeightNorm = ptr(norm(l.Weight.Value()))
-			if l.Bias != nil {
-				lr.BiasGradNorm = ptr(norm(l.Bias.Grad()))
+		// Layers with a weight matrix or kernel (Linear, Conv2d, …): a
+		// parameter "weight" of two or more dimensions.
+		for _, p := range m.Params() {
+			switch {
+			case p.Name == "weight" && p.Node.Value().Dims() >= 2:
+				lr.WeightGradNorm = ptr(norm(p.Node.Grad()))
+				lr.WeightNorm = ptr(norm(p.Node.Value()))
+			case p.Name == "bias" && lr.WeightGradNorm != nil:
+				lr.BiasGradNorm = ptr(norm(p.Node.Grad()))
 			}
 		}
 		if tr.Out == nil {
