@@ -16,8 +16,10 @@
 // each with the same text once numbers are set aside, and each number
 // within the tolerance of the printed one: relative 2% by default
 // (figures move in their last digits between processors, whose vector
-// units sum in different orders), or what the comment says, as in
-// "<!-- check(tol=0): … -->" for exact figures.
+// units sum in different orders, and training amplifies that a little),
+// or what the comment says: "<!-- check(tol=0): … -->" for exact figures,
+// "check(tol=0.05, abs=0.001)" for a relative tolerance of 5% or an
+// absolute one of 0.001, whichever is looser (for losses near zero).
 //
 // Usage:
 //
@@ -44,11 +46,12 @@ type figure struct {
 	line    int      // of the comment, 1-based
 	command string   // as written
 	tol     float64  // relative tolerance
+	abs     float64  // absolute tolerance (a number within either passes)
 	want    []string // the block's lines
 }
 
 var (
-	checkRE  = regexp.MustCompile(`^<!-- check(?:\(tol=([0-9.eE+-]+)\))?: (.+?) -->\s*$`)
+	checkRE  = regexp.MustCompile(`^<!-- check(?:\(([^)]*)\))?: (.+?) -->\s*$`)
 	numberRE = regexp.MustCompile(`[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?`)
 )
 
@@ -66,11 +69,18 @@ func parse(md string) ([]figure, error) {
 		}
 		f := figure{line: i + 1, command: m[2], tol: 0.02}
 		if m[1] != "" {
-			t, err := strconv.ParseFloat(m[1], 64)
-			if err != nil || t < 0 {
-				return nil, fmt.Errorf("line %d: bad tolerance %q", i+1, m[1])
+			for _, kv := range strings.Split(m[1], ",") {
+				k, v, _ := strings.Cut(strings.TrimSpace(kv), "=")
+				t, err := strconv.ParseFloat(v, 64)
+				if err != nil || t < 0 || (k != "tol" && k != "abs") {
+					return nil, fmt.Errorf("line %d: bad tolerance %q (want tol=R, abs=A)", i+1, kv)
+				}
+				if k == "tol" {
+					f.tol = t
+				} else {
+					f.abs = t
+				}
 			}
-			f.tol = t
 		}
 		if i+1 >= len(lines) || !strings.HasPrefix(lines[i+1], "```") {
 			return nil, fmt.Errorf("line %d: a check comment must be followed by a fenced block", i+1)
@@ -108,13 +118,14 @@ func numbers(s string) []float64 {
 	return out
 }
 
-// close reports whether got is within tol (relative) of want, with an
-// absolute floor for numbers printed near zero.
-func close(want, got, tol float64) bool {
+// close reports whether got is within tol (relative) or abs (absolute)
+// of want.
+func close(want, got, tol, abs float64) bool {
 	if want == got {
 		return true
 	}
-	return math.Abs(got-want) <= tol*math.Max(math.Abs(want), 1e-12)
+	d := math.Abs(got - want)
+	return d <= tol*math.Abs(want) || d <= abs
 }
 
 // compare checks the figure's lines against output, in order.
@@ -130,8 +141,8 @@ func compare(f figure, output, tmp string) error {
 			}
 			wn, gn := numbers(w), numbers(out[k])
 			for i := range wn {
-				if !close(wn[i], gn[i], f.tol) {
-					return fmt.Errorf("README says\n    %s\nbut the command prints\n    %s\n(number %d differs beyond %g relative)", strings.TrimSpace(w), strings.TrimSpace(out[k]), i+1, f.tol)
+				if !close(wn[i], gn[i], f.tol, f.abs) {
+					return fmt.Errorf("README says\n    %s\nbut the command prints\n    %s\n(number %d differs beyond %g relative and %g absolute)", strings.TrimSpace(w), strings.TrimSpace(out[k]), i+1, f.tol, f.abs)
 				}
 			}
 			found, k = true, k+1

@@ -16,7 +16,17 @@ func TestParse(t *testing.T) {
 	if len(figs) != 2 || figs[0].command != "nabla train --quiet --out $TMP/x" || figs[0].tol != 0.02 || len(figs[0].want) != 2 || figs[1].tol != 0 || figs[1].line != 7 {
 		t.Fatalf("%+v", figs)
 	}
-	for _, bad := range []string{"<!-- check: nabla x -->\nno block\n", "<!-- check: nabla x -->\n```\nunclosed\n", "<!-- check(tol=x): nabla x -->\n```\na\n```\n", "<!-- check: nabla x -->\n```\n```\n"} {
+	abs, err := parse("<!-- check(tol=0.05, abs=0.001): nabla x -->\n```\na 1\n```\n")
+	if err != nil || abs[0].tol != 0.05 || abs[0].abs != 0.001 {
+		t.Fatalf("tol and abs: %+v %v", abs, err)
+	}
+	if err := compare(abs[0], "a 1.04\n", "/tmp"); err != nil {
+		t.Errorf("within 5%%: %v", err)
+	}
+	if err := compare(abs[0], "a 1.06\n", "/tmp"); err == nil {
+		t.Error("6% off passed a 5% tolerance")
+	}
+	for _, bad := range []string{"<!-- check(tol=1, wat=2): nabla x -->\n```\na\n```\n", "<!-- check: nabla x -->\nno block\n", "<!-- check: nabla x -->\n```\nunclosed\n", "<!-- check(tol=x): nabla x -->\n```\na\n```\n", "<!-- check: nabla x -->\n```\n```\n"} {
 		if _, err := parse(bad); err == nil {
 			t.Errorf("%q: no error", bad)
 		}
