@@ -17,6 +17,7 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime"
@@ -100,6 +101,14 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if r.Body != nil {
 		r.Body = http.MaxBytesReader(w, r.Body, s.lim.MaxBody)
+	}
+	// Another site's page may not start or steer trainings here: browsers
+	// name the page's origin on cross-origin requests.
+	if o := r.Header.Get("Origin"); o != "" && strings.HasPrefix(r.URL.Path, "/api/") {
+		if u, err := url.Parse(o); err != nil || u.Host != r.Host {
+			badRequest(w, http.StatusForbidden, fmt.Sprintf("requests from the page at %s are refused (only this server's own page may call its API)", o))
+			return
+		}
 	}
 	s.mux.ServeHTTP(w, r)
 }

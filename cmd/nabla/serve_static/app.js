@@ -4,7 +4,9 @@
 
 const $ = (id) => document.getElementById(id);
 const PALETTE = [[242, 142, 43], [78, 121, 167], [89, 161, 79], [225, 87, 89], [176, 122, 161], [118, 183, 178]];
-const TRAIN_KEYS = ['data', 'val', 'hidden', 'activation', 'init', 'dropout', 'optimizer', 'lr', 'schedule', 'batch', 'epochs', 'l1', 'l2', 'seed'];
+const TRAIN_KEYS = ['data', 'val', 'hidden', 'activation', 'init', 'dropout', 'optimizer', 'lr', 'momentum', 'schedule', 'batch', 'epochs', 'l1', 'l2', 'clip', 'seed'];
+// Settings whose 0 means "off" or "the default": left out of the command then.
+const ZERO_IS_DEFAULT = ['momentum', 'clip'];
 const params = new URLSearchParams(location.search);
 let options = null;
 
@@ -129,7 +131,9 @@ const Play = {
 
   query(autoplay) {
     const q = new URLSearchParams();
-    for (const k of TRAIN_KEYS) if (params.get(k)) q.set(k, params.get(k));
+    for (const k of TRAIN_KEYS) {
+      if (params.get(k) && !(ZERO_IS_DEFAULT.includes(k) && +params.get(k) === 0)) q.set(k, params.get(k));
+    }
     for (const k of ['noise', 'pts', 'rate']) if (params.get(k)) q.set(k, params.get(k));
     q.set('neurons', '16');
     if (autoplay) q.set('autoplay', '1');
@@ -581,6 +585,7 @@ const Acts = {
       neurons: '0', rate: '80', autoplay: '1',
     });
     $('deep-status').textContent = 'starting…';
+    this.history = [];
     let info = null;
     stream('/api/train?' + q, {
       init: (d) => { info = d; $('deep-command').textContent = d.command; },
@@ -592,12 +597,18 @@ const Acts = {
     }, this.abort.signal).catch((err) => { if (!this.abort.signal.aborted) $('deep-status').textContent = err.message; });
   },
 
+  // hists draws each activation layer's histogram now, and under it how
+  // the histogram evolved: one column per frame, darker for more values.
   hists(d) {
     const box = $('deep-hists');
     const layers = (d.layers || []).filter((l) => l.kind !== 'linear' && !l.fused && l.hist.counts);
     if (!layers.length) return;
+    this.history ||= [];
     box.innerHTML = '';
     layers.forEach((l, i) => {
+      const h = (this.history[i] ||= []);
+      if (h.length >= 130) h.shift();
+      h.push(l.hist.counts);
       const f = document.createElement('figure');
       const cv = document.createElement('canvas');
       cv.width = 130; cv.height = 60;
@@ -607,6 +618,20 @@ const Acts = {
       c.forEach((v, k) => { const h = 56 * v / top; ctx.fillRect(k * 130 / c.length, 58 - h, 130 / c.length - 1, h); });
       const note = l.dead !== undefined ? `dead ${fmt(100 * l.dead, 0)}%` : l.saturated !== undefined ? `saturated ${fmt(100 * l.saturated, 0)}%` : `std ${fmt(l.std, 2)}`;
       f.appendChild(cv);
+      const ev = document.createElement('canvas');
+      ev.width = 130; ev.height = c.length * 2;
+      ev.className = 'evolution';
+      ev.title = `layer ${i + 1}: the histogram over time (left: first frame, right: now; top: ${l.hist.hi}, bottom: ${l.hist.lo})`;
+      const ex = ev.getContext('2d');
+      const cw = ev.width / h.length; // the strip always spans the run so far
+      h.forEach((counts, x) => {
+        const m = Math.max(...counts, 1);
+        counts.forEach((v, k) => {
+          ex.fillStyle = `rgba(78,121,167,${v / m})`;
+          ex.fillRect(Math.floor(x * cw), (c.length - 1 - k) * 2, Math.ceil(cw), 2);
+        });
+      });
+      f.appendChild(ev);
       f.insertAdjacentHTML('beforeend', `<figcaption>layer ${i + 1} ${l.kind}: ${note}<br>[${l.hist.lo}, ${l.hist.hi}], ${total} values</figcaption>`);
       box.appendChild(f);
     });
