@@ -86,17 +86,21 @@ func maxPoolInside[T float32 | float64](g *PoolGeom, xp, y []T, idx []int, base 
 			row0, row1 := xp[r0:r0+g.W], xp[r0+g.W:r0+2*g.W]
 			for ow := range g.OW {
 				c := ow * g.SW
-				best, at := row0[c], r0+c
-				if v := row0[c+1]; v > best || v != v {
-					best, at = v, r0+c+1
+				// Branch-free: with random data the winner of each
+				// comparison is a coin toss, and mispredicted branches cost
+				// more than the comparisons. Ties keep the earlier element
+				// (strict >), as the sequential rule does.
+				a, b, d, e := row0[c], row0[c+1], row1[c], row1[c+1]
+				v0, v1 := max(a, b), max(d, e)
+				i0, i1 := r0+c+b2i(b > a), r0+g.W+c+b2i(e > d)
+				v, at := max(v0, v1), i0
+				if v1 > v0 {
+					at = i1
 				}
-				if v := row1[c]; v > best || v != v {
-					best, at = v, r0+g.W+c
+				if v != v { // a NaN: the sequential rule picks the last one
+					at = lastNaN(xp, r0+c, g.W)
 				}
-				if v := row1[c+1]; v > best || v != v {
-					best, at = v, r0+g.W+c+1
-				}
-				y[o], idx[o] = best, base+at
+				y[o], idx[o] = v, base+at
 				o++
 			}
 		}
@@ -118,6 +122,25 @@ func maxPoolInside[T float32 | float64](g *PoolGeom, xp, y []T, idx []int, base 
 			o++
 		}
 	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// lastNaN returns the index of the last NaN, in row-major order, of the
+// 2×2 window at r of a plane w wide.
+func lastNaN[T float32 | float64](xp []T, r, w int) int {
+	at := r
+	for _, i := range [4]int{r, r + 1, r + w, r + w + 1} {
+		if xp[i] != xp[i] {
+			at = i
+		}
+	}
+	return at
 }
 
 // AvgPlan describes average pooling over planes of H×W: output (oh, ow)
