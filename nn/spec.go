@@ -800,10 +800,14 @@ func clip(b []byte) string {
 }
 
 // ParseSpec reads a spec in either form: JSON when text starts with "{",
-// the text form otherwise. Settings are checked; inferred ones may be
+// the text form otherwise, or the name of a preset architecture (see
+// PresetNames: "lenet5"). Settings are checked; inferred ones may be
 // missing (Resolve fills them in).
 func ParseSpec(text string) (Spec, error) {
 	t := strings.TrimSpace(text)
+	if p, _, ok := Preset(t); ok {
+		t = p
+	}
 	if strings.HasPrefix(t, "{") {
 		var s Spec
 		err := json.Unmarshal([]byte(t), &s)

@@ -335,3 +335,30 @@ func TestWalkAndFusion(t *testing.T) {
 		t.Errorf("forward graph has %d LinearReLU ops, want 2: %v", c, ops)
 	}
 }
+
+// Every preset parses, resolves for 28×28 images to 10 scores, and has the
+// parameter count its description gives.
+func TestPresets(t *testing.T) {
+	for _, name := range nn.PresetNames() {
+		s, err := nn.ParseSpec(name)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		rs, out, err := nn.Resolve(s, []int{1, 28, 28})
+		if err != nil || !slices.Equal(out, []int{10}) {
+			t.Fatalf("%s: output %v, %v", name, out, err)
+		}
+		m, err := nn.Build(rs, tensor.Float32, tensor.NewRand(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := nn.NumParams(m)
+		_, doc, _ := nn.Preset(name)
+		if want := fmt.Sprintf("%d %03d parameters", n/1000, n%1000); !strings.Contains(doc, want) {
+			t.Errorf("%s: %d parameters, its description says %q", name, n, doc)
+		}
+	}
+	if _, _, ok := nn.Preset("nope"); ok {
+		t.Error("an unknown preset was found")
+	}
+}

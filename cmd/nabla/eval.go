@@ -80,7 +80,7 @@ func modelData(m *train.Model, d dataFlags, seed uint64, fs *flag.FlagSet) (*dat
 			name = "spiral"
 		}
 	}
-	if m.HasInput && name == "mnist" {
+	if m.HasInput && (name == "mnist" || name == "fashion-mnist") {
 		rawGiven := false
 		fs.Visit(func(fl *flag.Flag) { rawGiven = rawGiven || fl.Name == "raw-pixels" })
 		if rawGiven && raw != m.Input.RawPixels {

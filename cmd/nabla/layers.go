@@ -44,6 +44,13 @@ func runLayers(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	tw.Flush()
+	fmt.Fprintln(stdout, "\nPresets (--arch NAME), for 28×28 images of 10 classes:")
+	tw = tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	for _, name := range nn.PresetNames() {
+		text, doc, _ := nn.Preset(name)
+		fmt.Fprintf(tw, "%s\t%s\n\t  %s\n", name, doc, text)
+	}
+	tw.Flush()
 	fmt.Fprintln(stdout, "\nExample: nabla train --data mnist --arch \"flatten-linear(512)-relu-dropout(0.2)-linear(10)\"")
 	return nil
 }

@@ -6,9 +6,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nabla-go/nabla/data"
 )
 
 // accuracy reads "<prefix> accuracy 97.50%" or "accuracy  97.50%" from a
@@ -267,5 +270,39 @@ func TestLayersListsEveryKind(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("nabla layers lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// Fashion-MNIST loads from a folder of the four IDX files (the GoMNIST
+// module's MNIST files stand in for it here: the names and format are the
+// same), and its absence is one error naming the Debian package.
+func TestFashionMNISTData(t *testing.T) {
+	dir, err := data.FindMNIST("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, te, err := loadData("fashion-mnist", dir, -1, false, false, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Name != "fashion-mnist/train" || te.Name != "fashion-mnist/test" || tr.Len() != 60000 || te.Len() != 10000 || !slices.Equal(tr.Shape(), []int{1, 28, 28}) {
+		t.Errorf("loaded %s (%d, %v) and %s (%d)", tr.Name, tr.Len(), tr.Shape(), te.Name, te.Len())
+	}
+	_, _, err = loadData("fashion-mnist", t.TempDir(), -1, false, false, 1)
+	if err == nil || !strings.Contains(err.Error(), "dataset-fashion-mnist") {
+		t.Errorf("missing Fashion-MNIST: %v", err)
+	}
+}
+
+// Presets train from the command line and are recorded as their layers.
+func TestArchPreset(t *testing.T) {
+	dir := t.TempDir()
+	_, e, code := nabla(t, "train", "--data", "spiral", "--arch", "lenet5", "--out", dir, "--quiet")
+	if code == 0 || !strings.Contains(e, "spec") {
+		t.Errorf("lenet5 on 2-D points: exit %d, %q", code, e)
+	}
+	out := mustRun(t, "layers")
+	if !strings.Contains(out, "lenet5") || !strings.Contains(out, "bncnn") {
+		t.Errorf("nabla layers lists no presets:\n%s", out)
 	}
 }

@@ -67,7 +67,7 @@ type dataFlags struct {
 }
 
 // dataSetNames lists the built-in data sets, from package data's registry.
-func dataSetNames() []string { return append(data.SyntheticNames(), "mnist") }
+func dataSetNames() []string { return append(data.SyntheticNames(), "mnist", "fashion-mnist") }
 
 // defineDataFlags adds --data (defaulting to def; "" means "the one the
 // model was trained on" for commands that read a model), --data-dir,
@@ -88,7 +88,7 @@ func defineTrainFlags(fs *flag.FlagSet, f *trainFlags) {
 	defineDataFlags(fs, &f.dataFlags, "spiral")
 	fs.BoolVar(&f.Normalize, "normalize", false, "standardise each feature with the training set's mean and std")
 	fs.Float64Var(&f.Val, "val", 0, "fraction of the training data held out for validation each epoch")
-	fs.StringVar(&f.Arch, "arch", "", "the network as a spec: text such as linear(512)-relu-dropout(0.2)-linear(10) (input sizes are inferred), or a .json file; see 'nabla layers' (default: an MLP from --hidden, --activation, --dropout)")
+	fs.StringVar(&f.Arch, "arch", "", "the network as a spec: text such as linear(512)-relu-dropout(0.2)-linear(10) (input sizes are inferred), a .json file, or a preset ("+strings.Join(nn.PresetNames(), ", ")+"); see 'nabla layers' (default: an MLP from --hidden, --activation, --dropout)")
 	fs.StringVar(&f.Hidden, "hidden", "", "hidden layer sizes, comma-separated (default: 100 for the synthetic sets, 512,256 for mnist)")
 	fs.StringVar(&f.Activation, "activation", "relu", "activation: "+strings.Join(nn.ActivationNames(), ", "))
 	fs.StringVar(&f.Loss, "loss", "cross-entropy", "loss: "+strings.Join(loss.Names(), ", "))
@@ -180,11 +180,47 @@ func loadData(name, dataDir string, labelCol int, header, raw bool, seed uint64)
 			return nil, nil, err
 		}
 		return data.LoadMNIST(dir, !raw)
+	case name == "fashion-mnist":
+		dir, err := findFashionMNIST(dataDir)
+		if err != nil {
+			return nil, nil, err
+		}
+		tr, te, err := data.LoadMNIST(dir, !raw)
+		if err != nil {
+			return nil, nil, err
+		}
+		tr.Name, te.Name = "fashion-mnist/train", "fashion-mnist/test"
+		return tr, te, nil
 	case strings.HasSuffix(strings.ToLower(name), ".csv"):
 		ds, err := data.LoadCSV(name, labelCol, header)
 		return ds, nil, err
 	}
 	return nil, nil, fmt.Errorf("unknown data set %q: use %s or a .csv file", name, strings.Join(dataSetNames(), ", "))
+}
+
+// fashionMNISTDirs are where Fashion-MNIST is looked for after --data-dir:
+// $NABLA_DATA/fashion-mnist, then Debian's dataset-fashion-mnist package.
+func fashionMNISTDirs() []string {
+	var dirs []string
+	if env := os.Getenv("NABLA_DATA"); env != "" {
+		dirs = append(dirs, filepath.Join(env, "fashion-mnist"))
+	}
+	return append(dirs, "/usr/share/datasets/fashion-mnist")
+}
+
+// findFashionMNIST returns the folder holding Fashion-MNIST's four IDX
+// files (named as MNIST's, gzipped or not).
+func findFashionMNIST(dataDir string) (string, error) {
+	dirs := fashionMNISTDirs()
+	if dataDir != "" {
+		dirs = []string{dataDir}
+	}
+	for _, d := range dirs {
+		if _, err := data.FindMNIST(d); err == nil {
+			return d, nil
+		}
+	}
+	return "", fmt.Errorf("Fashion-MNIST not found in %s: install Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist), or put its four IDX files (train-images-idx3-ubyte.gz, …) in a folder named by --data-dir or $NABLA_DATA/fashion-mnist", strings.Join(dirs, ", "))
 }
 
 // fetchMNIST downloads MNIST into the user cache, with its SHA-256 checks,
@@ -440,7 +476,7 @@ func buildRun(f trainFlags, dir string, budget int64) (*trainRun, error) {
 	if r.train.Len() == 0 {
 		return nil, fmt.Errorf("the training set of %s is empty (%d examples, --val %g)", f.Data, trainSet.Len(), f.Val)
 	}
-	r.input = train.Input{Shape: slices.Clone(r.train.Shape()), Classes: r.train.Classes(), Data: f.Data, RawPixels: f.RawPixels && f.Data == "mnist"}
+	r.input = train.Input{Shape: slices.Clone(r.train.Shape()), Classes: r.train.Classes(), Data: f.Data, RawPixels: f.RawPixels && (f.Data == "mnist" || f.Data == "fashion-mnist")}
 	if f.Normalize {
 		norm := data.FitNormalizer(r.train)
 		r.input.Mean, r.input.Std = norm.Mean, norm.Std
