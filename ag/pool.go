@@ -121,51 +121,41 @@ func MaxPool2D(x *Node, p PoolParams) *Node {
 		kernels.MaxPool2D(g, planes, tensor.Data[float64](x.value), tensor.Data[float64](y), idx)
 	}
 	return Apply(op, y, func(gr *Node, _ []*Node, _ *Node, _ []bool) []*Node {
-		return []*Node{scatterAt(gr, idx, xs)}
+		return []*Node{scatterAt(gr, idx, xs, planes)}
 	}, x)
 }
 
 // scatterAt adds g's elements into zeros of shape at the flat indices idx
-// (one per element of g). It is linear; its VJP is gatherAt.
-func scatterAt(g *Node, idx []int, shape []int) *Node {
+// (one per element of g; those of each of the planes runs of g fall in
+// the same plane of the result, as MaxPool2D's do, so that planes are
+// spread over the worker pool). It is linear; its VJP is gatherAt.
+func scatterAt(g *Node, idx []int, shape []int, planes int) *Node {
 	out := tensor.New(g.DType(), shape...)
 	switch g.DType() {
 	case tensor.Float32:
-		d, src := tensor.Data[float32](out), tensor.Data[float32](g.value)
-		for i, j := range idx {
-			d[j] += src[i]
-		}
+		kernels.ScatterPlanes(planes, tensor.Data[float32](g.value), idx, tensor.Data[float32](out))
 	default:
-		d, src := tensor.Data[float64](out), tensor.Data[float64](g.value)
-		for i, j := range idx {
-			d[j] += src[i]
-		}
+		kernels.ScatterPlanes(planes, tensor.Data[float64](g.value), idx, tensor.Data[float64](out))
 	}
 	gshape := slices.Clone(g.Shape())
 	return Apply("scatterAt", out, func(gg *Node, _ []*Node, _ *Node, _ []bool) []*Node {
-		return []*Node{gatherAt(gg, idx, gshape)}
+		return []*Node{gatherAt(gg, idx, gshape, planes)}
 	}, g)
 }
 
 // gatherAt picks x's elements at the flat indices idx into a tensor of
 // shape. It is linear; its VJP is scatterAt.
-func gatherAt(x *Node, idx []int, shape []int) *Node {
+func gatherAt(x *Node, idx []int, shape []int, planes int) *Node {
 	out := tensor.New(x.DType(), shape...)
 	switch x.DType() {
 	case tensor.Float32:
-		d, src := tensor.Data[float32](out), tensor.Data[float32](x.value)
-		for i, j := range idx {
-			d[i] = src[j]
-		}
+		kernels.GatherPlanes(planes, tensor.Data[float32](x.value), idx, tensor.Data[float32](out))
 	default:
-		d, src := tensor.Data[float64](out), tensor.Data[float64](x.value)
-		for i, j := range idx {
-			d[i] = src[j]
-		}
+		kernels.GatherPlanes(planes, tensor.Data[float64](x.value), idx, tensor.Data[float64](out))
 	}
 	xshape := slices.Clone(x.Shape())
 	return Apply("gatherAt", out, func(gg *Node, _ []*Node, _ *Node, _ []bool) []*Node {
-		return []*Node{scatterAt(gg, idx, xshape)}
+		return []*Node{scatterAt(gg, idx, xshape, planes)}
 	}, x)
 }
 

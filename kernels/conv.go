@@ -245,9 +245,9 @@ func im2colShift[T float32 | float64](g *ConvGeom, x, col []T, p0, p1 int) {
 				}
 				c0, c1 = max(c0, 0), min(c1, g.W)
 				for oh := max(a, p0) / g.W; oh*g.W < b; oh++ {
-					lo, hi := max(oh*g.W+c0, a), min(oh*g.W+c1, b)
-					if lo < hi {
-						clear(row[lo-p0 : hi-p0])
+					// A few elements per row: a loop, not a call to clear.
+					for t := max(oh*g.W+c0, a); t < min(oh*g.W+c1, b); t++ {
+						row[t-p0] = 0
 					}
 				}
 			}

@@ -143,6 +143,41 @@ func lastNaN[T float32 | float64](xp []T, r, w int) int {
 	return at
 }
 
+// ScatterPlanes adds src[i] into dst[idx[i]] for every i, planes at a
+// time: src holds planes runs of len(src)/planes elements, and the indices
+// of run p must fall in plane p of dst (dst holds planes equal planes), as
+// MaxPool2D's indices do; the planes are spread over the pool. dst is
+// added to, not cleared. It is max pooling's backward pass.
+func ScatterPlanes[T float32 | float64](planes int, src []T, idx []int, dst []T) {
+	checkLen("ScatterPlanes", "idx", len(idx), len(src))
+	if planes == 0 || len(src) == 0 {
+		return
+	}
+	per, size := len(src)/planes, len(dst)/planes
+	checkLen("ScatterPlanes", "src", len(src), planes*per)
+	ParallelFor(planes, max(1, 4096/max(per, 1)), func(lo, hi int) {
+		d := dst[lo*size : hi*size]
+		for i, j := range idx[lo*per : hi*per] {
+			d[j-lo*size] += src[lo*per+i]
+		}
+	})
+}
+
+// GatherPlanes sets dst[i] = src[idx[i]] for every i, planes at a time
+// (the adjoint of ScatterPlanes, with its layout).
+func GatherPlanes[T float32 | float64](planes int, src []T, idx []int, dst []T) {
+	checkLen("GatherPlanes", "idx", len(idx), len(dst))
+	if planes == 0 || len(dst) == 0 {
+		return
+	}
+	per := len(dst) / planes
+	ParallelFor(planes, max(1, 4096/max(per, 1)), func(lo, hi int) {
+		for i, j := range idx[lo*per : hi*per] {
+			dst[lo*per+i] = src[j]
+		}
+	})
+}
+
 // AvgPlan describes average pooling over planes of H×W: output (oh, ow)
 // is the sum of rows [HS[oh], HE[oh]) and columns [WS[ow], WE[ow]) divided
 // by DivH[oh]·DivW[ow], or by Div when it is not 0.
