@@ -54,13 +54,19 @@ func SweepSeries(pts []SweepPoint) []Series {
 // (log x), one line per SweepPoint.Line. heldOut names the set in the
 // title and the axis label ("validation", "test").
 func SweepPlot(pts []SweepPoint, heldOut string) (*plot.Plot, error) {
+	return SweepPlotBy(pts, heldOut, "hidden units")
+}
+
+// SweepPlotBy is SweepPlot with the x axis named size (SweepPoint.Size
+// then holds that quantity: "parameters" for a grid of architectures).
+func SweepPlotBy(pts []SweepPoint, heldOut, size string) (*plot.Plot, error) {
 	if len(pts) == 0 {
 		return nil, fmt.Errorf("plot: no finished runs to draw")
 	}
 	series := SweepSeries(pts)
 	p, err := LinePlot(series, LineOptions{
-		Title:  heldOut + " accuracy by hidden size",
-		XLabel: "hidden units (log scale)", YLabel: heldOut + " accuracy (%)",
+		Title:  heldOut + " accuracy by " + size,
+		XLabel: size + " (log scale)", YLabel: heldOut + " accuracy (%)",
 		LogX: true, Points: true,
 	})
 	if err != nil {
@@ -97,7 +103,12 @@ func SweepPlot(pts []SweepPoint, heldOut string) (*plot.Plot, error) {
 
 // SaveSweep draws SweepPlot to path (.png or .svg), 7×4.5 inches.
 func SaveSweep(pts []SweepPoint, heldOut, path string) error {
-	p, err := SweepPlot(pts, heldOut)
+	return SaveSweepBy(pts, heldOut, "hidden units", path)
+}
+
+// SaveSweepBy draws SweepPlotBy to path (.png or .svg), 7×4.5 inches.
+func SaveSweepBy(pts []SweepPoint, heldOut, size, path string) error {
+	p, err := SweepPlotBy(pts, heldOut, size)
 	if err != nil {
 		if len(pts) == 0 {
 			return fmt.Errorf("plot: %s: no finished runs to draw", path)

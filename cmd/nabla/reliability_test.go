@@ -306,3 +306,22 @@ func TestArchPreset(t *testing.T) {
 		t.Errorf("nabla layers lists no presets:\n%s", out)
 	}
 }
+
+// A sweep grids over architectures too: one run per spec, named by preset
+// where it is one, and --hidden cannot be mixed in.
+func TestSweepOverArchitectures(t *testing.T) {
+	dir := t.TempDir()
+	out := mustRun(t, "sweep", "--data", "moons", "--arch", "linear(8)-relu-linear(2) | linear(16)-tanh-linear(2)", "--epochs", "2", "--out", dir)
+	for _, want := range []string{"arch1-lr0.01", "arch2-lr0.01", "linear(16)-tanh-linear(2)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("sweep output lacks %q:\n%s", want, out)
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "arch2-lr0.01", "config.json")); err != nil || !bytes.Contains(b, []byte(`"arch": "linear(16)-tanh-linear(2)"`)) {
+		t.Errorf("the run's config.json does not hold its spec: %v\n%s", err, b)
+	}
+	_, e, code := nabla(t, "sweep", "--data", "moons", "--arch", "linear(8)-relu-linear(2)", "--hidden", "4", "--out", t.TempDir())
+	if code == 0 || !strings.Contains(e, "--hidden") {
+		t.Errorf("--arch with --hidden: exit %d, %q", code, e)
+	}
+}

@@ -64,6 +64,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		}
 	})
 	hiddenList := fs.String("hidden", "16,64,256,1024", "hidden sizes to try, comma-separated; each is one run, one layer (\"256\") or several (\"512x256\")")
+	archList := fs.String("arch", "", "architectures to try instead of MLPs, separated by '|': specs or presets (\"lenet5|cnn|flatten-linear(128)-relu-linear(10)\")")
 	actList := fs.String("activation", "relu", "activations to try, comma-separated")
 	lrList := fs.String("lr", "", "learning rates to try, comma-separated (default: the data set's default)")
 	workers := fs.Int("workers", 1, "runs trained at the same time, in goroutines (each on one kernel thread when more than 1)")
@@ -77,6 +78,25 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	hiddens, err := parseHiddenList(*hiddenList)
 	if err != nil {
 		return err
+	}
+	var archs []string
+	if strings.TrimSpace(*archList) != "" {
+		bad := ""
+		fs.Visit(func(fl *flag.Flag) {
+			if fl.Name == "hidden" || fl.Name == "activation" {
+				bad = fl.Name
+			}
+		})
+		if bad != "" {
+			return fmt.Errorf("sweep: --%s describes MLPs; with --arch, put the layers in the specs", bad)
+		}
+		for _, a := range strings.Split(*archList, "|") {
+			a = strings.TrimSpace(a)
+			if _, err := nn.ParseSpec(a); err != nil {
+				return fmt.Errorf("sweep: --arch %q: %s", a, strings.TrimPrefix(err.Error(), "nn: "))
+			}
+			archs = append(archs, a)
+		}
 	}
 	acts := splitList(*actList)
 	if len(acts) == 0 {
@@ -135,6 +155,21 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 
 	var jobs []trainFlags
 	var rows []sweepRow
+	for i, a := range archs {
+		for _, lr := range lrs {
+			f := base
+			f.Hidden, f.Arch, f.LR = "", a, lr
+			name := fmt.Sprintf("arch%d", i+1)
+			if _, _, ok := nn.Preset(a); ok {
+				name = a
+			}
+			jobs = append(jobs, f)
+			rows = append(rows, sweepRow{Run: fmt.Sprintf("%s-lr%g", name, lr), Hidden: a, Activation: "-", LR: lr, Epochs: f.Epochs, HeldOut: heldOut})
+		}
+	}
+	if archs != nil {
+		hiddens = nil // the grid is the architectures
+	}
 	for _, h := range hiddens {
 		for _, a := range acts {
 			for _, lr := range lrs {
@@ -203,7 +238,11 @@ feed:
 		if r.HeldOut == "" {
 			acc = r.TrainAcc
 		}
-		pts = append(pts, plot.SweepPoint{Line: line, Size: float64(r.Units), Acc: acc})
+		size := float64(r.Units)
+		if archs != nil { // architectures: against their parameter count
+			size, line = float64(r.Params), fmt.Sprintf("lr %g", r.LR)
+		}
+		pts = append(pts, plot.SweepPoint{Line: line, Size: size, Acc: acc})
 	}
 	fmt.Fprintln(stdout)
 	writeSweepMarkdown(stdout, rows)
@@ -215,7 +254,11 @@ feed:
 	if label == "" {
 		label = "train"
 	}
-	if err := plot.SaveSweep(pts, label, filepath.Join(dir, "sweep.png")); err != nil {
+	size := "hidden units"
+	if archs != nil {
+		size = "parameters"
+	}
+	if err := plot.SaveSweepBy(pts, label, size, filepath.Join(dir, "sweep.png")); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s\n", filepath.Join(dir, "sweep.png"))
