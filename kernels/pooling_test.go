@@ -88,3 +88,46 @@ func BenchmarkMaxPool2D(b *testing.B) {
 		b.ReportMetric(float64(len(x))*float64(b.N)/b.Elapsed().Seconds()/1e9, "Gelem/s")
 	})
 }
+
+// ScatterPlanes and GatherPlanes, spread over the pool by planes, match
+// the plain loops, and are adjoint: ⟨scatter(s), d⟩ = ⟨s, gather(d)⟩.
+func TestScatterGatherPlanes(t *testing.T) {
+	defer SetThreads(0)
+	const planes, per, size = 37, 20, 50
+	rng := rand.New(rand.NewPCG(3, 4))
+	idx := make([]int, planes*per)
+	for i := range idx {
+		idx[i] = (i/per)*size + rng.IntN(size) // repeats within a plane
+	}
+	src := randSliceConv[float64](rng, planes*per)
+	d := randSliceConv[float64](rng, planes*size)
+	want := make([]float64, planes*size)
+	for i, j := range idx {
+		want[j] += src[i]
+	}
+	for _, threads := range []int{1, 2} {
+		SetThreads(threads)
+		got := make([]float64, planes*size)
+		ScatterPlanes(planes, src, idx, got)
+		for i := range want {
+			if math.Abs(got[i]-want[i]) > 1e-12 {
+				t.Fatalf("threads=%d: scatter element %d = %v, want %v", threads, i, got[i], want[i])
+			}
+		}
+		g := make([]float64, planes*per)
+		GatherPlanes(planes, d, idx, g)
+		var lhs, rhs float64
+		for i := range got {
+			lhs += got[i] * d[i]
+		}
+		for i := range g {
+			if g[i] != d[idx[i]] {
+				t.Fatalf("threads=%d: gather element %d", threads, i)
+			}
+			rhs += src[i] * g[i]
+		}
+		if math.Abs(lhs-rhs) > 1e-9*math.Abs(lhs) {
+			t.Fatalf("not adjoint: %v vs %v", lhs, rhs)
+		}
+	}
+}
