@@ -51,7 +51,21 @@
 // between equal operands, Max/Min reductions (and Norm with p = ∞) split
 // it among ties, the 2-norm's gradient is 0 where the norm is 0, and
 // Prod's is the product of the other elements, without dividing by a
-// zero.
+// zero. MaxPool2D sends the gradient of a window whose maximum is tied to
+// one element, the first in row-major window order, as PyTorch's CPU
+// kernel does (a NaN in a window is its maximum and takes the gradient).
+//
+// # Convolutions
+//
+// Conv2D, Conv2DReLU and ConvTranspose2D follow
+// torch.nn.functional.conv2d and conv_transpose2d: NCHW data, weights
+// [out, in/groups, kh, kw] (transposed: [in, out/groups, kh, kw]),
+// stride, padding (asymmetric allowed; SamePadding gives PyTorch's
+// "same"), dilation and groups. Their VJPs are convolutions again, so
+// second derivatives work. MaxPool2D, AvgPool2D and AdaptiveAvgPool2D
+// follow the torch functions of the same names (ceil mode, padding counted
+// or not); BatchNorm (batch statistics), LayerNorm and GroupNorm are
+// compositions of Mean, Sub, Mul and PowScalar.
 //
 // # Shapes
 //

@@ -36,6 +36,14 @@
 // Dropout work element-wise on any shape. Sequential checks nothing itself:
 // each layer checks its own input.
 //
+// The convolutional kinds take images [N, C, H, W] (examples [C, H, W] in
+// a spec): Conv2d ("conv(32, 5, pad=2)", weight [out, in/groups, k, k]),
+// ConvTranspose2d ("convt", weight [in, out/groups, k, k]), MaxPool2d
+// ("maxpool(2)"), AvgPool2d, AdaptiveAvgPool2d ("adaptiveavgpool(1)" is
+// global average pooling), Dropout2d (whole channels), and the
+// normalisations BatchNorm1d/BatchNorm2d, LayerNorm and GroupNorm, with
+// PyTorch's names, layouts and default initialisation.
+//
 // # Randomness
 //
 // Every random draw comes from a *rand.Rand the caller passes
@@ -45,8 +53,14 @@
 //
 // # Training and evaluation
 //
-// Dropout behaves differently in training and evaluation, and starts in
-// training mode as PyTorch's does. SetTraining(net, false) switches every
+// Dropout, Dropout2d and BatchNorm behave differently in training and
+// evaluation, and start in training mode as PyTorch's do. BatchNorm
+// normalises with the batch's statistics in training and updates its
+// running statistics, buffers saved beside the parameters ("running_mean",
+// "running_var", "num_batches_tracked") but not trained; in evaluation it
+// uses them. Its momentum is PyTorch's: running = (1 − 0.1)·running +
+// 0.1·batch, with the unbiased batch variance (CS231n and ONNX write
+// momentum 0.9 for the same update). SetTraining(net, false) switches every
 // module of the tree (Walk reaches them through Container) to evaluation,
 // where Dropout is the identity and draws nothing.
 //
