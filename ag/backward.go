@@ -2,6 +2,7 @@ package ag
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/nabla-go/nabla/tensor"
 )
@@ -34,6 +35,12 @@ func CreateGraph() Option { return func(o *options) { o.createGraph = true } }
 // requires one (and every node marked RetainGrad), adding it to the
 // gradient the node already holds. y must have one element unless
 // WithUpstream is given. Gradients of values used several times add up.
+//
+// Without CreateGraph, the gradients of intermediate nodes are recycled
+// (tensor.Recycle) as soon as they are provably dead (see run), so a rule
+// must not keep the gradient it is given, or the ones it returns, beyond
+// its call. Stored gradients, the upstream gradient and the graph's values
+// are never recycled here.
 func Backward(y *Node, opts ...Option) {
 	o := parseOptions("Backward", y, opts)
 	if !y.requiresGrad {
@@ -171,10 +178,25 @@ func walk(root *Node, follow func(*Node) bool) []*Node {
 // run propagates gradients from y in reverse topological order and returns
 // those of the nodes keep selects. Gradients of nodes not kept are dropped
 // as soon as they have been passed on.
+//
+// Without CreateGraph, a dropped gradient's buffer is recycled
+// (tensor.Recycle) for the next op that needs one of its size, when it is
+// provably dead: no gradient still held (for a node not yet reached, or
+// kept) shares it, and it is neither the upstream gradient nor a value of
+// the graph (a rule that broke the VJPFunc contract by returning one is
+// never given a reason to be wrong here). Rules pass gradients on as views
+// without copying, so the engine counts, per buffer, the gradients it
+// holds in it. With CreateGraph nothing is recycled: the gradients are
+// values of the new graph.
 func run(order []*Node, y *Node, o options, keep func(*Node) bool) map[*Node]*Node {
 	grads := map[*Node]*Node{y: o.upstream}
 	if !o.createGraph {
 		grads[y] = Detach(o.upstream)
+	}
+	var rc *recycler
+	if !o.createGraph {
+		rc = newRecycler(order, o.upstream.value)
+		rc.hold(grads[y])
 	}
 	// Without CreateGraph the rules see detached inputs and a constant
 	// upstream gradient, so the ops they call record nothing: plain kernels.
@@ -184,7 +206,8 @@ func run(order []*Node, y *Node, o options, keep func(*Node) bool) map[*Node]*No
 		if g == nil || n.vjp == nil {
 			continue
 		}
-		if !keep(n) {
+		kept := keep(n)
+		if !kept {
 			delete(grads, n)
 		}
 		in, out := n.inputs, n
@@ -213,11 +236,95 @@ func run(order []*Node, y *Node, o options, keep func(*Node) bool) map[*Node]*No
 					Msg: fmt.Sprintf("gradient for input %d does not match the input's shape", j)})
 			}
 			if prev := grads[x]; prev != nil {
-				grads[x] = Add(prev, gx)
+				sum := Add(prev, gx)
+				grads[x] = sum
+				if rc != nil {
+					rc.hold(sum)
+					rc.drop(prev)
+					rc.maybe(gx) // a new result, or a view of g or of another gradient
+				}
 			} else {
 				grads[x] = gx
+				rc.hold(gx)
 			}
+		}
+		if rc != nil {
+			if !kept {
+				rc.drop(g)
+			}
+			rc.recycle()
 		}
 	}
 	return grads
+}
+
+// recycler tracks, during one backward pass without CreateGraph, how many
+// held gradients use each buffer, and recycles the buffers that no held
+// gradient and no value of the graph uses.
+type recycler struct {
+	held      map[any]int      // buffer → gradients held in it
+	protected map[any]struct{} // the graph's values and the upstream gradient
+	dead      []*tensor.Tensor // candidates, checked by recycle
+}
+
+func newRecycler(order []*Node, upstream *tensor.Tensor) *recycler {
+	r := &recycler{held: make(map[any]int), protected: make(map[any]struct{}, 2*len(order)+1)}
+	r.protect(upstream)
+	for _, n := range order {
+		r.protect(n.value)
+		for _, in := range n.inputs {
+			r.protect(in.value)
+		}
+	}
+	return r
+}
+
+func (r *recycler) protect(t *tensor.Tensor) {
+	if k := tensor.BufferKey(t); k != nil {
+		r.protected[k] = struct{}{}
+	}
+}
+
+// hold counts g as held in its buffer. A nil recycler does nothing.
+func (r *recycler) hold(g *Node) {
+	if r == nil {
+		return
+	}
+	if k := tensor.BufferKey(g.value); k != nil {
+		r.held[k]++
+	}
+}
+
+// drop counts g as no longer held, and makes it a candidate.
+func (r *recycler) drop(g *Node) {
+	if k := tensor.BufferKey(g.value); k != nil {
+		if r.held[k]--; r.held[k] <= 0 {
+			delete(r.held, k)
+		}
+	}
+	r.maybe(g)
+}
+
+// maybe makes g's buffer a candidate for recycling.
+func (r *recycler) maybe(g *Node) { r.dead = append(r.dead, g.value) }
+
+// recycle hands back the candidates' buffers that nothing holds, each
+// once (two candidates may share one: g and a view of it).
+func (r *recycler) recycle() {
+	var done [4]any
+	gone := done[:0]
+	for i, t := range r.dead {
+		r.dead[i] = nil
+		k := tensor.BufferKey(t)
+		if k == nil || r.held[k] > 0 || slices.Contains(gone, k) {
+			continue
+		}
+		if _, ok := r.protected[k]; ok {
+			continue
+		}
+		if tensor.Recycle(t); tensor.BufferKey(t) == nil {
+			gone = append(gone, k)
+		}
+	}
+	r.dead = r.dead[:0]
 }

@@ -94,3 +94,22 @@ func Recycle(t *Tensor) {
 	p, _ := bufPools.LoadOrStore(poolKey{t.dtype, n}, new(sync.Pool))
 	p.(*sync.Pool).Put(&pooled{data: data})
 }
+
+// BufferKey identifies t's buffer, for code that tracks which tensors
+// share one before recycling it (ag.Backward): two tensors share a buffer
+// (SameBuffer) exactly when their keys are equal and not nil. It is nil
+// for an empty tensor. The key holds a pointer into the buffer, so keep it
+// no longer than the tensor.
+func BufferKey(t *Tensor) any {
+	switch d := t.data.(type) {
+	case []float32:
+		if len(d) > 0 {
+			return &d[0]
+		}
+	case []float64:
+		if len(d) > 0 {
+			return &d[0]
+		}
+	}
+	return nil
+}
