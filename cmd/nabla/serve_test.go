@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -593,6 +594,64 @@ func TestServeGraph(t *testing.T) {
 			t.Errorf("%s: the backward order %v does not start at the output %d", ex.Name, g.Backward, g.Output)
 		}
 	}
+}
+
+// The stepper takes any text: 20 000 seeded random expressions (random
+// trees of its grammar, some with a character changed) each give a graph
+// or a one-line error, never a panic.
+func TestServeExprNeverPanics(t *testing.T) {
+	vars, err := parseVars(`{"x":1.5,"y":[1,-2],"M":[[1,2],[3,-4]],"w":[2,-3,-3]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	pick := func(s ...string) string { return s[r.IntN(len(s))] }
+	var gen func(depth int) string
+	gen = func(depth int) string {
+		if depth <= 0 || r.IntN(3) == 0 {
+			return pick("x", "y", "M", "w", "z", "y[1]", "w[2]", "M[0]", "M[1][0]", "y[5]", "2", "0.5", "-1", "1e400", "0")
+		}
+		switch r.IntN(4) {
+		case 0:
+			return pick(sortedKeys(unaryFuncs)...) + "(" + gen(depth-1) + ")"
+		case 1:
+			return gen(depth-1) + pick(" + ", "-", "*", " / ", " @ ") + gen(depth-1)
+		case 2:
+			return "(" + gen(depth-1) + ")" + pick("", "^2", "^-1", "^0.5", "[0]")
+		}
+		return "-" + gen(depth-1)
+	}
+	graphs := 0
+	for i := 0; i < 20000; i++ {
+		src := gen(4)
+		if r.IntN(2) == 0 {
+			src = "sum(" + src + ")"
+		}
+		if r.IntN(5) == 0 && len(src) > 0 { // a character changed
+			k := r.IntN(len(src))
+			src = src[:k] + pick("(", ")", "[", "]", "", "^", "@", ".", "e", "9") + src[k+1:]
+		}
+		func() {
+			defer func() {
+				if e := recover(); e != nil {
+					t.Fatalf("%q: panic: %v", src, e)
+				}
+			}()
+			g, err := computeGraph(src, vars)
+			switch {
+			case err != nil && strings.Contains(err.Error(), "\n"):
+				t.Fatalf("%q: a multi-line error: %v", src, err)
+			case err == nil && len(g.Nodes) == 0:
+				t.Fatalf("%q: a graph without nodes", src)
+			case err == nil:
+				graphs++
+			}
+		}()
+	}
+	if graphs < 2000 {
+		t.Errorf("only %d of 20 000 random expressions gave a graph: the generator tests little", graphs)
+	}
+	t.Logf("%d of 20 000 gave a graph", graphs)
 }
 
 // The explorer's derivatives (from ag) match finite differences of its
