@@ -61,6 +61,8 @@ func (im *importer) walk(shape []int) (*Imported, error) {
 		var err error
 		n := nodes[users[0]]
 		switch {
+		case im.isGroupNorm(cur, users):
+			st, err = im.groupNorm(cur, users, shape)
 		case len(users) == 1 && opImports[n.GetOpType()] != nil:
 			st, err = opImports[n.GetOpType()](im, users[0], cur, shape)
 			if err == nil && (n.GetOpType() == "Softmax" || n.GetOpType() == "LogSoftmax") {
@@ -140,6 +142,12 @@ func (im *importer) addLayer(s nn.Spec, params map[string]*constant) error {
 	idx := strconv.Itoa(len(im.layers))
 	im.layers = append(im.layers, s)
 	for name, c := range params {
+		if len(c.shape) == 0 { // a 0-d tensor (a BatchNorm's num_batches_tracked)
+			t := tensor.New(tensor.Float64)
+			t.Fill(c.f[0])
+			im.state[idx+"."+name] = t
+			continue
+		}
 		im.state[idx+"."+name] = tensor.FromValues(tensor.Float64, c.f, c.shape...)
 	}
 	return nil

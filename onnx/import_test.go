@@ -21,7 +21,7 @@ func leaves(s nn.Spec) []nn.Spec {
 		}
 		return out
 	}
-	if s.Type == "Dropout" {
+	if s.Type == "Dropout" || s.Type == "Dropout2d" {
 		return nil
 	}
 	return []nn.Spec{s}
@@ -46,7 +46,17 @@ func TestImportRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, want := leaves(im.Spec), leaves(m.Spec)
+			wantSpec := m.Spec
+			if c.imported != "" {
+				ws, err := nn.ParseSpec(c.imported)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if wantSpec, _, err = nn.Resolve(ws, c.shape); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, want := leaves(im.Spec), leaves(wantSpec)
 			if len(got) != len(want) {
 				t.Fatalf("imported %s, exported %s", im.Spec.Text(), m.Spec.Text())
 			}
@@ -95,6 +105,9 @@ var torchSpecs = map[string]string{
 	"mlp_dropout_nobias": "linear(8)-relu-linear(3, bias=false)",
 	"mlp_image":          "flatten-linear(12)-relu-linear(10)",
 	"flatten_partial":    "flatten(start_dim=2)-linear(5)-gelu-flatten-linear(3)",
+	"cnn":                "conv(4, 3, pad=1)-relu-maxpool(2)-conv(8, 3, stride=2, groups=2, bias=false)-gelu-adaptiveavgpool(1)-flatten-linear(3)",
+	"cnn_norms":          "conv(4, 3)-groupnorm(2)-silu-avgpool(2, pad=1)-convt(2, 3, stride=2, pad=1, output_padding=1)-layernorm(dims=3)-flatten-linear(8)-batchnorm1d-leakyrelu(0.1)-linear(3)",
+	"cnn_pool":           "maxpool(3, 2, 1, ceil_mode=true)-avgpool(3, 1, 1, count_include_pad=false)-avgpool(3)-batchnorm2d-flatten-linear(3)",
 }
 
 // TestImportTorch imports the models PyTorch 1.13's torch.onnx.export
@@ -145,6 +158,7 @@ func fuzzSeeds(t testing.TB) [][]byte {
 		{arch: "linear(2)-relu-linear(2)", shape: []int{2}, norm: true, dtype: tensor.Float32},
 		{arch: "linear(2)-gelu-silu", shape: []int{2}, softmax: true, dtype: tensor.Float32},
 		{arch: "flatten(start_dim=2)-linear(2, bias=false)-flatten", shape: []int{1, 2, 2}, dtype: tensor.Float64},
+		{arch: "conv(2, 2, pad=1)-batchnorm2d-groupnorm(2)-avgpool(2)-layernorm(dims=3)-maxpool(2, ceil_mode=true)-adaptiveavgpool(1)", shape: []int{1, 3, 3}, dtype: tensor.Float32},
 	} {
 		m, _ := buildCase(t, c)
 		mp, err := Export(m, Options{Softmax: c.softmax})

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"flag"
+	"maps"
 	"math"
 	"os"
 	"os/exec"
@@ -33,6 +34,11 @@ type exportCase struct {
 	norm    bool   // with a normaliser
 	softmax bool
 	dtype   tensor.DType
+	// imported is the spec Import gives back, where the ONNX form loses
+	// a distinction (padding "same" written as pads, an AdaptiveAvgPool2d
+	// as an AveragePool, constant ones and zeros for a layer without
+	// affine parameters); empty: the layers of arch without Dropout.
+	imported string
 }
 
 // exportCases cover every layer kind Export writes, with and without a
@@ -46,11 +52,19 @@ var exportCases = []exportCase{
 	{name: "flatten_partial", arch: "flatten(start_dim=2)-linear(5)-gelu-flatten-linear(3, bias=false)", shape: []int{2, 3, 4}, dtype: tensor.Float32},
 	{name: "nested", arch: `{"type":"Sequential","layers":[{"type":"Sequential","layers":[{"type":"Linear","out":8},{"type":"Tanh"}]},{"type":"Dropout","p":0.1},{"type":"Linear","out":3,"bias":false}]}`, shape: []int{4}, dtype: tensor.Float32},
 	{name: "mlp_float64", arch: "linear(9)-elu-linear(9)-softplus-linear(2)", shape: []int{3}, norm: true, dtype: tensor.Float64},
+	{name: "cnn", arch: "conv(4, 3, pad=1)-batchnorm2d-relu-maxpool(2)-conv(6, 3, stride=2, groups=2, bias=false)-gelu-adaptiveavgpool(1)-flatten-linear(3)",
+		shape: []int{2, 10, 10}, norm: true, dtype: tensor.Float32},
+	{name: "cnn_norms", arch: "conv(4, 3, same=true, dilation=2)-groupnorm(2)-silu-avgpool(2, pad=1)-convt(2, 3, stride=2, pad=1, output_padding=1)-layernorm(dims=3)-dropout2d(0.2)-flatten-linear(8)-batchnorm1d-leakyrelu(0.1)-linear(3)",
+		shape: []int{2, 8, 8}, dtype: tensor.Float32,
+		imported: "conv(4, 3, pad=2, dilation=2)-groupnorm(2)-silu-avgpool(2, pad=1)-convt(2, 3, stride=2, pad=1, output_padding=1)-layernorm(dims=3)-flatten-linear(8)-batchnorm1d-leakyrelu(0.1)-linear(3)"},
+	{name: "cnn_pool", arch: "maxpool(3, 2, 1, ceil_mode=true)-avgpool(3, 1, 1, count_include_pad=false)-adaptiveavgpool(2)-batchnorm2d(affine=false)-groupnorm(1, affine=false)-layernorm(affine=false)-flatten-linear(3)",
+		shape: []int{3, 10, 10}, dtype: tensor.Float64,
+		imported: "maxpool(3, 2, 1, ceil_mode=true)-avgpool(3, 1, 1, count_include_pad=false)-avgpool(3)-batchnorm2d-groupnorm(1, affine=false)-layernorm-flatten-linear(3)"},
 }
 
 // buildCase returns the case's model with seeded weights, and a fixed
 // batch of inputs.
-func buildCase(t *testing.T, c exportCase) (*train.Model, *tensor.Tensor) {
+func buildCase(t testing.TB, c exportCase) (*train.Model, *tensor.Tensor) {
 	t.Helper()
 	spec, err := nn.ParseSpec(c.arch)
 	if err != nil {
@@ -64,6 +78,7 @@ func buildCase(t *testing.T, c exportCase) (*train.Model, *tensor.Tensor) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	perturbNorms(m)
 	in := train.Input{Shape: c.shape, Classes: out[len(out)-1]}
 	n := in.Features()
 	rng := tensor.NewRand(11)
@@ -80,6 +95,39 @@ func buildCase(t *testing.T, c exportCase) (*train.Model, *tensor.Tensor) {
 	}
 	x := tensor.FromValues(c.dtype, vals, append([]int{batch}, c.shape...)...)
 	return &train.Model{Module: m, Spec: spec, Input: in, HasInput: true}, x
+}
+
+// perturbNorms gives the normalisation layers' parameters and running
+// statistics values other than their initial ones and zeros, so that the
+// reference outputs depend on them.
+func perturbNorms(m nn.Module) {
+	rng := tensor.NewRand(3)
+	sd := nn.StateDict(m)
+	names := slices.Sorted(maps.Keys(sd))
+	for _, name := range names {
+		t := sd[name]
+		vals := t.Values()
+		all := func(v float64) bool { return !slices.ContainsFunc(vals, func(x float64) bool { return x != v }) }
+		switch {
+		case strings.HasSuffix(name, "num_batches_tracked"):
+			continue
+		case strings.HasSuffix(name, "running_var"):
+			for i := range vals {
+				vals[i] = 0.5 + rng.Float64()
+			}
+		case strings.HasSuffix(name, "running_mean"), all(0):
+			for i := range vals {
+				vals[i] = 0.3 * rng.NormFloat64()
+			}
+		case all(1):
+			for i := range vals {
+				vals[i] = 1 + 0.3*rng.NormFloat64()
+			}
+		default:
+			continue
+		}
+		t.CopyFrom(tensor.FromValues(t.DType(), vals, t.Shape()...))
+	}
 }
 
 // forward runs m on raw inputs x as nabla does in evaluation: standardised

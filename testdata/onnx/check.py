@@ -133,9 +133,17 @@ def pool(x, a, kind):
     strides = a.get("strides", [1] * nd)
     dil = a.get("dilations", [1] * nd)
     lo, hi = pads_of(a, nd)
-    if a.get("ceil_mode", 0):
-        raise ValueError("ceil_mode is not supported by this evaluator")
     fill = -np.inf if kind == "max" else 0.0
+    if a.get("ceil_mode", 0):
+        # ONNX: out = ceil((H + pads - dilation*(k-1) - 1)/stride) + 1; the
+        # last windows may reach past the end padding (max pooling only).
+        if kind != "max":
+            raise ValueError("ceil_mode with average pooling is not supported by this evaluator")
+        hi = list(hi)
+        for i in range(nd):
+            span = x.shape[2 + i] + lo[i] + hi[i] - dil[i] * (k[i] - 1) - 1
+            out = -(-span // strides[i]) + 1
+            hi[i] += max(0, (out - 1) * strides[i] + dil[i] * (k[i] - 1) + 1 - (x.shape[2 + i] + lo[i] + hi[i]))
     xp = np.pad(x, [(0, 0), (0, 0)] + [(lo[i], hi[i]) for i in range(nd)], constant_values=fill)
     ones = np.pad(np.ones(x.shape[2:]), [(lo[i], hi[i]) for i in range(nd)])
     oh = (xp.shape[2] - dil[0] * (k[0] - 1) - 1) // strides[0] + 1
@@ -233,6 +241,13 @@ def evaluate(model, feeds):
             y = x[0]
             for ax in sorted(int(v) for v in x[1]):
                 y = np.expand_dims(y, ax)
+        elif op == "Pad":
+            if a.get("mode", b"constant") not in (b"constant", "constant"):
+                raise ValueError("Pad mode %s is not supported by this evaluator" % a.get("mode"))
+            p = [int(v) for v in x[1]]
+            nd = x[0].ndim
+            value = float(x[2]) if len(x) > 2 and x[2] is not None else 0.0
+            y = np.pad(x[0], [(p[i], p[i + nd]) for i in range(nd)], constant_values=value)
         elif op == "Conv":
             y = conv(x[0], x[1], x[2] if len(x) > 2 else None, a)
         elif op == "ConvTranspose":
@@ -360,6 +375,20 @@ def torch_models():
         torch.manual_seed(seed)
         return make()
 
+    def randomize_norms(model):
+        # Running statistics and affine parameters other than their initial
+        # zeros and ones, so that the outputs depend on them.
+        g = torch.Generator().manual_seed(7)
+        with torch.no_grad():
+            for m in model.modules():
+                if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+                    m.running_mean.copy_(0.3 * torch.randn(m.running_mean.shape, generator=g))
+                    m.running_var.copy_(0.5 + torch.rand(m.running_var.shape, generator=g))
+                if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d, nn.GroupNorm, nn.LayerNorm)) and m.weight is not None:
+                    m.weight.copy_(1 + 0.3 * torch.randn(m.weight.shape, generator=g))
+                    m.bias.copy_(0.3 * torch.randn(m.bias.shape, generator=g))
+        return model
+
     cases = {
         "mlp_relu": (mlp([nn.ReLU()], [6, 16, 16, 4], 1), [5, 6]),
         "mlp_activations": (mlp([nn.LeakyReLU(0.2), nn.Sigmoid(), nn.Tanh(), nn.ELU(0.7), nn.GELU(),
@@ -371,6 +400,23 @@ def torch_models():
         # a Linear on 3-D inputs as MatMul and Add.
         "flatten_partial": (seeded(5, lambda: nn.Sequential(nn.Flatten(2), nn.Linear(4, 5), nn.GELU(), nn.Flatten(),
                                                           nn.Linear(15, 3))), [3, 3, 2, 2]),
+        # torch.onnx.export folds a BatchNorm2d after a Conv2d into the
+        # convolution's weight and bias.
+        "cnn": (randomize_norms(seeded(6, lambda: nn.Sequential(
+            nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(4, 8, 3, stride=2, groups=2, bias=False), nn.GELU(), nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(), nn.Linear(8, 3)))), [2, 1, 10, 10]),
+        # GroupNorm as Reshape, InstanceNormalization, Reshape, Mul, Add;
+        # AvgPool2d(padding=1) as Pad and AveragePool.
+        "cnn_norms": (randomize_norms(seeded(7, lambda: nn.Sequential(
+            nn.Conv2d(2, 4, 3), nn.GroupNorm(2, 4), nn.SiLU(), nn.AvgPool2d(2, padding=1),
+            nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1, output_padding=1), nn.LayerNorm([2, 8, 8]),
+            nn.Dropout2d(0.2), nn.Flatten(), nn.Linear(128, 8), nn.BatchNorm1d(8), nn.LeakyReLU(0.1),
+            nn.Linear(8, 3)))), [2, 2, 8, 8]),
+        "cnn_pool": (randomize_norms(seeded(8, lambda: nn.Sequential(
+            nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True),
+            nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False), nn.AdaptiveAvgPool2d(2),
+            nn.BatchNorm2d(3), nn.Flatten(), nn.Linear(12, 3)))), [2, 3, 10, 10]),
     }
     return cases
 
