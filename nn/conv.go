@@ -231,12 +231,48 @@ func NewConv2d(in, out, kernel, stride, pad int, dt tensor.DType, rng *rand.Rand
 // fused ag.Conv2D.
 func (c *Conv2d) Forward(x *ag.Node) *ag.Node { return c.forward(x, ag.Conv2D) }
 
-// FuseNext fuses a following ReLU into the convolution (ag.Conv2DReLU).
+// FuseNext fuses a following ReLU into the convolution (ag.Conv2DReLU:
+// the same values and gradients), and folds a following BatchNorm2d in
+// evaluation mode into the convolution's weight and bias, as PyTorch's
+// fuse_conv_bn_eval does: w·s and (b − running_mean)·s + β with s =
+// γ/√(running_var + eps), one convolution instead of a convolution and
+// two passes (equal to the two layers up to rounding; the folding is
+// written with ag ops, so gradients still reach w, b, γ and β).
 func (c *Conv2d) FuseNext(next Module) (func(*ag.Node) *ag.Node, bool) {
-	if a, ok := next.(*Activation); ok && a.name == "relu" {
-		return func(x *ag.Node) *ag.Node { return c.forward(x, ag.Conv2DReLU) }, true
+	switch n := next.(type) {
+	case *Activation:
+		if n.name == "relu" {
+			return func(x *ag.Node) *ag.Node { return c.forward(x, ag.Conv2DReLU) }, true
+		}
+	case *BatchNorm:
+		if !n.training && n.RunningMean != nil && n.Kind == "BatchNorm2d" && n.Features == c.Out {
+			return func(x *ag.Node) *ag.Node {
+				w, b := c.foldBatchNorm(n)
+				return unbatched(x, func(x *ag.Node) *ag.Node { return ag.Conv2D(x, w, b, c.params()) })
+			}, true
+		}
 	}
 	return nil, false
+}
+
+// foldBatchNorm returns the weight and bias of this convolution followed
+// by the evaluation-mode BatchNorm bn.
+func (c *Conv2d) foldBatchNorm(bn *BatchNorm) (w, b *ag.Node) {
+	inv := ag.Const(tensor.PowScalar(tensor.AddScalar(bn.RunningVar, bn.Eps), -0.5))
+	scale := inv
+	if bn.Weight != nil {
+		scale = ag.Mul(bn.Weight, inv)
+	}
+	w = ag.Mul(c.Weight, ag.Reshape(scale, c.Out, 1, 1, 1))
+	shift := ag.Neg(ag.Const(bn.RunningMean))
+	if c.Bias != nil {
+		shift = ag.Add(c.Bias, shift)
+	}
+	b = ag.Mul(shift, scale)
+	if bn.Bias != nil {
+		b = ag.Add(b, bn.Bias)
+	}
+	return w, b
 }
 
 func (c *Conv2d) forward(x *ag.Node, op func(x, w, b *ag.Node, p ag.ConvParams) *ag.Node) *ag.Node {

@@ -189,3 +189,70 @@ func TestBatchNormEvalIgnoresBatch(t *testing.T) {
 		t.Error("evaluation mode: the batch changed an example's output")
 	}
 }
+
+// In evaluation, Conv2d followed by BatchNorm2d runs as one convolution
+// with folded weights: the same outputs as the two layers (up to
+// rounding), and the same gradients for the input and every parameter.
+func TestConvBatchNormFoldedInEval(t *testing.T) {
+	parsed, _ := nn.ParseText("conv(5, 3, pad=1)-batchnorm2d-relu-conv(4, 3, bias=false)-batchnorm2d-flatten-linear(3)")
+	s, _, err := nn.Resolve(parsed, []int{2, 7, 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, err := nn.Build(s, tensor.Float64, tensor.NewRand(9))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := mod.(*nn.Sequential)
+	rng := tensor.NewRand(10)
+	for _, p := range m.Params() { // norm weights start at ones
+		v := p.Node.Value()
+		v.CopyFrom(tensor.Add(v, tensor.Normal(rng, v.DType(), 0, 0.3, v.Shape()...)))
+	}
+	for range 3 { // running statistics away from 0 and 1
+		m.Forward(ag.Const(tensor.Normal(rng, tensor.Float64, 1, 2, 6, 2, 7, 7)))
+	}
+	nn.SetTraining(m, false)
+	x := ag.Var(tensor.Normal(rng, tensor.Float64, 0, 1, 3, 2, 7, 7))
+	run := func(fused bool) [][]float64 {
+		x.ZeroGrad()
+		for _, p := range m.Params() {
+			p.Node.ZeroGrad()
+		}
+		var y *ag.Node
+		if fused {
+			y = m.Forward(x)
+		} else {
+			y = x
+			for _, l := range m.Layers {
+				y = l.Forward(y)
+			}
+		}
+		ag.Backward(ag.SoftmaxCrossEntropy(y, []int{0, 2, 1}))
+		out := [][]float64{y.Value().Values(), x.Grad().Values()}
+		for _, p := range m.Params() {
+			out = append(out, p.Node.Grad().Values())
+		}
+		return out
+	}
+	fused, plain := run(true), run(false)
+	for i := range fused {
+		scale := 0.0
+		for _, v := range plain[i] {
+			scale = max(scale, math.Abs(v))
+		}
+		for j := range fused[i] {
+			if math.Abs(fused[i][j]-plain[i][j]) > 1e-12*max(scale, 1) {
+				t.Fatalf("tensor %d element %d: folded %v, layer by layer %v", i, j, fused[i][j], plain[i][j])
+			}
+		}
+	}
+	// The fused forward holds no BatchNorm op.
+	var ops []string
+	for n := m.Forward(x); n != nil && len(n.Inputs()) > 0; n = n.Inputs()[0] {
+		ops = append(ops, n.Op())
+	}
+	if slices.Contains(ops, "Sub") || !slices.Equal(ops[len(ops)-3:], []string{"Conv2D", "ReLU", "Conv2D"}) {
+		t.Errorf("not folded: ops %v", ops)
+	}
+}
