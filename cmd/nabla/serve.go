@@ -48,6 +48,7 @@ type serveLimits struct {
 	MaxEpochs int           // epochs of one training
 	MaxSteps  int           // optimiser steps of one training (epochs × batches)
 	MaxBody   int64         // request bodies
+	Wait      time.Duration // the longest a stepper or explorer request waits for a core
 }
 
 func defaultServeLimits() serveLimits {
@@ -61,6 +62,7 @@ func defaultServeLimits() serveLimits {
 		MaxEpochs: 2000,
 		MaxSteps:  200_000,
 		MaxBody:   64 << 10,
+		Wait:      5 * time.Second,
 	}
 }
 
@@ -68,6 +70,7 @@ func defaultServeLimits() serveLimits {
 type server struct {
 	lim     serveLimits
 	slots   chan struct{} // one token per running training
+	compute chan struct{} // one token per stepper or explorer computation
 	waiting atomic.Int64  // clients queued for a slot
 	open    atomic.Int64  // sessions open
 	static  http.Handler
@@ -82,7 +85,8 @@ func newServer(lim serveLimits) *server {
 	if err != nil {
 		panic(err) // the embedded tree is part of the binary
 	}
-	s := &server{lim: lim, slots: make(chan struct{}, max(lim.Trainings, 1)), sessions: map[string]*session{}}
+	s := &server{lim: lim, slots: make(chan struct{}, max(lim.Trainings, 1)),
+		compute: make(chan struct{}, max(lim.Trainings, 1)), sessions: map[string]*session{}}
 	s.static = http.FileServerFS(sub)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.handleIndex)
@@ -91,8 +95,8 @@ func newServer(lim serveLimits) *server {
 	mux.HandleFunc("GET /api/train", s.handleTrain)
 	mux.HandleFunc("POST /api/control", s.handleControl)
 	mux.HandleFunc("GET /api/predict", s.handlePredict)
-	mux.HandleFunc("GET /api/graph", s.handleGraph)
-	mux.HandleFunc("GET /api/activations", s.handleActivations)
+	mux.HandleFunc("GET /api/graph", s.bounded(s.handleGraph))
+	mux.HandleFunc("GET /api/activations", s.bounded(s.handleActivations))
 	s.mux = mux
 	return s
 }
@@ -122,6 +126,24 @@ func (s *server) handleIndex(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Write(b)
+}
+
+// bounded runs h when one of the compute tokens (as many as trainings)
+// is free within Wait, and answers 503 otherwise: however many clients ask,
+// the stepper and the explorer use at most that many cores.
+func (s *server) bounded(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		t := time.NewTimer(s.lim.Wait)
+		defer t.Stop()
+		select {
+		case s.compute <- struct{}{}:
+			defer func() { <-s.compute }()
+			h(w, r)
+		case <-t.C:
+			badRequest(w, http.StatusServiceUnavailable, "the server is busy; try again later")
+		case <-r.Context().Done():
+		}
+	}
 }
 
 // badRequest answers with a status and a one-line reason, as text.

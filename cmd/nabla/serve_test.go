@@ -498,6 +498,39 @@ func TestServeLimits(t *testing.T) {
 	}, "every session ended and its slot freed")
 }
 
+// The stepper and the explorer use at most as many cores as trainings:
+// with every compute token taken, a request waits Wait and gets a 503.
+func TestServeComputeIsBounded(t *testing.T) {
+	lim := testLimits()
+	lim.Wait = 100 * time.Millisecond
+	srv := newServer(lim)
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	for range cap(srv.compute) {
+		srv.compute <- struct{}{}
+	}
+	for _, path := range []string{"/api/activations", "/api/graph?expr=x&vars={\"x\":1}"} {
+		resp, err := http.Get(ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(b), "busy") {
+			t.Errorf("GET %s with every core busy: %s %q", path, resp.Status, b)
+		}
+	}
+	<-srv.compute
+	resp, err := http.Get(ts.URL + "/api/activations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("GET /api/activations with a core free: %s", resp.Status)
+	}
+}
+
 // The stepper's numbers: the notes' sigmoid neuron, the chain rule at
 // every edge, numerical gradients, and Jacobians that the VJPs agree with.
 func TestServeGraph(t *testing.T) {
