@@ -113,7 +113,10 @@ func MaxPool2D(x *Node, p PoolParams) *Node {
 		SH: p.Stride[0], SW: p.Stride[1], PH: p.Padding[0], PW: p.Padding[1], DH: p.Dilation[0], DW: p.Dilation[1]}
 	planes := xs[0] * xs[1]
 	y := tensor.New(x.DType(), xs[0], xs[1], oh, ow)
-	idx := make([]int, y.Len())
+	var idx []int // kept for the VJP only when the op is recorded
+	if x.requiresGrad && !x.untracked && Recording() {
+		idx = make([]int, y.Len())
+	}
 	switch x.DType() {
 	case tensor.Float32:
 		kernels.MaxPool2D(g, planes, tensor.Data[float32](x.value), tensor.Data[float32](y), idx)

@@ -1,6 +1,12 @@
 package kernels
 
-import "math"
+import (
+	"math"
+	"sync"
+)
+
+// idxPool holds scratch index slices for MaxPool2D without indices.
+var idxPool sync.Pool
 
 // PoolGeom describes a max pooling window over planes of H×W: output
 // (oh, ow) looks at rows oh·SH − PH + i·DH (i < KH) and columns
@@ -19,11 +25,27 @@ type PoolGeom struct {
 // window order and a NaN wins (it propagates), as in PyTorch's CPU kernel;
 // a window with no element inside the plane gives −∞ and the index of its
 // first in-plane element, which callers rule out (PyTorch refuses such
-// sizes).
+// sizes). idx may be nil when no gradient is wanted (inference): the
+// indices are then not kept.
 func MaxPool2D[T float32 | float64](g PoolGeom, planes int, x, y []T, idx []int) {
 	P := g.OH * g.OW
 	checkLen("MaxPool2D", "x", len(x), planes*g.H*g.W)
 	checkLen("MaxPool2D", "y", len(y), planes*P)
+	if idx == nil {
+		// Indices of one chunk of planes at a time, in a pooled buffer.
+		ParallelFor(planes, max(1, 4096/max(P, 1)), func(lo, hi int) {
+			b, _ := idxPool.Get().(*[]int)
+			if b == nil || cap(*b) < P {
+				s := make([]int, P)
+				b = &s
+			}
+			for pl := lo; pl < hi; pl++ {
+				MaxPool2D(g, 1, x[pl*g.H*g.W:(pl+1)*g.H*g.W], y[pl*P:(pl+1)*P], (*b)[:P])
+			}
+			idxPool.Put(b)
+		})
+		return
+	}
 	checkLen("MaxPool2D", "idx", len(idx), planes*P)
 	inside := g.PH == 0 && g.PW == 0 && (g.OH-1)*g.SH+(g.KH-1)*g.DH < g.H && (g.OW-1)*g.SW+(g.KW-1)*g.DW < g.W
 	ParallelFor(planes, max(1, 4096/max(P, 1)), func(lo, hi int) {

@@ -66,7 +66,12 @@ func TestMaxPool2D(t *testing.T) {
 			wy, widx := refMaxPool(g, planes, x)
 			y, idx := make([]float64, len(wy)), make([]int, len(wy))
 			MaxPool2D(g, planes, x, y, idx)
+			yNoIdx := make([]float64, len(wy))
+			MaxPool2D(g, planes, x, yNoIdx, nil)
 			for i := range wy {
+				if a, b := yNoIdx[i], y[i]; a != b && !(math.IsNaN(a) && math.IsNaN(b)) {
+					t.Fatalf("%+v %s: without indices output %d = %v, with %v", g, vals, i, a, b)
+				}
 				same := y[i] == wy[i] || (math.IsNaN(y[i]) && math.IsNaN(wy[i]))
 				if !same || idx[i] != widx[i] {
 					t.Fatalf("%+v %s: output %d = %v at %d, want %v at %d", g, vals, i, y[i], idx[i], wy[i], widx[i])
