@@ -171,10 +171,7 @@ func (d *InMemory) BatchInto(x []float32, y []int, idx []int) {
 	case d.X == nil:
 		tab := d.byteTable()
 		for r, i := range idx {
-			dst := x[r*D : (r+1)*D]
-			for j, b := range d.Bytes[i*D : (i+1)*D] {
-				dst[j] = tab[b]
-			}
+			convertBytes(x[r*D:(r+1)*D], d.Bytes[i*D:(i+1)*D], tab)
 		}
 	case d.X.DType() == tensor.Float64:
 		src := d.X.Float64s()
@@ -195,6 +192,20 @@ func (d *InMemory) BatchInto(x []float32, y []int, idx []int) {
 	}
 }
 
+// convertBytes sets dst[j] = tab[src[j]], eight at a time.
+func convertBytes(dst []float32, src []byte, tab *[256]float32) {
+	dst = dst[:len(src)]
+	j := 0
+	for ; j+8 <= len(src); j += 8 {
+		s, d := src[j:j+8:j+8], dst[j:j+8:j+8]
+		d[0], d[1], d[2], d[3] = tab[s[0]], tab[s[1]], tab[s[2]], tab[s[3]]
+		d[4], d[5], d[6], d[7] = tab[s[4]], tab[s[5]], tab[s[6]], tab[s[7]]
+	}
+	for ; j < len(src); j++ {
+		dst[j] = tab[src[j]]
+	}
+}
+
 // Values returns the examples as an [N, D] tensor: X itself when the set
 // holds one (not a copy), otherwise a new float32 tensor converted from
 // Bytes, four times their memory; call it only where the whole set is
@@ -206,10 +217,7 @@ func (d *InMemory) Values() *tensor.Tensor {
 	n, D := d.Len(), d.Features()
 	out := make([]float32, n*D)
 	if n > 0 && D > 0 {
-		tab := d.byteTable()
-		for k, b := range d.Bytes[:n*D] {
-			out[k] = tab[b]
-		}
+		convertBytes(out, d.Bytes[:n*D], d.byteTable())
 	}
 	return tensor.FromFloat32(out, n, D)
 }

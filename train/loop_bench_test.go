@@ -1,0 +1,105 @@
+package train_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/nabla-go/nabla/ag"
+	"github.com/nabla-go/nabla/data"
+	"github.com/nabla-go/nabla/loss"
+	"github.com/nabla-go/nabla/nn"
+	"github.com/nabla-go/nabla/optim"
+	"github.com/nabla-go/nabla/train"
+)
+
+// mnistLike is n random 28×28 byte images in 10 classes, held as LoadMNIST
+// holds MNIST (bytes, scaled by 1/255 per batch).
+func mnistLike(n int) *data.InMemory {
+	rng := rand.New(rand.NewPCG(uint64(n), 9))
+	pix := make([]byte, n*784)
+	for i := range pix {
+		pix[i] = byte(rng.IntN(256))
+	}
+	y := make([]int, n)
+	for i := range y {
+		y[i] = rng.IntN(10)
+	}
+	return &data.InMemory{Bytes: pix, ByteValues: data.ScaledBytes, Y: y, NumClasses: 10, Name: "mnist-like", ExampleShape: []int{1, 28, 28}}
+}
+
+// mnistMLP is the network of `nabla train --data mnist`: Flatten, then
+// 784-512-256-10 with ReLU.
+func mnistMLP(b *testing.B) *nn.Sequential {
+	mlp, err := nn.NewMLP(nn.MLPConfig{In: 784, Hidden: []int{512, 256}, Out: 10, Activation: "relu"}, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return nn.NewSequential(nn.NewFlatten(1, -1), mlp)
+}
+
+// BenchmarkTrainerStep is the training loop's step as Run takes it: a
+// batch gathered from bytes by the loader into its reused buffer, then
+// Trainer.Step (forward, loss, accuracy, backward, SGD with momentum). The
+// learning rate is 0 for the reason BenchmarkMLPTrainStep gives. B/op is
+// what a step allocates once warm.
+func BenchmarkTrainerStep(b *testing.B) {
+	ds := mnistLike(6400)
+	for _, threads := range []int{1, 2} {
+		b.Run(fmt.Sprintf("784-512-256-10/batch=128/threads=%d", threads), func(b *testing.B) {
+			withThreads(b, threads)
+			m := mnistMLP(b)
+			var params []*ag.Node
+			for _, p := range m.Params() {
+				params = append(params, p.Node)
+			}
+			tr := &train.Trainer{
+				Model: m, Loss: func(l *ag.Node, y []int) *ag.Node { return loss.CrossEntropy(l, y, 0) },
+				Opt:   optim.NewSGD(params, optim.SGDConfig{LR: 0, Momentum: 0.9}),
+				Train: ds, RNG: map[string]*rand.PCG{"shuffle": rand.NewPCG(2, 2)},
+				Config: train.Config{Epochs: 1, Batch: 128},
+			}
+			if err := tr.Start(); err != nil {
+				b.Fatal(err)
+			}
+			loader := data.NewLoader(ds, 128, true, true, rand.New(rand.NewPCG(3, 3))).ReuseBuffers()
+			next := func() {
+				x, y, ok := loader.Next()
+				if !ok {
+					x, y, _ = loader.Next()
+				}
+				if _, err := tr.Step(x, y); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for range 5 {
+				next()
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				next()
+			}
+			b.ReportMetric(128*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+		})
+	}
+}
+
+// BenchmarkEvaluate is train.Evaluate of the MNIST network on 10 000
+// images held as bytes, at the batch the command line's end-of-run
+// evaluation uses (1024).
+func BenchmarkEvaluate(b *testing.B) {
+	ds := mnistLike(10000)
+	lossFn := func(l *ag.Node, y []int) *ag.Node { return loss.CrossEntropy(l, y, 0) }
+	for _, threads := range []int{1, 2} {
+		b.Run(fmt.Sprintf("784-512-256-10/batch=1024/threads=%d", threads), func(b *testing.B) {
+			withThreads(b, threads)
+			m := mnistMLP(b)
+			train.Evaluate(m, lossFn, ds, 1024)
+			b.ReportAllocs()
+			for b.Loop() {
+				train.Evaluate(m, lossFn, ds, 1024)
+			}
+			b.ReportMetric(float64(ds.Len())*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+		})
+	}
+}
