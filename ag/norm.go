@@ -14,9 +14,26 @@ import (
 // normalize returns (x − mean)/√(var + eps) over axes, with the biased
 // variance.
 func normalize(x *Node, eps float64, axes ...int) *Node {
-	xc := Sub(x, MeanKeep(x, axes...))
-	v := MeanKeep(Square(xc), axes...)
+	return normalizeWith(x, eps, func(x *Node) *Node { return MeanKeep(x, axes...) })
+}
+
+// normalizeWith is normalize with the mean over the normalised axes given
+// by mean (keeping them as size-1 axes).
+func normalizeWith(x *Node, eps float64, mean func(*Node) *Node) *Node {
+	xc := Sub(x, mean(x))
+	v := mean(Square(xc))
 	return Mul(xc, PowScalar(AddScalar(v, eps), -0.5))
+}
+
+// channelMeanKeep is MeanKeep(x, 0, 2, 3, …) for x [N, C, …] of at least
+// 3 dimensions: the positions are summed along contiguous rows first, then
+// the batch, so that no reduction has to gather a strided view into a copy
+// (and neither has its gradient).
+func channelMeanKeep(x *Node) *Node {
+	sh := x.Shape()
+	n := x.Value().Len() / sh[1]
+	s := Sum(Sum(Reshape(x, sh[0], sh[1], -1), 2), 0)
+	return Scale(Reshape(s, channelShape(sh[1], len(sh))...), 1/float64(n))
 }
 
 // affine multiplies y by weight and adds bias (either may be nil), both
@@ -66,11 +83,13 @@ func BatchNorm(x, weight, bias *Node, eps float64) *Node {
 	}
 	checkParam(op, x, weight, xs[1:2])
 	checkParam(op, x, bias, xs[1:2])
-	axes := []int{0}
-	for i := 2; i < len(xs); i++ {
-		axes = append(axes, i)
+	var y *Node
+	if len(xs) == 2 {
+		y = normalize(x, eps, 0)
+	} else {
+		y = normalizeWith(x, eps, channelMeanKeep)
 	}
-	return affine(normalize(x, eps, axes...), weight, bias, channelShape(xs[1], len(xs)))
+	return affine(y, weight, bias, channelShape(xs[1], len(xs)))
 }
 
 // LayerNorm normalises x over its last dims axes, as
