@@ -77,19 +77,32 @@ func Export(m *train.Model, opt Options) (*onnxpb.ModelProto, error) {
 // dict (parameters and buffers named as nn.StateDict names them) and its
 // input (shape, classes and the normaliser, if any).
 func ExportSpec(spec nn.Spec, state map[string]*tensor.Tensor, in train.Input, opt Options) (*onnxpb.ModelProto, error) {
+	mp, unused, err := export(spec, state, in, opt)
+	if err != nil {
+		return nil, err
+	}
+	if len(unused) > 0 {
+		return nil, fmt.Errorf("onnx: Export: the state dict has tensors no layer uses: %s", strings.Join(unused, ", "))
+	}
+	return mp, nil
+}
+
+// export is ExportSpec, returning the names of state tensors no layer
+// used (sorted) instead of refusing them.
+func export(spec nn.Spec, state map[string]*tensor.Tensor, in train.Input, opt Options) (*onnxpb.ModelProto, []string, error) {
 	chk := in
 	if chk.Classes < 1 {
 		chk.Classes = 1 // not needed to export
 	}
 	if err := chk.Check(); err != nil {
-		return nil, fmt.Errorf("onnx: Export: input: %v", err)
+		return nil, nil, fmt.Errorf("onnx: Export: input: %v", err)
 	}
 	rs, out, err := nn.Resolve(spec, in.Shape)
 	if err != nil {
-		return nil, fmt.Errorf("onnx: Export: %v", err)
+		return nil, nil, fmt.Errorf("onnx: Export: %v", err)
 	}
 	if missing := unsupportedKinds(rs, ""); len(missing) > 0 {
-		return nil, fmt.Errorf("onnx: Export: no ONNX form for %s", strings.Join(missing, ", "))
+		return nil, nil, fmt.Errorf("onnx: Export: no ONNX form for %s", strings.Join(missing, ", "))
 	}
 	elem := onnxpb.TensorProto_FLOAT
 	if len(state) > 0 {
@@ -108,7 +121,7 @@ func ExportSpec(spec nn.Spec, state map[string]*tensor.Tensor, in train.Input, o
 	}
 	x, err = g.layer(rs, "", slices.Clone(in.Shape), x)
 	if err != nil {
-		return nil, fmt.Errorf("onnx: Export: %v", err)
+		return nil, nil, fmt.Errorf("onnx: Export: %v", err)
 	}
 	outName := OutputName
 	if opt.Softmax {
@@ -122,16 +135,13 @@ func ExportSpec(spec nn.Spec, state map[string]*tensor.Tensor, in train.Input, o
 			unused = append(unused, k)
 		}
 	}
-	if len(unused) > 0 {
-		sort.Strings(unused)
-		return nil, fmt.Errorf("onnx: Export: the state dict has tensors no layer uses: %s", strings.Join(unused, ", "))
-	}
+	sort.Strings(unused)
 
 	meta := in
 	meta.Mean, meta.Std = nil, nil
 	archJSON, err := json.Marshal(rs)
 	if err != nil {
-		return nil, fmt.Errorf("onnx: Export: %v", err)
+		return nil, nil, fmt.Errorf("onnx: Export: %v", err)
 	}
 	inJSON, _ := json.Marshal(meta)
 	producer := opt.Producer
@@ -155,7 +165,7 @@ func ExportSpec(spec nn.Spec, state map[string]*tensor.Tensor, in train.Input, o
 			{Key: proto.String(MetaInput), Value: proto.String(string(inJSON))},
 		},
 	}
-	return mp, nil
+	return mp, unused, nil
 }
 
 // Marshal returns the bytes of an ONNX file holding m. The same model

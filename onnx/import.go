@@ -281,7 +281,85 @@ func importModel(mp *onnxpb.ModelProto) (*Imported, error) {
 	if err := readMeta(mp, res); err != nil {
 		return nil, err
 	}
+	restoreSpec(mp, res)
 	return res, nil
+}
+
+// restoreSpec replaces the spec read from the graph by the one nabla's
+// export records (MetaArch) when that one computes the same function: it
+// keeps what ONNX drops (Dropout layers, nested Sequentials, padding
+// "same", initialisation schemes), so that nabla → ONNX → nabla gives the
+// model back. The recorded spec is trusted only if exporting it with the
+// imported weights and importing that again gives the graph's layers;
+// otherwise the graph's spec stays.
+func restoreSpec(mp *onnxpb.ModelProto, res *Imported) {
+	var js string
+	for _, p := range mp.GetMetadataProps() {
+		if p.GetKey() == MetaArch {
+			js = p.GetValue()
+		}
+	}
+	if js == "" {
+		return
+	}
+	var meta nn.Spec
+	if err := json.Unmarshal([]byte(js), &meta); err != nil {
+		return
+	}
+	meta, _, err := nn.Resolve(meta, res.Input.Shape)
+	if err != nil {
+		return
+	}
+	paths := leafPaths(meta, "")
+	if len(paths) != len(res.Spec.Layers) {
+		return
+	}
+	state := map[string]*tensor.Tensor{}
+	for k, t := range res.State {
+		idx, name, _ := strings.Cut(k, ".")
+		i, err := strconv.Atoi(idx)
+		if err != nil || i < 0 || i >= len(paths) {
+			return
+		}
+		state[joinPath(paths[i], name)] = t
+	}
+	// Tensors the recorded spec has no place for (the ones and zeros
+	// written for a layer without affine parameters) are left out; the
+	// check below finds them again, or refuses the spec.
+	again, unused, err := export(meta, state, res.Input, Options{})
+	if err != nil {
+		return
+	}
+	for _, k := range unused {
+		delete(state, k)
+	}
+	again.MetadataProps = nil // read the graph alone
+	back, err := importModel(again)
+	if err != nil || !nn.Equal(back.Spec, res.Spec) || len(back.State) != len(res.State) {
+		return
+	}
+	for k, t := range res.State {
+		if b, ok := back.State[k]; !ok || !slices.Equal(b.Shape(), t.Shape()) || !slices.Equal(b.Values(), t.Values()) {
+			return
+		}
+	}
+	res.Spec, res.State = meta, state
+}
+
+// leafPaths lists the paths of the layers of s that the ONNX graph keeps
+// (Sequentials opened, Dropout and Dropout2d left out), in order.
+func leafPaths(s nn.Spec, path string) []string {
+	switch s.Type {
+	case "Sequential":
+		var out []string
+		for i, l := range s.Layers {
+			out = append(out, leafPaths(l, joinPath(path, strconv.Itoa(i)))...)
+		}
+		return out
+	case "Dropout", "Dropout2d":
+		return nil
+	}
+	return []string{path}
 }
 
 // readMeta takes what nabla's export records beside the graph (data set

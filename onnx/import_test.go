@@ -1,11 +1,16 @@
 package onnx
 
 import (
+	"encoding/json"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"google.golang.org/protobuf/proto"
 
 	"github.com/nabla-go/nabla/nn"
 	"github.com/nabla-go/nabla/tensor"
@@ -27,74 +32,129 @@ func leaves(s nn.Spec) []nn.Spec {
 	return []nn.Spec{s}
 }
 
-// TestImportRoundTrip exports every reference case, imports the bytes and
-// checks the layers (Sequentials opened, Dropout dropped), the input and
-// the outputs against the original model.
+// TestImportRoundTrip exports every reference case and imports the bytes
+// twice: as written, where the spec nabla records restores the model
+// exactly (Dropout layers, nesting, state dict names); and without that
+// metadata, where the graph alone gives the layers (Sequentials opened,
+// Dropout dropped, and the changes exportCase.imported lists). Both give
+// the original model's input and outputs.
 func TestImportRoundTrip(t *testing.T) {
 	for _, c := range exportCases {
-		t.Run(c.name, func(t *testing.T) {
-			m, x := buildCase(t, c)
-			mp, err := Export(m, Options{Softmax: c.softmax})
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := Marshal(mp)
-			if err != nil {
-				t.Fatal(err)
-			}
-			im, err := Import(b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			wantSpec := m.Spec
-			if c.imported != "" {
-				ws, err := nn.ParseSpec(c.imported)
+		for _, withMeta := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/metadata=%v", c.name, withMeta), func(t *testing.T) {
+				m, x := buildCase(t, c)
+				mp, err := Export(m, Options{Softmax: c.softmax})
 				if err != nil {
 					t.Fatal(err)
 				}
-				if wantSpec, _, err = nn.Resolve(ws, c.shape); err != nil {
+				if !withMeta {
+					mp.MetadataProps = nil
+				}
+				b, err := Marshal(mp)
+				if err != nil {
 					t.Fatal(err)
 				}
-			}
-			got, want := leaves(im.Spec), leaves(wantSpec)
-			if len(got) != len(want) {
-				t.Fatalf("imported %s, exported %s", im.Spec.Text(), m.Spec.Text())
-			}
-			for i := range got {
-				if !nn.Equal(got[i], want[i]) {
-					t.Fatalf("layer %d: imported %s, exported %s", i, got[i].Text(), want[i].Text())
+				im, err := Import(b)
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-			if im.DType != c.dtype {
-				t.Errorf("dtype %v, want %v", im.DType, c.dtype)
-			}
-			if wantOp := map[bool]string{true: "Softmax"}[c.softmax]; im.FinalOp != wantOp {
-				t.Errorf("FinalOp %q, want %q", im.FinalOp, wantOp)
-			}
-			if !slices.Equal(im.Input.Shape, m.Input.Shape) || im.Input.Classes != m.Input.Classes {
-				t.Errorf("input %v with %d classes, want %v with %d", im.Input.Shape, im.Input.Classes, m.Input.Shape, m.Input.Classes)
-			}
-			if (im.Input.Mean == nil) != (m.Input.Mean == nil) {
-				t.Fatalf("normaliser imported: %v, exported: %v", im.Input.Mean != nil, m.Input.Mean != nil)
-			}
-			if i, ok := closeTo(im.Input.Mean, m.Input.Mean, 1e-6); !ok {
-				t.Errorf("mean %d: %v, want %v", i, im.Input.Mean, m.Input.Mean)
-			}
-			if i, ok := closeTo(im.Input.Std, m.Input.Std, 1e-6); !ok {
-				t.Errorf("std %d: %v, want %v", i, im.Input.Std, m.Input.Std)
-			}
-			back, err := im.Model()
-			if err != nil {
-				t.Fatal(err)
-			}
-			y0, y1 := forward(m, x), forward(back, x)
-			if !slices.Equal(y0.Shape(), y1.Shape()) {
-				t.Fatalf("output shape %v, want %v", y1.Shape(), y0.Shape())
-			}
-			if i, ok := closeTo(y1.Values(), y0.Values(), 1e-5); !ok {
-				t.Fatalf("output %d: %v, want %v", i, y1.Values()[i], y0.Values()[i])
-			}
-		})
+				if withMeta {
+					if !nn.Equal(im.Spec, m.Spec) {
+						t.Fatalf("imported %s, exported %s", im.Spec.Text(), m.Spec.Text())
+					}
+					want := slices.Sorted(maps.Keys(nn.StateDict(m.Module)))
+					if got := slices.Sorted(maps.Keys(im.State)); !slices.Equal(got, want) {
+						t.Fatalf("state dict keys %v, want %v", got, want)
+					}
+				} else {
+					wantSpec := m.Spec
+					if c.imported != "" {
+						ws, err := nn.ParseSpec(c.imported)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if wantSpec, _, err = nn.Resolve(ws, c.shape); err != nil {
+							t.Fatal(err)
+						}
+					}
+					got, want := leaves(im.Spec), leaves(wantSpec)
+					if len(got) != len(want) {
+						t.Fatalf("imported %s, want %s", im.Spec.Text(), wantSpec.Text())
+					}
+					for i := range got {
+						if !nn.Equal(got[i], want[i]) {
+							t.Fatalf("layer %d: imported %s, want %s", i, got[i].Text(), want[i].Text())
+						}
+					}
+				}
+				if im.DType != c.dtype {
+					t.Errorf("dtype %v, want %v", im.DType, c.dtype)
+				}
+				if wantOp := map[bool]string{true: "Softmax"}[c.softmax]; im.FinalOp != wantOp {
+					t.Errorf("FinalOp %q, want %q", im.FinalOp, wantOp)
+				}
+				if !slices.Equal(im.Input.Shape, m.Input.Shape) || im.Input.Classes != m.Input.Classes {
+					t.Errorf("input %v with %d classes, want %v with %d", im.Input.Shape, im.Input.Classes, m.Input.Shape, m.Input.Classes)
+				}
+				if (im.Input.Mean == nil) != (m.Input.Mean == nil) {
+					t.Fatalf("normaliser imported: %v, exported: %v", im.Input.Mean != nil, m.Input.Mean != nil)
+				}
+				if i, ok := closeTo(im.Input.Mean, m.Input.Mean, 1e-6); !ok {
+					t.Errorf("mean %d: %v, want %v", i, im.Input.Mean, m.Input.Mean)
+				}
+				if i, ok := closeTo(im.Input.Std, m.Input.Std, 1e-6); !ok {
+					t.Errorf("std %d: %v, want %v", i, im.Input.Std, m.Input.Std)
+				}
+				back, err := im.Model()
+				if err != nil {
+					t.Fatal(err)
+				}
+				y0, y1 := forward(m, x), forward(back, x)
+				if !slices.Equal(y0.Shape(), y1.Shape()) {
+					t.Fatalf("output shape %v, want %v", y1.Shape(), y0.Shape())
+				}
+				if i, ok := closeTo(y1.Values(), y0.Values(), 1e-5); !ok {
+					t.Fatalf("output %d: %v, want %v", i, y1.Values()[i], y0.Values()[i])
+				}
+			})
+		}
+	}
+}
+
+// TestImportIgnoresLyingArch: a recorded spec that does not compute what
+// the graph does (here a Conv2d without the graph's padding, with weights
+// of the same shape) is passed over for the graph's.
+func TestImportIgnoresLyingArch(t *testing.T) {
+	c := exportCases[slices.IndexFunc(exportCases, func(c exportCase) bool { return c.name == "cnn" })]
+	m, _ := buildCase(t, c)
+	mp, err := Export(m, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lying := strings.Replace(c.arch, "conv(4, 3, pad=1)", "conv(4, 3, pad=0)", 1)
+	ls, err := nn.ParseSpec(lying)
+	if err != nil || lying == c.arch {
+		t.Fatalf("%v %q", err, lying)
+	}
+	js, err := json.Marshal(ls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range mp.MetadataProps {
+		if p.GetKey() == MetaArch {
+			p.Value = proto.String(string(js))
+		}
+	}
+	b, err := Marshal(mp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := Import(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := im.Spec.Layers[0]; got.Int("pad") != 1 {
+		t.Fatalf("the first layer imported as %s; the graph pads by 1", got.Text())
 	}
 }
 
