@@ -51,8 +51,13 @@ func TestExportONNXRoundTrip(t *testing.T) {
 	}
 
 	st := filepath.Join(dir, "back.safetensors")
-	if _, errOut, code := nabla(t, "export", "--model", onnxFile, "--format", "safetensors", "--out", st); code != 0 {
+	out, errOut, code = nabla(t, "export", "--model", onnxFile, "--format", "safetensors", "--out", st)
+	if code != 0 {
 		t.Fatalf("export to safetensors: exit %d: %s", code, errOut)
+	}
+	// The spec the ONNX file records comes back, Dropout included.
+	if !strings.Contains(out, "the network linear(16)-gelu-dropout(0.1)-linear(16)-silu-linear(3)") {
+		t.Errorf("export to safetensors printed %q", out)
 	}
 	if got := evalLines(t, "--model", st); got != want {
 		t.Errorf("eval of the safetensors file made from ONNX:\n%s\nwant the run's\n%s", got, want)
