@@ -1,12 +1,14 @@
 #!/usr/bin/python3
-"""Time PyTorch on the MLP workloads of BenchmarkMLPTrainStep and
-BenchmarkMLPInference (package train), for side-by-side ratios.
+"""Time PyTorch on the MLP workloads of BenchmarkMLPTrainStep,
+BenchmarkMLPInference and BenchmarkMLPLatency (package train), for
+side-by-side ratios.
 
 Workloads (float32, random inputs in [0, 1), random labels):
   train     784-512-256-10 batch 128 and 784-100-10 batch 64, ReLU, one
             step = forward, cross-entropy, zero_grad, backward, SGD with
             momentum 0.9 (lr 0.01)
-  infer     the same networks, forward at batch 1000 under no_grad
+  infer     the same networks, forward at batch 1000 and at batch 1 (the
+            latency of one example: BenchmarkMLPLatency) under no_grad
 
 Each thread count runs in a child process configured as PyTorch runs best
 here: OMP_NUM_THREADS and OPENBLAS_NUM_THREADS set, OMP_WAIT_POLICY=PASSIVE
@@ -58,6 +60,13 @@ def child(threads, min_time):
                 model(xi)
 
         print("torch infer %s %d %d %.0f" % (arch, 1000, threads, 1000 / per_call(infer, min_time)), flush=True)
+        x1 = torch.rand(1, 784)
+
+        def infer1():
+            with torch.no_grad():
+                model(x1)
+
+        print("torch infer %s %d %d %.0f" % (arch, 1, threads, 1 / per_call(infer1, min_time)), flush=True)
 
 
 def per_call(fn, min_time):

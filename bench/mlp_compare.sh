@@ -1,7 +1,9 @@
 #!/bin/sh
-# mlp_compare.sh runs BenchmarkMLPTrainStep and BenchmarkMLPInference
-# (package train) and bench/mlp_compare.py (the same workloads in PyTorch)
-# back to back and prints samples/s with the ratio nabla/PyTorch.
+# mlp_compare.sh runs BenchmarkMLPTrainStep, BenchmarkMLPInference (batch
+# 1000) and BenchmarkMLPLatency (batch 1) (package train) and
+# bench/mlp_compare.py (the same workloads in PyTorch) back to back and
+# prints samples/s with the ratio nabla/PyTorch (at batch 1, the ratio of
+# PyTorch's latency to nabla's).
 # Needs go and /usr/bin/python3 with Debian's python3-torch.
 #
 #   bench/mlp_compare.sh              # about a minute
@@ -12,7 +14,7 @@ benchtime=${BENCHTIME:-2s}
 python=${PYTHON:-/usr/bin/python3}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-go test -run '^$' -bench '^BenchmarkMLP(TrainStep|Inference)$' -benchtime="$benchtime" ./train/ >"$tmp/go.txt"
+go test -run '^$' -bench '^BenchmarkMLP(TrainStep|Inference|Latency)$' -benchtime="$benchtime" ./train/ >"$tmp/go.txt"
 "$python" bench/mlp_compare.py --min-time "$(echo "$benchtime" | sed 's/s$//')" >"$tmp/py.txt"
 awk '
 	FILENAME ~ /py.txt$/ { torch[$2 " " $3 " " $4 " " $5] = $6; next }

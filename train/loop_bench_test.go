@@ -103,3 +103,25 @@ func BenchmarkEvaluate(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMLPLatency is a forward pass of one example with no graph: the
+// serving case, timed per call (µs/op beside ns/op, for
+// bench/mlp_compare.sh).
+func BenchmarkMLPLatency(b *testing.B) {
+	for _, c := range mlpBenches {
+		for _, threads := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/batch=1/threads=%d", c.arch, threads), func(b *testing.B) {
+				withThreads(b, threads)
+				m, _ := benchMLP(b, c.hidden)
+				x, _ := benchBatch(1)
+				ag.NoGrad(func() { m.Forward(ag.Const(x)) })
+				b.ReportAllocs()
+				for b.Loop() {
+					ag.NoGrad(func() { m.Forward(ag.Const(x)) })
+				}
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+				b.ReportMetric(b.Elapsed().Seconds()*1e6/float64(b.N), "µs/op")
+			})
+		}
+	}
+}
