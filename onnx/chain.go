@@ -78,8 +78,11 @@ func (im *importer) walk(shape []int) (*Imported, error) {
 		}
 		if st.layer != nil {
 			_, out, err := nn.Resolve(*st.layer, shape)
+			if err == nil {
+				err = checkExample(out)
+			}
 			if err != nil {
-				return nil, fmt.Errorf("layer %d: %v", len(im.layers), err)
+				return nil, fmt.Errorf("layer %d (%s): %v", len(im.layers), st.layer.Type, err)
 			}
 			if err := im.addLayer(*st.layer, st.params); err != nil {
 				return nil, err

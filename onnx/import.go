@@ -24,6 +24,11 @@ const (
 	maxNodes    = 1 << 16
 	maxDimValue = 1 << 31 // one dimension
 	maxElements = 1 << 33 // one tensor
+	// MaxExample bounds the values of one example, at the input and after
+	// every layer, so that checking a hostile graph's shapes never
+	// allocates much (nabla works out a pooling layer's output shape by
+	// running it on a one-channel stand-in). 2²⁵ holds a 4K RGB image.
+	MaxExample = 1 << 25
 	// MaxFileSize is the largest ONNX file ReadFile reads (models larger
 	// than 2 GiB keep their weights in external files, which nabla does
 	// not read).
@@ -306,6 +311,9 @@ func restoreSpec(mp *onnxpb.ModelProto, res *Imported) {
 	if err := json.Unmarshal([]byte(js), &meta); err != nil {
 		return
 	}
+	if err := boundedShapes(meta, res.Input.Shape); err != nil {
+		return
+	}
 	meta, _, err := nn.Resolve(meta, res.Input.Shape)
 	if err != nil {
 		return
@@ -344,6 +352,46 @@ func restoreSpec(mp *onnxpb.ModelProto, res *Imported) {
 		}
 	}
 	res.Spec, res.State = meta, state
+}
+
+// boundedShapes resolves s layer by layer from examples of shape in and
+// fails as soon as one gives examples of more than MaxExample values, so
+// that no layer is resolved on an input larger than that.
+func boundedShapes(s nn.Spec, in []int) error {
+	_, err := boundedShape(s, in, 0)
+	return err
+}
+
+func boundedShape(s nn.Spec, in []int, depth int) ([]int, error) {
+	if depth > nn.MaxSpecDepth {
+		return nil, errors.New("nested too deep")
+	}
+	if s.Type == "Sequential" {
+		for _, l := range s.Layers {
+			var err error
+			if in, err = boundedShape(l, in, depth+1); err != nil {
+				return nil, err
+			}
+		}
+		return in, nil
+	}
+	_, out, err := nn.Resolve(s, in)
+	if err != nil {
+		return nil, err
+	}
+	return out, checkExample(out)
+}
+
+// checkExample refuses examples of more than MaxExample values.
+func checkExample(shape []int) error {
+	n := 1
+	for _, d := range shape {
+		if d < 1 || d > MaxExample || n > MaxExample/d {
+			return fmt.Errorf("examples of shape %v: more than %d values", shape, MaxExample)
+		}
+		n *= d
+	}
+	return nil
 }
 
 // leafPaths lists the paths of the layers of s that the ONNX graph keeps
@@ -443,8 +491,8 @@ func inputType(vi *onnxpb.ValueInfoProto) (onnxpb.TensorProto_DataType, []int, e
 			return 0, nil, fmt.Errorf("the input %q: dimension %d is %s; nabla needs fixed sizes after the batch", vi.GetName(), i+1, dimString(d))
 		}
 		n *= v
-		if n > math.MaxInt32 {
-			return 0, nil, fmt.Errorf("the input %q: an example of more than 2³¹ values", vi.GetName())
+		if n > MaxExample {
+			return 0, nil, fmt.Errorf("the input %q: examples of more than %d values", vi.GetName(), MaxExample)
 		}
 		shape = append(shape, int(v))
 	}

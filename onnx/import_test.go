@@ -156,6 +156,26 @@ func TestImportIgnoresLyingArch(t *testing.T) {
 	if got := im.Spec.Layers[0]; got.Int("pad") != 1 {
 		t.Fatalf("the first layer imported as %s; the graph pads by 1", got.Text())
 	}
+
+	// A recorded spec whose shapes would blow up is not even resolved.
+	m, _ = buildCase(t, exportCase{arch: "convt(1, 1, stride=2)-maxpool(2)-flatten", shape: []int{1, 4, 4}, dtype: tensor.Float32})
+	if mp, err = Export(m, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range mp.MetadataProps {
+		if p.GetKey() == MetaArch {
+			p.Value = proto.String(strings.Replace(p.GetValue(), `"stride":2`, `"stride":60000`, 1))
+		}
+	}
+	if b, err = Marshal(mp); err != nil {
+		t.Fatal(err)
+	}
+	if im, err = Import(b); err != nil {
+		t.Fatal(err)
+	}
+	if got := im.Spec.Layers[0]; got.Int("stride") != 2 {
+		t.Fatalf("the first layer imported as %s; the graph's stride is 2", got.Text())
+	}
 }
 
 // torchSpecs are the nabla specs the PyTorch reference models import as.

@@ -22,6 +22,18 @@ func baseModel(t *testing.T) *onnxpb.ModelProto {
 	return mp
 }
 
+// cnnModel is a valid export whose first layer can be made to blow up
+// the shapes after it.
+func cnnModel(t *testing.T) *onnxpb.ModelProto {
+	t.Helper()
+	m, _ := buildCase(t, exportCase{arch: "convt(1, 1, stride=2)-maxpool(2)-flatten", shape: []int{1, 4, 4}, dtype: tensor.Float32})
+	mp, err := Export(m, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mp
+}
+
 func nested(depth int) *onnxpb.TypeProto {
 	tp := &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{ElemType: proto.Int32(1)}}}
 	for range depth {
@@ -120,6 +132,17 @@ func TestImportMalformed(t *testing.T) {
 			m.Graph.Initializer[1].RawData = make([]byte, 8)
 		}, "is not usable"},
 		{"node without output", func(m *onnxpb.ModelProto) { m.Graph.Node[3].Output = nil }, "has no output"},
+		{"cnn: example too large", func(m *onnxpb.ModelProto) {
+			m.Graph.Input[0].Type.GetTensorType().Shape.Dim[2].Value = &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: 1 << 13}
+			m.Graph.Input[0].Type.GetTensorType().Shape.Dim[3].Value = &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: 1 << 13}
+		}, "examples of more than 33554432 values"},
+		{"cnn: a layer output too large", func(m *onnxpb.ModelProto) {
+			for _, a := range m.Graph.Node[0].Attribute {
+				if a.GetName() == "strides" {
+					a.Ints = []int64{60000, 60000}
+				}
+			}
+		}, "layer 0 (ConvTranspose2d): examples of shape [1 180001 180001]: more than 33554432 values"},
 		{"metadata lying about the input", func(m *onnxpb.ModelProto) {
 			m.MetadataProps[1].Value = proto.String(`{"shape":[5],"classes":3}`)
 		}, "the graph's is [2]"},
@@ -127,6 +150,9 @@ func TestImportMalformed(t *testing.T) {
 	for _, c := range edits {
 		t.Run(c.name, func(t *testing.T) {
 			m := baseModel(t)
+			if strings.HasPrefix(c.name, "cnn:") {
+				m = cnnModel(t)
+			}
 			c.edit(m)
 			b, err := proto.Marshal(m)
 			if err != nil {
