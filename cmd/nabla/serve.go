@@ -39,7 +39,7 @@ var serveStatic embed.FS
 
 // serveLimits bound the work a server accepts, per client and in total.
 type serveLimits struct {
-	Trainings int           // trainings running at once (default: the cores)
+	Trainings int           // trainings running at once (default: the cores but one)
 	Queue     int           // clients waiting for a training slot; more are refused (503)
 	Sessions  int           // sessions open, training, waiting or finished; more are refused (503)
 	TrainTime time.Duration // running (not paused) time of one training
@@ -53,7 +53,7 @@ type serveLimits struct {
 
 func defaultServeLimits() serveLimits {
 	return serveLimits{
-		Trainings: runtime.GOMAXPROCS(0),
+		Trainings: defaultTrainings(),
 		Queue:     64,
 		Sessions:  256,
 		TrainTime: 5 * time.Minute,
@@ -65,6 +65,11 @@ func defaultServeLimits() serveLimits {
 		Wait:      5 * time.Second,
 	}
 }
+
+// defaultTrainings is one training per core, but one core is kept for
+// serving pages: a thread the system deschedules mid-step holds its Go
+// processor, and with every processor training, pages would wait on it.
+func defaultTrainings() int { return max(runtime.GOMAXPROCS(0)-1, 1) }
 
 // server holds the live trainings; its zero value is not usable (newServer).
 type server struct {
@@ -164,7 +169,7 @@ func writeJSON(w http.ResponseWriter, v any) {
 func runServe(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("serve", "serve [--addr 127.0.0.1:8080]", stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
-	trainings := fs.Int("max-trainings", runtime.GOMAXPROCS(0), "trainings running at once (default: the cores)")
+	trainings := fs.Int("max-trainings", defaultTrainings(), "trainings running at once (default: the cores but one, kept for serving pages)")
 	trainTime := fs.Duration("max-train-time", 5*time.Minute, "running time of one training")
 	if err := parseFlags(fs, args); err != nil {
 		return err
