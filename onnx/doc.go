@@ -25,6 +25,12 @@
 //	LayerNorm          LayerNormalization
 //	GroupNorm          Reshape, InstanceNormalization, Reshape, Mul, Add
 //
+// The exported graph takes inputs as nabla's data sets give them to the
+// model before normalisation: MNIST pixels scaled to [0, 1], unless the
+// model was trained on raw pixels (the "nabla.input" metadata records
+// raw_pixels, the data set and the classes, and the "nabla.arch" metadata
+// the spec, which Import uses to give the model back exactly).
+//
 // A spec with kinds outside the table is refused with one error that lists
 // them all; a few settings have no ONNX form in opset 17 (an AvgPool2d
 // divisor, an AdaptiveAvgPool2d whose sizes do not divide, a BatchNorm
@@ -49,7 +55,8 @@
 // the protobuf wire format first and refuses a file whose decoded form
 // would take memory out of proportion to its size or that nests messages
 // too deep; tensor sizes are checked against the data the file holds
-// before anything is allocated; unknown values, cycles, missing
+// before anything is allocated; examples are limited to MaxExample values
+// at the input and after every layer; unknown values, cycles, missing
 // initialisers, branches and ops outside the set are errors. Errors are one
 // line, start with "onnx: " and quote what the file names. Ops outside the
 // set are listed in one error, with the nodes that use them.
