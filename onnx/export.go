@@ -335,6 +335,16 @@ func (g *graph) param(key string, shape ...int) (string, error) {
 		return "", fmt.Errorf("%q has shape %v, the layer needs %v", key, t.Shape(), shape)
 	}
 	g.used[key] = true
+	if t.DType() == tensor.Float32 && g.elem == onnxpb.TensorProto_FLOAT {
+		// The common case, without a float64 copy of the weights.
+		vals := t.Float32s()
+		raw := make([]byte, 4*len(vals))
+		for i, v := range vals {
+			binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(v))
+		}
+		g.inits = append(g.inits, &onnxpb.TensorProto{Name: proto.String(key), DataType: proto.Int32(int32(g.elem)), Dims: int64s(shape), RawData: raw})
+		return key, nil
+	}
 	g.inits = append(g.inits, g.tensor(key, t.Values(), shape))
 	return key, nil
 }
