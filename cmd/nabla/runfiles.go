@@ -91,14 +91,6 @@ func describeSpec(s nn.Spec) string {
 	return "the network " + t
 }
 
-func describeMLP(c nn.MLPConfig) string {
-	sizes := []string{fmt.Sprint(c.In)}
-	for _, h := range c.Hidden {
-		sizes = append(sizes, fmt.Sprint(h))
-	}
-	sizes = append(sizes, fmt.Sprint(c.Out))
-	return fmt.Sprintf("an MLP %s (%s)", strings.Join(sizes, "-"), c.Activation)
-}
 
 // isTerminal reports whether w is a character device (a terminal), where a
 // redrawn progress bar makes sense.
