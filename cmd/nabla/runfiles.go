@@ -91,7 +91,6 @@ func describeSpec(s nn.Spec) string {
 	return "the network " + t
 }
 
-
 // isTerminal reports whether w is a character device (a terminal), where a
 // redrawn progress bar makes sense.
 func isTerminal(w any) bool {
