@@ -15,6 +15,7 @@ import (
 var elementwise = map[string]bool{
 	"Add": true, "Sub": true, "Mul": true, "Div": true, "Pow": true, "Erf": true,
 	"Relu": true, "LeakyRelu": true, "Sigmoid": true, "Tanh": true, "Elu": true, "Softplus": true,
+	"Gelu": true, // opset 20
 }
 
 // maxActivationNodes bounds the nodes one activation may take (PyTorch's
@@ -37,6 +38,14 @@ func single(im *importer, op string, i int) (nn.Spec, bool) {
 		return nn.L("LeakyReLU", "negative_slope", shortest(floatAttrOf(n, "alpha", 0.01))), true
 	case "Elu":
 		return nn.L("ELU", "alpha", shortest(floatAttrOf(n, "alpha", 1))), true
+	case "Gelu":
+		if a := findAttr(n, "approximate"); a != nil && string(a.GetS()) == "tanh" {
+			return nn.L("GELU", "approximate", "tanh"), true
+		}
+		if a := findAttr(n, "approximate"); a != nil && string(a.GetS()) != "none" {
+			return nn.Spec{}, false
+		}
+		return nn.L("GELU", "approximate", "none"), true
 	}
 	return nn.Spec{}, false
 }
@@ -202,7 +211,8 @@ func (im *importer) evalScalar(cur string, sub []int, last string) ([]float64, b
 					return nil, false
 				}
 			}
-			y, ok := scalarOp(n.GetOpType(), a, func(name string, def float64) float64 { return floatAttrOf(n, name, def) })
+			y, ok := scalarOp(n.GetOpType(), a, func(name string, def float64) float64 { return floatAttrOf(n, name, def) },
+				func(name string) string { return string(findAttr(n, name).GetS()) })
 			if !ok {
 				return nil, false
 			}
@@ -213,7 +223,7 @@ func (im *importer) evalScalar(cur string, sub []int, last string) ([]float64, b
 	return ys, true
 }
 
-func scalarOp(op string, a []float64, attr func(string, float64) float64) (float64, bool) {
+func scalarOp(op string, a []float64, attr func(string, float64) float64, attrS func(string) string) (float64, bool) {
 	arity := 1
 	if strings.Contains("Add Sub Mul Div Pow", op) {
 		arity = 2
@@ -253,6 +263,11 @@ func scalarOp(op string, a []float64, attr func(string, float64) float64) (float
 		return x, true
 	case "Softplus":
 		return math.Log1p(math.Exp(x)), true
+	case "Gelu":
+		if attrS("approximate") == "tanh" {
+			return 0.5 * x * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(x+0.044715*x*x*x))), true
+		}
+		return 0.5 * x * (1 + math.Erf(x/math.Sqrt2)), true
 	}
 	return 0, false
 }

@@ -167,7 +167,7 @@ type importer struct {
 // importOps are the ops Import reads (default domain).
 var importOps = map[string]bool{
 	"Gemm": true, "MatMul": true, "Add": true, "Sub": true, "Mul": true, "Div": true, "Pow": true,
-	"Relu": true, "LeakyRelu": true, "Sigmoid": true, "Tanh": true, "Elu": true, "Softplus": true, "Erf": true,
+	"Relu": true, "LeakyRelu": true, "Sigmoid": true, "Tanh": true, "Elu": true, "Softplus": true, "Erf": true, "Gelu": true,
 	"Flatten": true, "Reshape": true, "Transpose": true, "Dropout": true, "Identity": true, "Constant": true,
 	"Softmax": true, "LogSoftmax": true, "Shape": true, "Slice": true, "Concat": true, "Gather": true, "Unsqueeze": true,
 }

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/nabla-go/nabla/nn"
+	"github.com/nabla-go/nabla/onnx/onnxpb"
 	"github.com/nabla-go/nabla/tensor"
 )
 
@@ -277,4 +278,30 @@ func FuzzImport(f *testing.F) {
 			t.Fatalf("Import accepted a model that does not build: %v", err)
 		}
 	})
+}
+
+// TestImportGeluOp reads opset 20's Gelu op, both forms.
+func TestImportGeluOp(t *testing.T) {
+	for _, approx := range []string{"", "none", "tanh"} {
+		m := baseModel(t) // normaliser, Gemm, Relu, Gemm
+		m.OpsetImport[0].Version = proto.Int64(20)
+		m.MetadataProps = nil
+		relu := m.Graph.Node[3]
+		relu.OpType = proto.String("Gelu")
+		if approx != "" {
+			relu.Attribute = []*onnxpb.AttributeProto{{Name: proto.String("approximate"), Type: onnxpb.AttributeProto_STRING.Enum(), S: []byte(approx)}}
+		}
+		b, err := Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		im, err := Import(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{"": "none", "none": "none", "tanh": "tanh"}[approx]
+		if l := im.Spec.Layers[1]; l.Type != "GELU" || l.Str("approximate") != want {
+			t.Errorf("approximate=%q: imported %s", approx, im.Spec.Text())
+		}
+	}
 }
