@@ -401,26 +401,38 @@ const Stepper = {
     return users.length > 0 && users.every((u) => done.has(u.id));
   },
 
+  // layout places each op one column right of its deepest input, and each
+  // variable or constant one column left of its first user, so that the
+  // edges stay short; the drawing grows with the graph.
   layout() {
     const nodes = this.g.nodes, depth = [];
     for (const n of nodes) depth[n.id] = n.inputs.length ? 1 + Math.max(...n.inputs.map((i) => depth[i])) : 0;
+    for (const n of nodes) {
+      if (n.inputs.length) continue;
+      const users = nodes.filter((u) => u.inputs.includes(n.id));
+      if (users.length) depth[n.id] = Math.min(...users.map((u) => depth[u.id])) - 1;
+    }
     const cols = [];
     for (const n of nodes) (cols[depth[n.id]] ||= []).push(n.id);
+    for (let d = 0; d < cols.length; d++) cols[d] ||= [];
     const rows = Math.max(...cols.map((c) => c.length));
-    const W = 1100, colW = Math.min(170, (W - 150) / Math.max(cols.length - 1, 1)), rowH = 78;
+    const colW = 155, rowH = 70;
+    const W = Math.max(600, 20 + cols.length * colW), H = Math.max(160, rows * rowH + 20);
     const svg = $('st-graph');
-    svg.setAttribute('height', Math.max(200, rows * rowH + 30));
+    svg.setAttribute('width', W);
+    svg.setAttribute('height', H);
+    svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
     this.pos = [];
     cols.forEach((c, d) => c.forEach((id, r) => {
       const off = (rows - c.length) * rowH / 2;
-      this.pos[id] = [10 + d * colW, 15 + off + r * rowH];
+      this.pos[id] = [10 + d * colW, 12 + off + r * rowH];
     }));
   },
 
-  vec(v, d = 3) {
+  vec(v, d = 3, items = 6) {
     if (v.length === 1) return fmt(v[0], d);
-    const s = v.slice(0, 6).map((x) => fmt(x, d)).join(', ');
-    return `[${s}${v.length > 6 ? ', …' : ''}]`;
+    const s = v.slice(0, items).map((x) => fmt(x, d)).join(', ');
+    return `[${s}${v.length > items ? ', …' : ''}]`;
   },
 
   draw() {
@@ -434,17 +446,17 @@ const Stepper = {
         h += `<path class="edge${isCur ? ' current' : ''}" marker-end="url(#arr)" d="M${x1 + bw},${y1 + bh / 2} C${(x1 + bw + x2) / 2},${y1 + bh / 2} ${(x1 + bw + x2) / 2},${y2 + bh / 2} ${x2},${y2 + bh / 2}"/>`;
         if (done.has(n.id) && !n.edges[e].const) {
           // Beside the arrow's head: what this edge sends back.
-          h += `<text class="elabel" text-anchor="end" x="${x2 - 4}" y="${y2 + bh / 2 - 5 + e * 12}">${this.vec(n.edges[e].downstream, 2)}</text>`;
+          h += `<text class="elabel" text-anchor="end" x="${x2 - 4}" y="${y2 + bh / 2 - 5 + e * 12}">${this.vec(n.edges[e].downstream, 2, 3)}</text>`;
         }
       });
     }
     for (const n of this.g.nodes) {
       const [x, y] = this.pos[n.id];
       const cls = ['node', n.op === 'var' ? 'var' : '', n.id === cur ? 'current' : '', n.id === this.selected ? 'selected' : ''].join(' ');
-      const grad = this.gradKnown(n.id) && (this.k > 0 || n.id === this.g.output) ? `∂f = ${this.vec(n.grad, 2)}` : '';
+      const grad = this.gradKnown(n.id) && (this.k > 0 || n.id === this.g.output) ? `∂f = ${this.vec(n.grad, 2, 3)}` : '';
       h += `<g class="${cls}" data-id="${n.id}" style="cursor:pointer"><rect x="${x}" y="${y}" width="${bw}" height="${bh}"/>` +
         `<text x="${x + 5}" y="${y + 13}"><tspan font-weight="bold">${n.label}</tspan> <tspan class="muted">${n.shape.length ? '[' + n.shape.join('×') + ']' : ''}</tspan></text>` +
-        `<text class="val" x="${x + 5}" y="${y + 28}">${this.vec(n.value, 2)}</text>` +
+        `<text class="val" x="${x + 5}" y="${y + 28}">${this.vec(n.value, 2, 3)}</text>` +
         `<text class="grad" x="${x + 5}" y="${y + 43}">${grad}</text></g>`;
     }
     svg.innerHTML = h;
