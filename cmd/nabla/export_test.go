@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -75,23 +76,49 @@ func TestExportONNXRoundTrip(t *testing.T) {
 }
 
 // TestEvalTorchONNX evaluates a model PyTorch exported to ONNX
-// (testdata/onnx/torch/mlp_relu.onnx: 6 inputs, 4 classes) on a CSV file.
+// (testdata/onnx/torch/mlp_relu.onnx: 6 inputs, 4 classes) through nabla
+// eval, on the inputs torch ran it on labelled with torch's predictions:
+// nabla must agree on every one.
 func TestEvalTorchONNX(t *testing.T) {
-	dir := t.TempDir()
-	csv := filepath.Join(dir, "d.csv")
-	var b strings.Builder
-	for i := range 40 {
-		for j := range 6 {
-			fmt.Fprintf(&b, "%.3f,", float64((i*7+j*3)%11)/5-1)
-		}
-		fmt.Fprintf(&b, "%d\n", i%4)
+	raw, err := os.ReadFile("../../testdata/onnx/torch/mlp_relu.json")
+	if err != nil {
+		t.Fatal(err)
 	}
+	var ref struct {
+		InputShape []int     `json:"input_shape"`
+		Input      []float64 `json:"input"`
+		Torch      []float64 `json:"torch"`
+	}
+	if err := json.Unmarshal(raw, &ref); err != nil {
+		t.Fatal(err)
+	}
+	n, f := ref.InputShape[0], ref.InputShape[1]
+	classes := len(ref.Torch) / n
+	var b strings.Builder
+	for i := range n {
+		for j := range f {
+			fmt.Fprintf(&b, "%v,", ref.Input[i*f+j])
+		}
+		best := 0
+		for k := range classes {
+			if ref.Torch[i*classes+k] > ref.Torch[i*classes+best] {
+				best = k
+			}
+		}
+		fmt.Fprintf(&b, "%d\n", best)
+	}
+	csv := filepath.Join(t.TempDir(), "d.csv")
 	if err := os.WriteFile(csv, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	got := evalLines(t, "--model", "../../testdata/onnx/torch/mlp_relu.onnx", "--data", csv)
-	if !strings.Contains(got, "accuracy") {
-		t.Fatal(got)
+	out, errOut, code := nabla(t, "eval", "--model", "../../testdata/onnx/torch/mlp_relu.onnx", "--data", csv)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	// (The CSV's classes are its largest label plus one: torch's
+	// predictions must include the last class, as they do.)
+	if !strings.Contains(out, fmt.Sprintf("%d examples", n)) || !strings.Contains(out, "accuracy  100.00%") {
+		t.Fatalf("eval printed:\n%s\nwant all %d of torch's predictions", out, n)
 	}
 }
 
