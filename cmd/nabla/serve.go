@@ -169,7 +169,7 @@ func writeJSON(w http.ResponseWriter, v any) {
 func runServe(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("serve", "serve [--addr 127.0.0.1:8080]", stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
-	trainings := fs.Int("max-trainings", defaultTrainings(), "trainings running at once (default: the cores but one, kept for serving pages)")
+	trainings := fs.Int("max-trainings", defaultTrainings(), "trainings running at once (the default is the cores but one, kept for serving pages)")
 	trainTime := fs.Duration("max-train-time", 5*time.Minute, "running time of one training")
 	if err := parseFlags(fs, args); err != nil {
 		return err
