@@ -2,11 +2,11 @@
 """Checks nabla's ONNX export and import against ONNX and PyTorch.
 
 Needs onnx (1.12), numpy and torch (1.13), as Debian bookworm packages them
-(python3-onnx, python3-numpy, python3-torch). onnxruntime is not packaged
-there; where it is available it is the reference runtime to compare against
-as well, but this script does not need it: it evaluates graphs with its own
-numpy evaluator (evaluate below), written from the ONNX operator
-specifications, independently of nabla's Go code.
+(python3-onnx, python3-numpy, python3-torch). onnxruntime, the reference
+runtime, is not packaged there; where it is installed the script compares
+with it too (onnxruntime_output), but it does not need it: it evaluates
+graphs with its own numpy evaluator (evaluate below), written from the ONNX
+operator specifications, independently of nabla's Go code.
 
 1. nabla -> ONNX. For every nabla/<case>.onnx (written by
    `go test ./onnx -run TestExportReference -update`, with the fixed input
@@ -288,8 +288,20 @@ def declared_shape(vi):
     return [d.dim_value if d.HasField("dim_value") else d.dim_param for d in vi.type.tensor_type.shape.dim]
 
 
+def onnxruntime_output(model, x):
+    """The output of onnxruntime, the reference runtime, where it is
+    installed (it is not packaged in Debian bookworm); else None."""
+    try:
+        import onnxruntime
+    except ImportError:
+        return None
+    sess = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return sess.run(None, {model.graph.input[0].name: x})[0]
+
+
 def check_model(name, model, x):
-    """Checker, shape inference; returns the numpy output on x."""
+    """Checker, shape inference, onnxruntime where installed; returns the
+    numpy evaluator's output on x."""
     try:
         onnx.checker.check_model(model, full_check=True)
     except Exception as e:
@@ -303,10 +315,14 @@ def check_model(name, model, x):
     except Exception as e:
         fail("%s: shape inference: %s" % (name, e))
     try:
-        return evaluate(model, {model.graph.input[0].name: x})[0]
+        y = evaluate(model, {model.graph.input[0].name: x})[0]
     except Exception as e:
         fail("%s: numpy evaluator: %s" % (name, e))
         return np.full(1, np.nan)
+    ort = onnxruntime_output(model, x)
+    if ort is not None:
+        compare(name, "numpy evaluator vs onnxruntime", y, ort)
+    return y
 
 
 def compare(name, what, got, want):
