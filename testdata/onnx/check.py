@@ -429,6 +429,10 @@ def torch_models():
             nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1, output_padding=1), nn.LayerNorm([2, 8, 8]),
             nn.Dropout2d(0.2), nn.Flatten(), nn.Linear(128, 8), nn.BatchNorm1d(8), nn.LeakyReLU(0.1),
             nn.Linear(8, 3)))), [2, 2, 8, 8]),
+        # A dilated convolution and a final Softmax (which nabla takes off).
+        "cnn_dilated_softmax": (seeded(9, lambda: nn.Sequential(
+            nn.Conv2d(1, 2, 3, dilation=2, padding=2), nn.Tanh(), nn.Flatten(), nn.Linear(32, 3),
+            nn.Softmax(dim=1))), [2, 1, 4, 4]),
         "cnn_pool": (randomize_norms(seeded(8, lambda: nn.Sequential(
             nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True),
             nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False), nn.AdaptiveAvgPool2d(2),
