@@ -12,8 +12,11 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/nabla-go/nabla/ag"
+	"github.com/nabla-go/nabla/loss"
 	"github.com/nabla-go/nabla/nn"
 	"github.com/nabla-go/nabla/onnx/onnxpb"
+	"github.com/nabla-go/nabla/optim"
 	"github.com/nabla-go/nabla/tensor"
 )
 
@@ -318,5 +321,44 @@ func TestImportGeluOp(t *testing.T) {
 		if l := im.Spec.Layers[1]; l.Type != "GELU" || l.Str("approximate") != want {
 			t.Errorf("approximate=%q: imported %s", approx, im.Spec.Text())
 		}
+	}
+}
+
+// TestImportedModelTrains: a model PyTorch exported (with a BatchNorm1d
+// and a LayerNorm) trains further in nabla: every parameter gets a
+// gradient and a few SGD steps lower the loss on a fixed batch.
+func TestImportedModelTrains(t *testing.T) {
+	m, err := LoadModel(filepath.Join(refDir, "torch", "cnn_norms.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c caseFile
+	readJSON(t, filepath.Join(refDir, "torch", "cnn_norms.json"), &c)
+	x := ag.Const(tensor.FromValues(tensor.Float32, c.Input, c.InputShape...))
+	labels := []int{0, 2}
+	var params []*ag.Node
+	for _, p := range m.Module.Params() {
+		params = append(params, p.Node)
+	}
+	opt := optim.NewSGD(params, optim.SGDConfig{LR: 0.05})
+	nn.SetTraining(m.Module, false) // BatchNorm on its running statistics: a batch of two
+	var first, last float64
+	for step := range 10 {
+		opt.ZeroGrad()
+		l := loss.CrossEntropy(m.Module.Forward(x), labels, 0)
+		ag.Backward(l)
+		if step == 0 {
+			first = l.Value().Item()
+			for _, p := range m.Module.Params() {
+				if p.Node.Grad() == nil {
+					t.Fatalf("parameter %s has no gradient", p.Name)
+				}
+			}
+		}
+		last = l.Value().Item()
+		opt.Step()
+	}
+	if !(last < first) {
+		t.Fatalf("the loss went from %v to %v in 10 steps", first, last)
 	}
 }
