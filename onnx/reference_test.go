@@ -57,6 +57,8 @@ var exportCases = []exportCase{
 	{name: "cnn_norms", arch: "conv(4, 3, same=true, dilation=2)-groupnorm(2)-silu-avgpool(2, pad=1)-convt(2, 3, stride=2, pad=1, output_padding=1)-layernorm(dims=3)-dropout2d(0.2)-flatten-linear(8)-batchnorm1d-leakyrelu(0.1)-linear(3)",
 		shape: []int{2, 8, 8}, dtype: tensor.Float32,
 		imported: "conv(4, 3, pad=2, dilation=2)-groupnorm(2)-silu-avgpool(2, pad=1)-convt(2, 3, stride=2, pad=1, output_padding=1)-layernorm(dims=3)-flatten-linear(8)-batchnorm1d-leakyrelu(0.1)-linear(3)"},
+	{name: "cnn_more", arch: "conv(4, 4, same=true)-maxpool(3, 2, dilation=2)-convt(4, 2, stride=2, groups=2)-flatten(start_dim=2)-batchnorm1d-linear(3)-layernorm-flatten-linear(2)",
+		shape: []int{2, 9, 9}, norm: true, dtype: tensor.Float32},
 	{name: "cnn_pool", arch: "maxpool(3, 2, 1, ceil_mode=true)-avgpool(3, 1, 1, count_include_pad=false)-adaptiveavgpool(2)-batchnorm2d(affine=false)-groupnorm(1, affine=false)-layernorm(affine=false)-flatten-linear(3)",
 		shape: []int{3, 10, 10}, dtype: tensor.Float64,
 		imported: "maxpool(3, 2, 1, ceil_mode=true)-avgpool(3, 1, 1, count_include_pad=false)-avgpool(3)-batchnorm2d-groupnorm(1, affine=false)-layernorm-flatten-linear(3)"},
