@@ -184,8 +184,19 @@ type groupRates interface {
 	SetGroupLR(g int, lr float64)
 }
 
+// hasMomentum reports whether opt keeps a momentum that SetMomentum can
+// change: SGD and RMSProp only when built with one (Adam's β₁ always).
+func hasMomentum(opt Optimizer) bool {
+	if h, ok := opt.(interface{ HasMomentum() bool }); ok {
+		return h.HasMomentum()
+	}
+	return true
+}
+
 // ApplySchedule sets opt's learning rate for step from s and, when s
-// cycles the momentum and opt has one, its momentum too: the one call a
+// cycles the momentum and opt has one (plain SGD, and RMSProp without
+// momentum, have none to cycle: PyTorch's OneCycleLR refuses them, this
+// leaves their momentum alone), its momentum too: the one call a
 // training loop makes before each optimiser step to follow a torch
 // scheduler exactly.
 //
@@ -209,7 +220,7 @@ func ApplySchedule(opt Optimizer, s Schedule, step int) {
 		opt.SetLR(s.LR(step))
 	}
 	if m, ok := s.(MomentumSchedule); ok {
-		if o, ok := opt.(MomentumSetter); ok {
+		if o, ok := opt.(MomentumSetter); ok && hasMomentum(opt) {
 			o.SetMomentum(m.Momentum(step))
 		}
 	}

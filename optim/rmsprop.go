@@ -155,6 +155,10 @@ func rmspropStep[T tensor.Float](o *RMSProp, i int) {
 // Momentum returns the momentum factor.
 func (o *RMSProp) Momentum() float64 { return o.groups[0].mom }
 
+// HasMomentum reports whether o was built with a momentum buffer (only
+// then can SetMomentum change the momentum).
+func (o *RMSProp) HasMomentum() bool { return o.mombuf >= 0 }
+
 // SetMomentum changes every group's momentum factor (OneCycle cycles it; see
 // MomentumSetter). It panics on a value outside [0, 1), and when the
 // optimiser was built without momentum, which has no buffer to carry it.

@@ -124,6 +124,10 @@ func sgdRange[T tensor.Float](w, g, b []T, wd, negLR, mom, damp T, first, nester
 // Momentum returns the momentum factor.
 func (o *SGD) Momentum() float64 { return o.groups[0].mom }
 
+// HasMomentum reports whether o was built with momentum buffers (only
+// then can SetMomentum change the momentum).
+func (o *SGD) HasMomentum() bool { return len(o.names) > 0 }
+
 // SetMomentum changes every group's momentum factor (OneCycle cycles it;
 // see MomentumSetter). It panics on a value outside [0, 1), and when the
 // optimiser was built without momentum, which has no buffer to carry it.

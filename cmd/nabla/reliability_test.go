@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nabla-go/nabla/data"
+	"github.com/nabla-go/nabla/optim"
 )
 
 // accuracy reads "<prefix> accuracy 97.50%" or "accuracy  97.50%" from a
@@ -323,5 +324,15 @@ func TestSweepOverArchitectures(t *testing.T) {
 	_, e, code := nabla(t, "sweep", "--data", "moons", "--arch", "linear(8)-relu-linear(2)", "--hidden", "4", "--out", t.TempDir())
 	if code == 0 || !strings.Contains(e, "--hidden") {
 		t.Errorf("--arch with --hidden: exit %d, %q", code, e)
+	}
+}
+
+// Every optimiser trains under every schedule from the command line (the
+// one-cycle schedule cycles momentum only where the optimiser has one).
+func TestEveryOptimizerAndSchedule(t *testing.T) {
+	for _, opt := range optim.Names() {
+		for _, sched := range optim.ScheduleNames() {
+			mustRun(t, "train", "--optimizer", opt, "--schedule", sched, "--epochs", "2", "--hidden", "8", "--out", t.TempDir(), "--quiet")
+		}
 	}
 }
