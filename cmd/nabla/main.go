@@ -9,12 +9,16 @@
 //
 //	train        train a network (default: a 2-layer ReLU net on the spiral set)
 //	eval         score a saved model on a data set, with a confusion matrix
+//	layers       list the layer kinds and presets an --arch spec can use
 //	gradcheck    compare every op's gradient with finite differences
 //	plot         draw activations and their derivatives, a run's curves and
-//	             gradient flow, or a model's decision boundary
-//	graph        write a small network's computation graph as Graphviz DOT
+//	             gradient flow, a model's decision boundary, a CNN's filters,
+//	             feature maps and saliency
+//	graph        write a computation graph, with gradient norms, as Graphviz DOT
 //	experiment   run a demonstration (vanishing: gradient flow by activation)
-//	sweep        train a grid of hyper-parameters and tabulate the results
+//	sweep        train a grid of hyper-parameters or architectures
+//	serve        the browser views: playground, chain-rule stepper, activations
+//	export       write a model as ONNX, or an ONNX model as safetensors
 //	version      print the version
 //
 // Run "nabla <command> -h" for a command's flags.
