@@ -283,7 +283,9 @@ func (t *Trainer) Finish() error {
 // penalties), backward, the Record hook, clipping, the step, and OnStep.
 // x is converted to the model's dtype. A loss that is NaN or infinite is
 // a *NonFiniteError, and nothing is updated then. Start must have been
-// called.
+// called. Step keeps nothing of x and y once it returns, so the caller may
+// overwrite them (Run passes the batches of a loader that reuses one
+// buffer, data.Loader.ReuseBuffers).
 func (t *Trainer) Step(x *tensor.Tensor, y []int) (StepResult, error) {
 	if !t.started {
 		return StepResult{}, errors.New("train: Step before Start")
@@ -531,7 +533,8 @@ type EvalResult struct {
 }
 
 // Evaluate runs model on ds in evaluation mode (no dropout) in batches and
-// returns the mean loss, the accuracy and the confusion matrix. The inputs
+// returns the mean loss, the accuracy and the confusion matrix. Batches are
+// gathered into one reused buffer, converted from bytes for image sets. The inputs
 // are ag.Untracked, so no graph is recorded, and evaluating on one
 // goroutine while another trains the same model is safe; the model's
 // training mode is restored afterwards.
