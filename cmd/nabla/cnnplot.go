@@ -50,7 +50,7 @@ func (f *modelFlags) load() (*train.Model, error) {
 	if *f.model == "" {
 		return nil, errors.New("--model is required")
 	}
-	m, err := train.LoadModel(*f.model, train.LoadOptions{})
+	m, err := loadModel(*f.model, train.LoadOptions{})
 	if err != nil {
 		return nil, err
 	}

@@ -15,7 +15,7 @@ import (
 
 func runEval(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("eval", "eval --model FILE|RUN-FOLDER [--data NAME] [flags]", stderr)
-	model := fs.String("model", "", "a model file written by nabla train, a run's checkpoint.safetensors, a run folder, or a PyTorch nn.Sequential of Linear layers (safetensors)")
+	model := fs.String("model", "", "a model file written by nabla train, a run's checkpoint.safetensors, a run folder, an ONNX file (.onnx), or a PyTorch nn.Sequential of Linear layers (safetensors)")
 	activation := fs.String("activation", "", "the activation between layers, for a file that does not record it (a plain PyTorch file)")
 	var d dataFlags
 	defineDataFlags(fs, &d, "")

@@ -96,7 +96,7 @@ func runGraph(args []string, stdout, stderr io.Writer) error {
 		if *examples < 1 || *examples > 64 {
 			return fmt.Errorf("--examples must be in [1, 64], not %d", *examples)
 		}
-		m, err := train.LoadModel(*model, train.LoadOptions{})
+		m, err := loadModel(*model, train.LoadOptions{})
 		if err != nil {
 			return err
 		}

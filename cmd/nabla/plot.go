@@ -88,7 +88,7 @@ func parseRange(s string) (lo, hi float64, err error) {
 
 func runPlotBoundary(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("plot boundary", "plot boundary --model FILE|RUN-FOLDER [--data NAME] [--out FILE] [flags]", stderr)
-	model := fs.String("model", "", "a model taking 2 inputs: a file written by nabla train, a run's checkpoint, a run folder, or a PyTorch file")
+	model := fs.String("model", "", "a model taking 2 inputs: a file written by nabla train, a run's checkpoint, a run folder, an ONNX file, or a PyTorch file")
 	activation := fs.String("activation", "", "the activation between layers, for a file that does not record it (a plain PyTorch file)")
 	var d dataFlags
 	defineDataFlags(fs, &d, "")
@@ -104,7 +104,7 @@ func runPlotBoundary(args []string, stdout, stderr io.Writer) error {
 	if *resolution < 2 || *resolution > 2000 {
 		return fmt.Errorf("--resolution must be in [2, 2000], not %d", *resolution)
 	}
-	m, err := train.LoadModel(*model, train.LoadOptions{Activation: *activation})
+	m, err := loadModel(*model, train.LoadOptions{Activation: *activation})
 	if err != nil {
 		return err
 	}

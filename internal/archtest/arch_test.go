@@ -36,7 +36,8 @@ var layer = map[string]int{
 // plotting libraries belong to plot, and nothing below cmd parses flags
 // with a CLI library.
 var onlyFrom = map[string][]string{
-	"gonum.org/v1/plot": {"plot"},
+	"gonum.org/v1/plot":          {"plot"},
+	"google.golang.org/protobuf": {"onnx"},
 }
 
 func TestImportsPointDown(t *testing.T) {
