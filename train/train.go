@@ -94,6 +94,7 @@ type Trainer struct {
 	weights     []*ag.Node // parameters with ≥ 2 dimensions (penalised)
 	nodes       []*ag.Node // every parameter
 	dtype       tensor.DType
+	x64         []float64 // a float32 batch converted for a float64 model (see convert)
 }
 
 // Metrics is one epoch's line in metrics.jsonl.
@@ -291,7 +292,7 @@ func (t *Trainer) Step(x *tensor.Tensor, y []int) (StepResult, error) {
 		return StepResult{}, errors.New("train: Step before Start")
 	}
 	if x.DType() != t.dtype {
-		x = x.AsType(t.dtype)
+		x = t.convert(x)
 	}
 	if t.Schedule != nil {
 		// The rate (per parameter group) and, for schedules that cycle it
@@ -329,6 +330,25 @@ func (t *Trainer) Step(x *tensor.Tensor, y []int) (StepResult, error) {
 		t.Config.OnStep(res)
 	}
 	return res, nil
+}
+
+// convert returns x in the model's dtype. A float32 batch for a float64
+// model goes into a buffer the trainer reuses from step to step (Step keeps
+// nothing of it), instead of a new one every step; the values are those of
+// x.AsType.
+func (t *Trainer) convert(x *tensor.Tensor) *tensor.Tensor {
+	if t.dtype != tensor.Float64 || x.DType() != tensor.Float32 || !x.IsContiguous() {
+		return x.AsType(t.dtype)
+	}
+	n := x.Len()
+	if cap(t.x64) < n {
+		t.x64 = make([]float64, n)
+	}
+	buf := t.x64[:n]
+	for i, v := range x.Float32s() {
+		buf[i] = float64(v)
+	}
+	return tensor.FromFloat64(buf, x.Shape()...)
 }
 
 // RunEpoch trains one epoch over the shuffled training set, evaluates the
