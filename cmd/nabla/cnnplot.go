@@ -99,44 +99,15 @@ func runPlotFilters(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	fl := firstImageFilters(m.Module, m.Input)
 	var tiles []plot.Tile
 	var what string
-	nn.Walk(m.Module, func(path string, x nn.Module) error {
-		if tiles != nil {
-			return nil
+	if fl != nil {
+		for o, pix := range fl.images(fl.Weight.Value().Values(), *most) {
+			tiles = append(tiles, plot.Tile{Pix: pix, H: fl.H, W: fl.W, Label: fmt.Sprint(o)})
 		}
-		switch l := x.(type) {
-		case *nn.Conv2d:
-			w := l.Weight.Value()
-			sh := w.Shape() // [out, in/groups, kh, kw]
-			vals := w.Values()
-			per := sh[1] * sh[2] * sh[3]
-			for o := range min(sh[0], *most) {
-				pix := make([]float64, sh[2]*sh[3])
-				for c := range sh[1] {
-					for k := range pix {
-						pix[k] += vals[o*per+c*sh[2]*sh[3]+k] / float64(sh[1])
-					}
-				}
-				tiles = append(tiles, plot.Tile{Pix: pix, H: sh[2], W: sh[3], Label: fmt.Sprint(o)})
-			}
-			what = fmt.Sprintf("layer %s (%s): %d filters of %d×%d", path, l, sh[0], sh[2], sh[3])
-			if sh[1] > 1 {
-				what += fmt.Sprintf(", each the mean over its %d input channels", sh[1])
-			}
-		case *nn.Linear:
-			h, wd, ok := imageShape(m)
-			if !ok || l.In != m.Input.Features() || m.Input.Shape[0] != 1 {
-				return errors.New("stop")
-			}
-			vals := l.Weight.Value().Values()
-			for o := range min(l.Out, *most) {
-				tiles = append(tiles, plot.Tile{Pix: vals[o*l.In : (o+1)*l.In], H: h, W: wd, Label: fmt.Sprint(o)})
-			}
-			what = fmt.Sprintf("layer %s (%s): each unit's weights over the %d×%d input", path, l, h, wd)
-		}
-		return nil
-	})
+		what = fl.What
+	}
 	if tiles == nil {
 		return fmt.Errorf("%s has no first layer whose weights are images (a Conv2d, or a Linear over a one-channel image input)", m.Path)
 	}
@@ -171,20 +142,14 @@ func runPlotFeatures(args []string, stdout, stderr io.Writer) error {
 		rows = append(rows, []plot.Tile{{Pix: x.Values()[:h*w], H: h, W: w, Label: "input"}})
 	}
 	layers := 0
-	for _, tr := range traced {
-		if tr.Out == nil || tr.Out.Value().Dims() != 4 {
-			continue
-		}
-		sh := tr.Out.Shape() // [1, C, H, W]
-		vals := tr.Out.Value().Values()
-		hw := sh[2] * sh[3]
+	for _, fl := range featureLayers(traced, *most) {
 		var row []plot.Tile
-		for c := range min(sh[1], *most) {
+		for c, pix := range fl.Maps {
 			label := fmt.Sprint(c)
 			if c == 0 {
-				label = fmt.Sprintf("%s %s: 0", tr.Path, kindOf(tr.Module))
+				label = fmt.Sprintf("%s %s: 0", fl.Path, fl.Kind)
 			}
-			row = append(row, plot.Tile{Pix: vals[c*hw : (c+1)*hw], H: sh[2], W: sh[3], Label: label})
+			row = append(row, plot.Tile{Pix: pix, H: fl.H, W: fl.W, Label: label})
 		}
 		rows = append(rows, row)
 		layers++
@@ -220,30 +185,11 @@ func runPlotSaliency(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// Backprop to the input: the pixels are the leaf that needs a
-	// gradient; the parameters' gradients are not wanted.
-	in := ag.Var(x)
-	scores := m.Module.Forward(in)
-	probs := softmaxRow(scores.Value().Values())
-	c := *class
-	if c < 0 {
-		c = argmax(probs)
-	}
-	if c >= len(probs) {
+	probs, c, g, ok := saliency(m.Module, x, *class)
+	if !ok {
 		return fmt.Errorf("--class %d: the model has %d classes", c, len(probs))
 	}
-	g := ag.Grad(ag.Sum(ag.Slice(scores, 1, c, c+1)), []*ag.Node{in})[0].Value().Values()
-	chans := m.Input.Shape[0]
-	abs := make([]float64, h*w)
-	signed := make([]float64, h*w)
-	for k := range abs {
-		for ch := range chans {
-			v := g[ch*h*w+k]
-			if math.Abs(v) > abs[k] {
-				abs[k], signed[k] = math.Abs(v), v
-			}
-		}
-	}
+	abs, signed := foldSaliency(g, m.Input.Shape[0], h*w)
 	image := x.Values()[:h*w]
 	tiles := []plot.Tile{{Pix: image, H: h, W: w, Label: "input"}, {Pix: abs, H: h, W: w, Label: fmt.Sprintf("|∂score%d/∂x|", c)}}
 	if err := plot.SaveImageGrid(tiles, plot.GridOptions{Cols: 2, Title: desc, TileMM: 45}, *f.out); err != nil {
