@@ -31,7 +31,7 @@ import (
 )
 
 func init() {
-	commands["serve"] = command{"serve the browser view: a live playground, a chain-rule stepper, an activation explorer", runServe}
+	commands["serve"] = command{"serve the browser view: a live playground, a chain-rule stepper, an activation explorer, a CNN view", runServe}
 }
 
 //go:embed serve_static
@@ -102,6 +102,8 @@ func newServer(lim serveLimits) *server {
 	mux.HandleFunc("GET /api/predict", s.handlePredict)
 	mux.HandleFunc("GET /api/graph", s.bounded(s.handleGraph))
 	mux.HandleFunc("GET /api/activations", s.bounded(s.handleActivations))
+	mux.HandleFunc("GET /api/cnn", s.handleCNN)
+	mux.HandleFunc("GET /api/cnn/images", s.bounded(s.handleCNNImages))
 	s.mux = mux
 	return s
 }

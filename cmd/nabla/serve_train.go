@@ -96,16 +96,8 @@ type addedPoint struct {
 // parsePlay checks q and turns it into `nabla train` flags; every error is
 // a one-line reason for a 400.
 func parsePlay(q url.Values, lim serveLimits) (*playRequest, error) {
-	for k, v := range q {
-		if !slices.Contains(trainParams, k) && !slices.Contains(pageParams, k) {
-			return nil, fmt.Errorf("unknown parameter %q (known: %s)", k, strings.Join(append(slices.Clone(trainParams), pageParams...), ", "))
-		}
-		if len(v) != 1 {
-			return nil, fmt.Errorf("parameter %q given %d times", k, len(v))
-		}
-		if len(v[0]) > 2000 {
-			return nil, fmt.Errorf("parameter %q is too long (%d bytes, at most 2000)", k, len(v[0]))
-		}
+	if err := checkQuery(q, trainParams, pageParams); err != nil {
+		return nil, err
 	}
 	p := &playRequest{neurons: 16}
 	name := q.Get("data")
@@ -126,32 +118,9 @@ func parsePlay(q url.Values, lim serveLimits) (*playRequest, error) {
 	if !slices.Contains(p.args, "--data") {
 		p.args = append([]string{"--data", name}, p.args...)
 	}
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	defineTrainFlags(fs, &p.flags)
-	if err := fs.Parse(p.args); err != nil {
+	var err error
+	if p.flags, err = pageTrainFlags(p.args, lim); err != nil {
 		return nil, err
-	}
-	// As runTrain: 0 means "the data set's default" only when left out.
-	var bad error
-	fs.Visit(func(fl *flag.Flag) {
-		switch {
-		case fl.Name == "epochs" && p.flags.Epochs <= 0, fl.Name == "batch" && p.flags.Batch <= 0:
-			bad = fmt.Errorf("%s must be at least 1, not %s", fl.Name, fl.Value)
-		case fl.Name == "lr" && !(p.flags.LR > 0 && !math.IsInf(p.flags.LR, 1)):
-			bad = fmt.Errorf("lr must be a positive, finite number, not %s", fl.Value)
-		case fl.Name == "hidden" && p.flags.Arch != "", fl.Name == "dropout" && p.flags.Arch != "":
-			bad = fmt.Errorf("%s describes the default MLP; with arch, put the layers in the spec", fl.Name)
-		case fl.Name == "record", fl.Name == "record-every", fl.Name == "data-dir":
-			bad = fmt.Errorf("%s is not a page setting", fl.Name)
-		}
-	})
-	if bad != nil {
-		return nil, bad
-	}
-	p.flags.fillDefaults()
-	if p.flags.Epochs > lim.MaxEpochs {
-		return nil, fmt.Errorf("epochs must be at most %d here, not %d", lim.MaxEpochs, p.flags.Epochs)
 	}
 	p.noise = syntheticNoise[name]
 	if v := q.Get("noise"); v != "" {
@@ -188,10 +157,18 @@ func parsePlay(q url.Values, lim serveLimits) (*playRequest, error) {
 		}
 		p.neurons = n
 	}
+	if err := parseRun(q, p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// parseRun reads how the training runs: rate and autoplay.
+func parseRun(q url.Values, p *playRequest) error {
 	if v := q.Get("rate"); v != "" {
 		r, err := strconv.ParseFloat(v, 64)
 		if err != nil || !(r >= 0 && r <= 1e6) {
-			return nil, fmt.Errorf("rate must be a number of steps per second in [0, 1e6], not %q", v)
+			return fmt.Errorf("rate must be a number of steps per second in [0, 1e6], not %q", v)
 		}
 		p.rate = r
 	}
@@ -200,9 +177,61 @@ func parsePlay(q url.Values, lim serveLimits) (*playRequest, error) {
 	case "1":
 		p.play = true
 	default:
-		return nil, fmt.Errorf("autoplay must be 0 or 1, not %q", v)
+		return fmt.Errorf("autoplay must be 0 or 1, not %q", v)
 	}
-	return p, nil
+	return nil
+}
+
+// checkQuery refuses parameters not in the lists, given twice, or too long.
+func checkQuery(q url.Values, lists ...[]string) error {
+	known := slices.Concat(lists...)
+	for k, v := range q {
+		if !slices.Contains(known, k) {
+			return fmt.Errorf("unknown parameter %q (known: %s)", k, strings.Join(known, ", "))
+		}
+		if len(v) != 1 {
+			return fmt.Errorf("parameter %q given %d times", k, len(v))
+		}
+		if len(v[0]) > 2000 {
+			return fmt.Errorf("parameter %q is too long (%d bytes, at most 2000)", k, len(v[0]))
+		}
+	}
+	return nil
+}
+
+// pageTrainFlags parses `nabla train` flags sent by the page, as runTrain
+// does, with the data set's defaults filled in and the server's limit on
+// epochs.
+func pageTrainFlags(args []string, lim serveLimits) (trainFlags, error) {
+	var f trainFlags
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	defineTrainFlags(fs, &f)
+	if err := fs.Parse(args); err != nil {
+		return f, err
+	}
+	// As runTrain: 0 means "the data set's default" only when left out.
+	var bad error
+	fs.Visit(func(fl *flag.Flag) {
+		switch {
+		case fl.Name == "epochs" && f.Epochs <= 0, fl.Name == "batch" && f.Batch <= 0:
+			bad = fmt.Errorf("%s must be at least 1, not %s", fl.Name, fl.Value)
+		case fl.Name == "lr" && !(f.LR > 0 && !math.IsInf(f.LR, 1)):
+			bad = fmt.Errorf("lr must be a positive, finite number, not %s", fl.Value)
+		case fl.Name == "hidden" && f.Arch != "", fl.Name == "dropout" && f.Arch != "":
+			bad = fmt.Errorf("%s describes the default MLP; with arch, put the layers in the spec", fl.Name)
+		case fl.Name == "record", fl.Name == "record-every", fl.Name == "data-dir":
+			bad = fmt.Errorf("%s is not a page setting", fl.Name)
+		}
+	})
+	if bad != nil {
+		return f, bad
+	}
+	f.fillDefaults()
+	if f.Epochs > lim.MaxEpochs {
+		return f, fmt.Errorf("epochs must be at most %d here, not %d", lim.MaxEpochs, f.Epochs)
+	}
+	return f, nil
 }
 
 // command is the equivalent `nabla train` command line.
@@ -234,8 +263,8 @@ func (p *playRequest) build(lim serveLimits) (*trainRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	if n := nn.NumParams(run.model); n > maxParamCount {
-		return nil, fmt.Errorf("the network has %d parameters; the page trains at most %d", n, maxParamCount)
+	if err := checkParams(run); err != nil {
+		return nil, err
 	}
 	if p.custom {
 		f := p.flags
@@ -259,11 +288,27 @@ func (p *playRequest) build(lim serveLimits) (*trainRun, error) {
 			return nil, err
 		}
 	}
-	batches := (run.train.Len() + p.flags.Batch - 1) / p.flags.Batch
-	if steps := p.flags.Epochs * batches; steps > lim.MaxSteps {
-		return nil, fmt.Errorf("%d epochs of %d batches are %d steps; the page trains at most %d (fewer epochs or a larger batch)", p.flags.Epochs, batches, steps, lim.MaxSteps)
+	if err := checkSteps(run, p.flags, lim); err != nil {
+		return nil, err
 	}
 	return run, nil
+}
+
+// checkParams and checkSteps are the page's limits on a network's size
+// and a training's length.
+func checkParams(run *trainRun) error {
+	if n := nn.NumParams(run.model); n > maxParamCount {
+		return fmt.Errorf("the network has %d parameters; the page trains at most %d", n, maxParamCount)
+	}
+	return nil
+}
+
+func checkSteps(run *trainRun, f trainFlags, lim serveLimits) error {
+	batches := (run.train.Len() + f.Batch - 1) / f.Batch
+	if steps := f.Epochs * batches; steps > lim.MaxSteps {
+		return fmt.Errorf("%d epochs of %d batches are %d steps; the page trains at most %d (fewer epochs or a larger batch)", f.Epochs, batches, steps, lim.MaxSteps)
+	}
+	return nil
 }
 
 // withPoints returns ds with the points appended.
@@ -306,13 +351,15 @@ type session struct {
 	abort                      error           // why the training goroutine must end
 	limitHit                   bool
 	cancel                     context.CancelFunc
-	release                    func() // gives the training slot back (once)
+	release                    func()    // gives the training slot back (once)
+	cnn                        *cnnState // the CNN view's (nil: the playground's)
 }
 
 // ctlMsg is a command from the page.
 type ctlMsg struct {
-	action string // play, pause, step, stop, predict
+	action string // play, pause, step, stop, predict, image
 	pts    [][2]float64
+	index  int // image: the test image the CNN view shows
 	reply  chan predictReply
 }
 
@@ -329,18 +376,26 @@ func (s *server) handleTrain(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	s.serveSession(w, r, p, nil, func() (*trainRun, error) { return p.build(s.lim) })
+}
+
+// serveSession builds a run (build answers a 400 with its error) and
+// trains it in a session, streaming to w, when a training slot is free;
+// the playground's and the CNN view's trainings (cnn set) share it, and
+// so the limits.
+func (s *server) serveSession(w http.ResponseWriter, r *http.Request, p *playRequest, cnn *cnnState, build func() (*trainRun, error)) {
 	if s.waiting.Load() >= int64(s.lim.Queue) || s.open.Load() >= int64(s.lim.Sessions) {
 		badRequest(w, http.StatusServiceUnavailable, "the server is busy: too many trainings waiting; try again later")
 		return
 	}
 	s.open.Add(1)
 	defer s.open.Add(-1)
-	run, err := p.build(s.lim)
+	run, err := build()
 	if err != nil {
 		badRequest(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	ss := &session{id: newID(), lim: s.lim, cmds: make(chan ctlMsg, 8), w: w, rc: http.NewResponseController(w), req: p, run: run, paused: !p.play}
+	ss := &session{id: newID(), lim: s.lim, cmds: make(chan ctlMsg, 8), w: w, rc: http.NewResponseController(w), req: p, run: run, paused: !p.play, cnn: cnn}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
@@ -430,6 +485,9 @@ func (ss *session) train(ctx context.Context) {
 	if err := ss.rec.Attach(t); err != nil {
 		ss.state("error", err.Error())
 		return
+	}
+	if ss.cnn != nil {
+		ss.cnn.attach(t)
 	}
 	t.Config.OnStep = ss.onStep
 	t.Config.OnEpoch = ss.onEpoch
@@ -534,12 +592,20 @@ func (ss *session) handle(m ctlMsg) bool {
 		return true
 	case "predict":
 		m.reply <- ss.predict(m.pts)
+	case "image":
+		ss.cnn.index = m.index
+		if ss.paused {
+			ss.frame()
+		}
 	}
 	return false
 }
 
 func (ss *session) onStep(res train.StepResult) {
 	ss.last = res
+	if ss.cnn != nil {
+		ss.cnn.onStep(res)
+	}
 	// Let the server's other goroutines in between steps: a page's
 	// request waits for a training's step, not for its time slice.
 	runtime.Gosched()
@@ -607,6 +673,10 @@ func (f lineWriter) Write(b []byte) (int, error) {
 
 // sendInit describes the run: the command, the data, the plane shown.
 func (ss *session) sendInit() {
+	if ss.cnn != nil {
+		ss.cnnInit()
+		return
+	}
 	type pt struct {
 		X, Y float64
 		C    int
@@ -677,6 +747,10 @@ type neuronMap struct {
 // units' heat maps, the last step and the layers' statistics.
 func (ss *session) frame() {
 	ss.lastFrame = time.Now()
+	if ss.cnn != nil {
+		ss.cnnFrame()
+		return
+	}
 	logits, outs := ss.evalTrace(ss.grid)
 	n, c := logits.Dim(0), logits.Dim(1)
 	lv := logits.Values()
@@ -808,8 +882,8 @@ func (s *server) handleControl(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	action := r.PostForm.Get("action")
-	if !slices.Contains([]string{"play", "pause", "step", "stop"}, action) {
-		badRequest(w, http.StatusBadRequest, fmt.Sprintf("action must be play, pause, step or stop, not %q", action))
+	if !slices.Contains([]string{"play", "pause", "step", "stop", "image"}, action) {
+		badRequest(w, http.StatusBadRequest, fmt.Sprintf("action must be play, pause, step, stop or image, not %q", action))
 		return
 	}
 	ss := s.lookup(r.PostForm.Get("id"))
@@ -817,8 +891,22 @@ func (s *server) handleControl(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, http.StatusNotFound, "no training with that id (it ended, or never started)")
 		return
 	}
+	msg := ctlMsg{action: action}
+	if action == "image" {
+		if ss.cnn == nil {
+			badRequest(w, http.StatusBadRequest, "action image is the CNN view's; this training is the playground's")
+			return
+		}
+		v := r.PostForm.Get("index")
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n >= ss.cnn.test.Len() {
+			badRequest(w, http.StatusBadRequest, fmt.Sprintf("index must be an integer in [0, %d), not %q", ss.cnn.test.Len(), v))
+			return
+		}
+		msg.index = n
+	}
 	select {
-	case ss.cmds <- ctlMsg{action: action}:
+	case ss.cmds <- msg:
 		w.WriteHeader(http.StatusNoContent)
 	default:
 		badRequest(w, http.StatusTooManyRequests, "too many commands waiting for this training")
@@ -830,6 +918,10 @@ func (s *server) handlePredict(w http.ResponseWriter, r *http.Request) {
 	ss := s.lookup(q.Get("id"))
 	if ss == nil {
 		badRequest(w, http.StatusNotFound, "no training with that id (it ended, or never started)")
+		return
+	}
+	if ss.cnn != nil {
+		badRequest(w, http.StatusBadRequest, "predict takes points of the playground's plane; this training is the CNN view's")
 		return
 	}
 	var pts [][2]float64
@@ -873,7 +965,7 @@ func (s *server) handleOptions(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]any{
 		"data": data.SyntheticNames(), "noise": syntheticNoise, "activations": nn.ActivationNames(),
 		"inits": nn.InitNames(), "optimizers": optim.Names(), "schedules": optim.ScheduleNames(),
-		"losses": loss.Names(), "vanishing": vanishingSetups,
+		"losses": loss.Names(), "vanishing": vanishingSetups, "cnn": cnnOptions(),
 		"limits": map[string]any{"epochs": s.lim.MaxEpochs, "steps": s.lim.MaxSteps, "points": maxPoints, "neurons": maxNeurons,
 			"train_seconds": s.lim.TrainTime.Seconds(), "idle_seconds": s.lim.Idle.Seconds(), "trainings": cap(s.slots)},
 	})
