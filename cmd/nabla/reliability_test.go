@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
@@ -334,5 +336,29 @@ func TestEveryOptimizerAndSchedule(t *testing.T) {
 		for _, sched := range optim.ScheduleNames() {
 			mustRun(t, "train", "--optimizer", opt, "--schedule", sched, "--epochs", "2", "--hidden", "8", "--out", t.TempDir(), "--quiet")
 		}
+	}
+}
+
+// A training run keeps the Go heap near what it holds live (soft limit),
+// unless GOMEMLIMIT says otherwise.
+func TestSoftMemoryLimit(t *testing.T) {
+	var f trainFlags
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	defineTrainFlags(fs, &f)
+	f.fillDefaults()
+	run, err := buildRun(f, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := debug.SetMemoryLimit(-1)
+	defer debug.SetMemoryLimit(old)
+	t.Setenv("GOMEMLIMIT", "")
+	limit := setSoftMemoryLimit(run, f.Optimizer, f.Batch)
+	if limit < 32<<20 || limit > 64<<20 || debug.SetMemoryLimit(-1) != limit {
+		t.Errorf("spiral run: limit %d (runtime %d), want 32–64 MiB", limit, debug.SetMemoryLimit(-1))
+	}
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	if setSoftMemoryLimit(run, f.Optimizer, f.Batch) != 0 {
+		t.Error("a limit was set although GOMEMLIMIT is")
 	}
 }

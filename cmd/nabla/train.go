@@ -300,6 +300,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	softLimit := setSoftMemoryLimit(run, f.Optimizer, f.Batch)
 	// The lock first: nothing below may touch a folder another process
 	// is training in.
 	if err := run.trainer.Lock(); err != nil {
@@ -345,6 +346,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		run.trainer.Config.Progress = isTerminal(stdout)
 		fmt.Fprintf(stdout, "training %s on %s: %d examples of shape %v, %d classes, %d parameters; run folder %s\n",
 			describeSpec(run.spec), f.Data, run.train.Len(), run.train.Shape(), run.train.Classes(), nn.NumParams(run.model), dir)
+		if softLimit > 0 {
+			fmt.Fprintf(stdout, "memory: the Go heap is kept near %s (a soft limit from the model and data sizes; GOMEMLIMIT overrides it)\n", humanBytes(float64(softLimit)))
+		}
 		if *resume != "" && run.trainer.Epoch() > 0 {
 			fmt.Fprintf(stdout, "resuming after epoch %d of %d%s\n", run.trainer.Epoch(), f.Epochs, scheduleNote(f))
 		}
