@@ -159,3 +159,34 @@ func TestConvSizes(t *testing.T) {
 		}
 	}
 }
+
+// BatchNorm's VJP runs as one fused kernel for first-order gradients and
+// as ag ops when the gradient is recorded (CreateGraph); both give the
+// same gradients.
+func TestBatchNormFusedAndComposedVJPsAgree(t *testing.T) {
+	for _, shape := range [][]int{{4, 3, 2, 5}, {6, 4}, {3, 2, 7}} {
+		for _, affine := range []bool{true, false} {
+			rng := tensor.NewRand(31)
+			x := ag.Var(tensor.Normal(rng, tensor.Float64, 1, 2, shape...))
+			xs := []*ag.Node{x}
+			var w, b *ag.Node
+			if affine {
+				w = ag.Var(tensor.Uniform(rng, tensor.Float64, 0.5, 1.5, shape[1]))
+				b = ag.Var(tensor.Normal(rng, tensor.Float64, 0, 1, shape[1]))
+				xs = append(xs, w, b)
+			}
+			u := ag.Const(tensor.Normal(rng, tensor.Float64, 0, 1, shape...))
+			loss := func() *ag.Node { return ag.Sum(ag.Mul(ag.BatchNorm(x, w, b, 1e-5), u)) }
+			fused := ag.Grad(loss(), xs)
+			composed := ag.Grad(loss(), xs, ag.CreateGraph())
+			for i := range xs {
+				if d := maxAbsDiff(t, fused[i].Value(), composed[i].Value()); d > 1e-12 {
+					t.Errorf("shape %v affine %v: input %d gradients differ by %g", shape, affine, i, d)
+				}
+			}
+			if !composed[0].RequiresGrad() {
+				t.Errorf("shape %v: CreateGraph gave a gradient without a graph", shape)
+			}
+		}
+	}
+}

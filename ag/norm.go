@@ -3,6 +3,7 @@ package ag
 import (
 	"fmt"
 
+	"github.com/nabla-go/nabla/kernels"
 	"github.com/nabla-go/nabla/tensor"
 )
 
@@ -23,6 +24,13 @@ func normalizeWith(x *Node, eps float64, mean func(*Node) *Node) *Node {
 	xc := Sub(x, mean(x))
 	v := mean(Square(xc))
 	return Mul(xc, PowScalar(AddScalar(v, eps), -0.5))
+}
+
+// channelSumKeep is SumKeep(x, 0, 2, 3, …) for x [N, C, …] of at least 3
+// dimensions, along contiguous rows first (see channelMeanKeep).
+func channelSumKeep(x *Node) *Node {
+	sh := x.Shape()
+	return Reshape(Sum(Sum(Reshape(x, sh[0], sh[1], -1), 2), 0), channelShape(sh[1], len(sh))...)
 }
 
 // channelMeanKeep is MeanKeep(x, 0, 2, 3, …) for x [N, C, …] of at least
@@ -73,9 +81,25 @@ func checkParam(op string, x, p *Node, want []int) {
 // mode: y = (x − mean)/√(var + eps)·weight + bias, the mean and biased
 // variance taken over every axis but 1. weight and bias are [C] (either
 // may be nil: no affine part). Running statistics and evaluation mode are
-// the layer's business (nn.BatchNorm): in evaluation, normalising with
-// fixed statistics is an affine map of x.
+// the layer's business (nn.BatchNorm, which uses BatchNormTrain): in
+// evaluation, normalising with fixed statistics is an affine map of x.
+//
+// It is a primitive for speed: the forward pass is one fused kernel
+// (kernels.BatchNorm: the statistics and the output, per channel). Its
+// VJP is the closed form gb = Σg, gw = Σg·x̂, gx = w/σ·(g − mean(g) −
+// x̂·mean(g·x̂)), written with ag ops on x̂ and σ recomputed from x, so that
+// second derivatives work; when no graph of the gradient is recorded (no
+// input of the rule requires a gradient) the same formula runs as one
+// fused kernel (kernels.BatchNormBackward).
 func BatchNorm(x, weight, bias *Node, eps float64) *Node {
+	y, _, _ := BatchNormTrain(x, weight, bias, eps)
+	return y
+}
+
+// BatchNormTrain is BatchNorm that also returns the batch's per-channel
+// mean and biased variance ([C], not part of the graph), from which a
+// layer updates its running statistics.
+func BatchNormTrain(x, weight, bias *Node, eps float64) (y *Node, mean, variance *tensor.Tensor) {
 	const op = "BatchNorm"
 	xs := x.Shape()
 	if len(xs) < 2 {
@@ -83,13 +107,129 @@ func BatchNorm(x, weight, bias *Node, eps float64) *Node {
 	}
 	checkParam(op, x, weight, xs[1:2])
 	checkParam(op, x, bias, xs[1:2])
-	var y *Node
-	if len(xs) == 2 {
-		y = normalize(x, eps, 0)
-	} else {
-		y = normalizeWith(x, eps, channelMeanKeep)
+	n, c := xs[0], xs[1]
+	hw := 1
+	for _, d := range xs[2:] {
+		hw *= d
 	}
-	return affine(y, weight, bias, channelShape(xs[1], len(xs)))
+	dt := x.DType()
+	yv := tensor.New(dt, xs...)
+	mean, variance = tensor.New(dt, c), tensor.New(dt, c)
+	inputs := []*Node{x}
+	var wv, bv *tensor.Tensor
+	if weight != nil {
+		inputs, wv = append(inputs, weight), weight.value
+	}
+	if bias != nil {
+		inputs, bv = append(inputs, bias), bias.value
+	}
+	switch dt {
+	case tensor.Float32:
+		kernels.BatchNorm(n, c, hw, tensor.Data[float32](x.value), optData[float32](wv), optData[float32](bv), eps,
+			tensor.Data[float32](yv), tensor.Data[float32](mean), tensor.Data[float32](variance))
+	default:
+		kernels.BatchNorm(n, c, hw, tensor.Data[float64](x.value), optData[float64](wv), optData[float64](bv), eps,
+			tensor.Data[float64](yv), tensor.Data[float64](mean), tensor.Data[float64](variance))
+	}
+	hasW, hasB := weight != nil, bias != nil
+	y = Apply(op, yv, func(g *Node, in []*Node, _ *Node, need []bool) []*Node {
+		var w *Node
+		if hasW {
+			w = in[1]
+		}
+		recording := g.requiresGrad
+		for _, v := range in {
+			recording = recording || v.requiresGrad
+		}
+		var gx, gw, gb *Node
+		if recording {
+			gx, gw, gb = batchNormVJP(g, in[0], w, eps)
+		} else {
+			gx, gw, gb = batchNormVJPFused(g, in[0], w, mean, variance, eps, need[0], hasW && need[1], hasB && need[len(need)-1])
+		}
+		gs := []*Node{gx}
+		if hasW {
+			gs = append(gs, gw)
+		}
+		if hasB {
+			gs = append(gs, gb)
+		}
+		for i := range gs {
+			if !need[i] {
+				gs[i] = nil
+			}
+		}
+		return gs
+	}, inputs...)
+	return y, mean, variance
+}
+
+func optData[T float32 | float64](t *tensor.Tensor) []T {
+	if t == nil {
+		return nil
+	}
+	return tensor.Data[T](t)
+}
+
+// batchNormVJP is BatchNorm's VJP written with ag ops on x (x̂ and σ
+// recomputed), for gradients that are themselves differentiated.
+func batchNormVJP(g, x, w *Node, eps float64) (gx, gw, gb *Node) {
+	xs := x.Shape()
+	mean, sum := channelMeanKeep, channelSumKeep
+	if len(xs) == 2 {
+		mean = func(v *Node) *Node { return MeanKeep(v, 0) }
+		sum = func(v *Node) *Node { return SumKeep(v, 0) }
+	}
+	cs := channelShape(xs[1], len(xs))
+	xc := Sub(x, mean(x))
+	inv := PowScalar(AddScalar(mean(Square(xc)), eps), -0.5)
+	xhat := Mul(xc, inv)
+	gb = Reshape(sum(g), xs[1])
+	gw = Reshape(sum(Mul(g, xhat)), xs[1])
+	gh := g // the gradient of x̂
+	if w != nil {
+		gh = Mul(g, Reshape(w, cs...))
+	}
+	gx = Mul(inv, Sub(Sub(gh, mean(gh)), Mul(xhat, mean(Mul(gh, xhat)))))
+	return gx, gw, gb
+}
+
+// batchNormVJPFused computes BatchNorm's VJP with one kernel, from the
+// forward pass's statistics, for first-order gradients.
+func batchNormVJPFused(g, x, w *Node, mean, variance *tensor.Tensor, eps float64, needX, needW, needB bool) (gx, gw, gb *Node) {
+	xs := x.Shape()
+	n, c := xs[0], xs[1]
+	hw := x.Value().Len() / max(n*c, 1)
+	dt := x.DType()
+	var gxt, gwt, gbt *tensor.Tensor
+	if needX {
+		gxt = tensor.New(dt, xs...)
+	}
+	if needW {
+		gwt = tensor.New(dt, c)
+	}
+	if needB {
+		gbt = tensor.New(dt, c)
+	}
+	var wv *tensor.Tensor
+	if w != nil {
+		wv = w.value
+	}
+	switch dt {
+	case tensor.Float32:
+		kernels.BatchNormBackward(n, c, hw, tensor.Data[float32](x.value), tensor.Data[float32](g.value), optData[float32](wv),
+			tensor.Data[float32](mean), tensor.Data[float32](variance), eps, optData[float32](gxt), optData[float32](gwt), optData[float32](gbt))
+	default:
+		kernels.BatchNormBackward(n, c, hw, tensor.Data[float64](x.value), tensor.Data[float64](g.value), optData[float64](wv),
+			tensor.Data[float64](mean), tensor.Data[float64](variance), eps, optData[float64](gxt), optData[float64](gwt), optData[float64](gbt))
+	}
+	node := func(t *tensor.Tensor) *Node {
+		if t == nil {
+			return nil
+		}
+		return Const(t)
+	}
+	return node(gxt), node(gwt), node(gbt)
 }
 
 // LayerNorm normalises x over its last dims axes, as

@@ -19,9 +19,9 @@ import (
 // backward, SGD with momentum 0.9) and inference at batch 1000 with no
 // graph.
 
-func benchCNN(b *testing.B) (*nn.Sequential, []*ag.Node) {
+func benchCNN(b *testing.B, text string) (*nn.Sequential, []*ag.Node) {
 	b.Helper()
-	parsed, err := nn.ParseText(issueCNN)
+	parsed, err := nn.ParseText(text)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -75,6 +75,37 @@ func benchThreads(b *testing.B, n int) {
 	b.Cleanup(func() { kernels.SetThreads(old) })
 }
 
+// bnCNN is a small CNN with batch normalisation (the CLI's bncnn preset).
+const bnCNN = "conv(32, 3, pad=1)-batchnorm2d-relu-maxpool(2)-conv(64, 3, pad=1)-batchnorm2d-relu-maxpool(2)-flatten-linear(128)-relu-dropout(0.3)-linear(10)"
+
+// BenchmarkBNCNNTrainStep is BenchmarkCNNTrainStep for bnCNN: the cost of
+// BatchNorm in training (batch statistics, running statistics, and its
+// composed backward pass).
+func BenchmarkBNCNNTrainStep(b *testing.B) {
+	for _, threads := range []int{1, 2} {
+		b.Run(fmt.Sprintf("batch=64/threads=%d", threads), func(b *testing.B) {
+			benchThreads(b, threads)
+			m, params := benchCNN(b, bnCNN)
+			opt := optim.NewSGD(params, optim.SGDConfig{LR: 0, Momentum: 0.9})
+			x, y := benchImages(64)
+			step := func() {
+				l := ag.SoftmaxCrossEntropy(m.Forward(ag.Const(x)), y)
+				opt.ZeroGrad()
+				ag.Backward(l)
+				opt.Step()
+			}
+			step()
+			b.ReportAllocs()
+			cpu0 := cpuTime()
+			for b.Loop() {
+				step()
+			}
+			b.ReportMetric(64*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+			reportCPU(b, 64, cpu0)
+		})
+	}
+}
+
 // BenchmarkCNNTrainStep is one SGD-with-momentum step of the issue's CNN
 // at batch 64. The learning rate is 0 (the update is still computed in
 // full), so that every step times the same network.
@@ -82,7 +113,7 @@ func BenchmarkCNNTrainStep(b *testing.B) {
 	for _, threads := range []int{1, 2} {
 		b.Run(fmt.Sprintf("batch=64/threads=%d", threads), func(b *testing.B) {
 			benchThreads(b, threads)
-			m, params := benchCNN(b)
+			m, params := benchCNN(b, issueCNN)
 			opt := optim.NewSGD(params, optim.SGDConfig{LR: 0, Momentum: 0.9})
 			x, y := benchImages(64)
 			step := func() {
@@ -109,7 +140,7 @@ func BenchmarkCNNInference(b *testing.B) {
 	for _, threads := range []int{1, 2} {
 		b.Run(fmt.Sprintf("batch=1000/threads=%d", threads), func(b *testing.B) {
 			benchThreads(b, threads)
-			m, _ := benchCNN(b)
+			m, _ := benchCNN(b, issueCNN)
 			x, _ := benchImages(1000)
 			ag.NoGrad(func() { m.Forward(ag.Const(x)) })
 			b.ReportAllocs()

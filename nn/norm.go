@@ -228,24 +228,20 @@ func (b *BatchNorm) Forward(x *ag.Node) *ag.Node {
 	if b.training && n <= 1 {
 		panic(&tensor.ShapeError{Op: b.Kind, Shapes: [][]int{sh}, Msg: "expected more than 1 value per channel when training"})
 	}
+	y, mean, variance := ag.BatchNormTrain(x, b.Weight, b.Bias, b.Eps)
 	if b.training && b.RunningMean != nil {
-		b.updateRunning(x.Value(), n)
+		b.updateRunning(mean, variance, n)
 	}
-	return ag.BatchNorm(x, b.Weight, b.Bias, b.Eps)
+	return y
 }
 
-// updateRunning blends the batch's mean and unbiased variance into the
-// running statistics, PyTorch's way.
-func (b *BatchNorm) updateRunning(x *tensor.Tensor, n int) {
-	axes := []int{0}
-	for i := 2; i < x.Dims(); i++ {
-		axes = append(axes, i)
-	}
-	mean := tensor.MeanKeep(x, axes...)
-	d := tensor.Sub(x, mean)
-	v := tensor.Scale(tensor.Sum(tensor.Mul(d, d), axes...), 1/float64(n-1))
+// updateRunning blends the batch's mean and unbiased variance (the biased
+// one, of n values per channel, times n/(n−1)) into the running
+// statistics, PyTorch's way.
+func (b *BatchNorm) updateRunning(mean, biasedVar *tensor.Tensor, n int) {
 	m := b.Momentum
-	b.RunningMean.CopyFrom(tensor.Add(tensor.Scale(b.RunningMean, 1-m), tensor.Scale(tensor.Reshape(mean, b.Features), m)))
+	v := tensor.Scale(biasedVar, float64(n)/float64(n-1))
+	b.RunningMean.CopyFrom(tensor.Add(tensor.Scale(b.RunningMean, 1-m), tensor.Scale(mean, m)))
 	b.RunningVar.CopyFrom(tensor.Add(tensor.Scale(b.RunningVar, 1-m), tensor.Scale(v, m)))
 	b.NumBatchesTracked.Fill(b.NumBatchesTracked.Item() + 1)
 }

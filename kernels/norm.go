@@ -1,0 +1,108 @@
+package kernels
+
+import "math"
+
+// BatchNorm normalises x ([n, c, hw] in NCHW order) per channel with the
+// batch's statistics: mean[ch] and the biased variance varOut[ch] over
+// the n·hw values of channel ch, then y = (x − mean)/√(var + eps)·w + b
+// (w and b nil: 1 and 0). It writes y, mean and varOut (c elements each
+// for the last two). The mean and variance are taken in two passes (the
+// mean first, then the squared deviations: no cancellation), summed in
+// float64. Channels are spread over the pool.
+func BatchNorm[T float32 | float64](n, c, hw int, x, w, b []T, eps float64, y, mean, varOut []T) {
+	checkLen("BatchNorm", "x", len(x), n*c*hw)
+	checkLen("BatchNorm", "y", len(y), n*c*hw)
+	checkLen("BatchNorm", "mean", len(mean), c)
+	checkLen("BatchNorm", "var", len(varOut), c)
+	cnt := float64(n * hw)
+	ParallelFor(c, 1, func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			var s float64
+			for i := range n {
+				for _, v := range x[(i*c+ch)*hw:][:hw] {
+					s += float64(v)
+				}
+			}
+			m := s / cnt
+			var ss float64
+			for i := range n {
+				for _, v := range x[(i*c+ch)*hw:][:hw] {
+					d := float64(v) - m
+					ss += d * d
+				}
+			}
+			v := ss / cnt
+			mean[ch], varOut[ch] = T(m), T(v)
+			scale, shift := 1/math.Sqrt(v+eps), 0.0
+			if w != nil {
+				scale *= float64(w[ch])
+			}
+			if b != nil {
+				shift = float64(b[ch])
+			}
+			// y = (x − m)·scale + shift
+			sc, sh := T(scale), T(shift-m*scale)
+			for i := range n {
+				o := (i*c + ch) * hw
+				for j, v := range x[o : o+hw] {
+					y[o+j] = v*sc + sh
+				}
+			}
+		}
+	})
+}
+
+// BatchNormBackward is BatchNorm's backward pass given the upstream
+// gradient g, the same x, and the mean and variance BatchNorm returned:
+// with x̂ = (x − mean)/√(var + eps) and N = n·hw,
+//
+//	gb = Σ g,  gw = Σ g·x̂,  gx = w/√(var + eps)·(g − gb/N − x̂·gw/N)
+//
+// per channel (w nil: 1). gx, gw and gb may each be nil when not wanted.
+func BatchNormBackward[T float32 | float64](n, c, hw int, x, g, w, mean, variance []T, eps float64, gx, gw, gb []T) {
+	checkLen("BatchNormBackward", "x", len(x), n*c*hw)
+	checkLen("BatchNormBackward", "g", len(g), n*c*hw)
+	cnt := float64(n * hw)
+	ParallelFor(c, 1, func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			m := float64(mean[ch])
+			inv := 1 / math.Sqrt(float64(variance[ch])+eps)
+			var sg, sgx float64
+			for i := range n {
+				o := (i*c + ch) * hw
+				xs := x[o : o+hw]
+				for j, gv := range g[o : o+hw] {
+					sg += float64(gv)
+					sgx += float64(gv) * (float64(xs[j]) - m)
+				}
+			}
+			sgx *= inv // Σ g·x̂
+			if gb != nil {
+				gb[ch] = T(sg)
+			}
+			if gw != nil {
+				gw[ch] = T(sgx)
+			}
+			if gx == nil {
+				continue
+			}
+			wv := 1.0
+			if w != nil {
+				wv = float64(w[ch])
+			}
+			// gx = a·g + b·x + d, with a = w·inv, b = −w·inv²·Σg·x̂/N,
+			// d = −w·inv·Σg/N − b·m.
+			a := wv * inv
+			bx := -a * inv * sgx / cnt
+			d := -a*sg/cnt - bx*m
+			ta, tb, td := T(a), T(bx), T(d)
+			for i := range n {
+				o := (i*c + ch) * hw
+				xs := x[o : o+hw]
+				for j, gv := range g[o : o+hw] {
+					gx[o+j] = ta*gv + tb*xs[j] + td
+				}
+			}
+		}
+	})
+}
