@@ -58,8 +58,14 @@ type sseStream struct {
 
 func openStream(t *testing.T, base string, q url.Values) *sseStream {
 	t.Helper()
+	return openStreamPath(t, base, "/api/train", q)
+}
+
+// openStreamPath opens a stream of another endpoint (the CNN view's).
+func openStreamPath(t *testing.T, base, path string, q url.Values) *sseStream {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	req, _ := http.NewRequestWithContext(ctx, "GET", base+"/api/train?"+q.Encode(), nil)
+	req, _ := http.NewRequestWithContext(ctx, "GET", base+path+"?"+q.Encode(), nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		cancel()
@@ -68,7 +74,7 @@ func openStream(t *testing.T, base string, q url.Values) *sseStream {
 	if resp.StatusCode != 200 {
 		b, _ := io.ReadAll(resp.Body)
 		cancel()
-		t.Fatalf("GET /api/train?%s: %s: %s", q.Encode(), resp.Status, b)
+		t.Fatalf("GET %s?%s: %s: %s", path, q.Encode(), resp.Status, b)
 	}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(nil, 16<<20)

@@ -62,7 +62,7 @@ async function control(id, action) {
 // ---------------------------------------------------------------- views
 
 function showView(name) {
-  for (const v of ['playground', 'stepper', 'activations']) {
+  for (const v of ['playground', 'stepper', 'activations', 'cnn']) {
     $('view-' + v).hidden = v !== name;
     $('tab-' + v).classList.toggle('active', v === name);
   }
@@ -71,6 +71,7 @@ function showView(name) {
   if (name === 'stepper') Stepper.init();
   if (name === 'activations') Acts.init();
   if (name === 'playground') Play.init();
+  if (name === 'cnn') Cnn.init();
 }
 
 // ----------------------------------------------------------- playground
@@ -647,6 +648,275 @@ const Acts = {
       f.insertAdjacentHTML('beforeend', `<figcaption>layer ${i + 1} ${l.kind}: ${note}<br>[${l.hist.lo}, ${l.hist.hi}], ${total} values</figcaption>`);
       box.appendChild(f);
     });
+  },
+};
+
+// ---------------------------------------------------------------- CNN
+
+// The CNN view's settings live in the URL as c-NAME (the playground's own
+// names are taken), the test image as img.
+const CNN_KEYS = ['data', 'arch', 'optimizer', 'lr', 'schedule', 'batch', 'epochs', 'seed', 'rate', 'maps'];
+const THUMBS = 20;
+
+// drawBytes draws bytes (0…255, rows from the top) as a w×h grey image.
+function drawBytes(cv, bytes, w, h, colour = (v) => [v, v, v]) {
+  cv.width = w; cv.height = h;
+  const ctx = cv.getContext('2d'), img = ctx.createImageData(w, h);
+  for (let k = 0; k < w * h; k++) {
+    const [r, g, b] = colour(bytes[k]);
+    img.data[4 * k] = r; img.data[4 * k + 1] = g; img.data[4 * k + 2] = b; img.data[4 * k + 3] = 255;
+  }
+  ctx.putImageData(img, 0, 0);
+}
+
+// drawDiverging draws values on one scale: −scale blue, 0 white, +scale orange.
+function drawDiverging(cv, vals, w, h, scale) {
+  cv.width = w; cv.height = h;
+  const ctx = cv.getContext('2d'), img = ctx.createImageData(w, h);
+  for (let k = 0; k < w * h; k++) {
+    const t = Math.max(-1, Math.min(1, vals[k] / (scale || 1)));
+    const c = t < 0 ? [78, 121, 167] : [242, 142, 43], a = Math.abs(t);
+    for (let j = 0; j < 3; j++) img.data[4 * k + j] = Math.round(255 + a * (c[j] - 255));
+    img.data[4 * k + 3] = 255;
+  }
+  ctx.putImageData(img, 0, 0);
+}
+
+const Cnn = {
+  started: false, abort: null, id: null, info: null, state: 'idle', index: 0, curve: [], thumbFrom: -1,
+
+  init() {
+    if (this.started) return;
+    this.started = true;
+    const o = options.cnn, f = $('cnn-form');
+    if (!o.data.length) {
+      this.warn('no image data set on this server: ' + Object.values(o.missing).join('; '));
+      $('cnn-status').textContent = 'not started';
+      return;
+    }
+    const fill = (name, list) => { f.querySelector(`[name=${name}]`).innerHTML = list.map((v) => `<option>${v}</option>`).join(''); };
+    fill('data', o.data);
+    fill('optimizer', options.optimizers);
+    fill('schedule', options.schedules);
+    const defaults = { data: o.data[0], arch: o.arch, optimizer: 'adam', schedule: 'constant' };
+    for (const [k, v] of Object.entries(defaults)) f.querySelector(`[name=${k}]`).value = v;
+    if (o.missing['fashion-mnist']) {
+      $('cnn-note').textContent = 'Fashion-MNIST is not on this server, so only MNIST is offered: ' + o.missing['fashion-mnist'];
+    }
+    $('cnn-note').textContent += (o.missing['fashion-mnist'] ? ' ' : '') + `Presets: ${o.presets.join(', ')}.`;
+    for (const el of f.querySelectorAll('[name]')) {
+      if (params.has('c-' + el.name)) el.value = params.get('c-' + el.name);
+      el.addEventListener('change', () => {
+        this.save();
+        if (el.name === 'data') this.thumbs(true);
+        this.connect(false);
+      });
+    }
+    this.index = Math.max(0, +(params.get('img') || 0) | 0);
+    $('cnn-index').value = this.index;
+    $('cnn-index').onchange = () => this.pick(+$('cnn-index').value);
+    $('cnn-prev').onclick = () => this.pick(Math.max(0, this.thumbFrom - THUMBS));
+    $('cnn-next').onclick = () => this.pick(this.thumbFrom + THUMBS);
+    $('cnn-play').onclick = () => this.play();
+    $('cnn-step').onclick = () => { if (this.id && this.state === 'paused') control(this.id, 'step'); };
+    $('cnn-reset').onclick = () => this.connect(false);
+    this.save();
+    this.thumbs(false);
+    this.connect(params.get('autoplay') === '1');
+  },
+
+  form() {
+    const out = {};
+    for (const el of $('cnn-form').querySelectorAll('[name]')) out[el.name] = el.value;
+    return out;
+  },
+
+  save() {
+    for (const [k, v] of Object.entries(this.form())) params.set('c-' + k, v);
+    params.set('img', this.index);
+    setURL();
+  },
+
+  warn(msg) { $('cnn-warning').hidden = false; $('cnn-warning').textContent = msg; },
+
+  connect(autoplay) {
+    if (this.abort) this.abort.abort();
+    this.abort = new AbortController();
+    this.id = null; this.curve = []; this.state = 'connecting';
+    $('cnn-warning').hidden = true;
+    $('cnn-status').textContent = 'connecting…';
+    for (const id of ['cnn-epoch', 'cnn-stepno']) $(id).textContent = '0';
+    for (const id of ['cnn-loss', 'cnn-acc', 'cnn-test-acc']) $(id).textContent = '–';
+    this.drawCurve();
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(this.form())) if (v !== '') q.set(k, v);
+    q.set('index', this.index);
+    if (autoplay) q.set('autoplay', '1');
+    const ctl = this.abort;
+    stream('/api/cnn?' + q, {
+      queued: (d) => { $('cnn-status').textContent = `waiting for a free training slot (${d.waiting} waiting, ${d.trainings} at once)`; },
+      init: (d) => this.onInit(d),
+      frame: (d) => this.onFrame(d),
+      epoch: (m) => {
+        $('cnn-epoch').textContent = m.epoch;
+        if (m.test_acc !== undefined) $('cnn-test-acc').textContent = fmt(100 * m.test_acc, 1) + '%';
+      },
+      state: (d) => this.onState(d),
+      warning: (d) => this.warn(d.message),
+    }, ctl.signal).then(() => {
+      if (!ctl.signal.aborted && this.state !== 'idle') { $('cnn-status').textContent = 'the server ended this training'; this.setState('ended'); }
+    }, (err) => {
+      if (ctl.signal.aborted) return;
+      this.setState('error');
+      this.warn(err.message);
+      $('cnn-status').textContent = 'not started';
+    });
+  },
+
+  setState(s) {
+    this.state = s;
+    document.body.dataset.cnn = s;
+    $('cnn-play').textContent = s === 'running' ? '❚❚ pause' : '▶ train';
+  },
+
+  onInit(d) {
+    this.id = d.id; this.info = d;
+    $('cnn-command').textContent = d.command;
+    $('cnn-spec').textContent = `${d.spec}: ${d.params} parameters, ${d.steps_per_epoch} steps an epoch; same seed, same bits: this command trains the same network`;
+    $('cnn-filters-what').textContent = d.filters || 'the first layer\'s weights are no images';
+  },
+
+  onState(d) {
+    this.setState(d.state);
+    const msg = { paused: 'paused: press train, or pick a test image', running: 'training…', done: 'done: ' + d.message, limit: d.message, diverged: d.message, idle: d.message, error: d.message }[d.state];
+    $('cnn-status').textContent = msg;
+    if (d.state === 'diverged' || d.state === 'error') this.warn(d.message);
+  },
+
+  ended() { return !this.id || ['done', 'limit', 'diverged', 'idle', 'ended', 'error'].includes(this.state); },
+
+  play() {
+    if (this.state === 'running') return control(this.id, 'pause');
+    if (this.ended()) return this.connect(true);
+    return control(this.id, 'play');
+  },
+
+  // pick shows test image i: the live session is asked for it (the
+  // network keeps training); a session that ended is started afresh.
+  async pick(i) {
+    const total = this.info ? this.info.test : 10000;
+    i = Math.max(0, Math.min(total - 1, i | 0));
+    this.index = i;
+    $('cnn-index').value = i;
+    this.save();
+    this.thumbs(false);
+    if (this.id && !['idle', 'ended', 'error', 'connecting'].includes(this.state)) {
+      const body = new URLSearchParams({ id: this.id, action: 'image', index: i });
+      const res = await fetch('/api/control', { method: 'POST', body });
+      if (res.ok) return;
+      if (res.status !== 404) return this.warn((await res.text()).trim());
+    }
+    this.connect(false);
+  },
+
+  async thumbs(force) {
+    const from = Math.floor(this.index / THUMBS) * THUMBS;
+    if (from !== this.thumbFrom || force) {
+      this.thumbFrom = from;
+      const q = new URLSearchParams({ data: this.form().data, from, n: THUMBS });
+      const res = await fetch('/api/cnn/images?' + q);
+      if (!res.ok) return this.warn((await res.text()).trim());
+      const d = await res.json();
+      const b = b64bytes(d.images), hw = d.h * d.w, box = $('cnn-thumbs');
+      box.innerHTML = '';
+      d.labels.forEach((y, k) => {
+        const cv = document.createElement('canvas');
+        drawBytes(cv, b.subarray(k * hw, (k + 1) * hw), d.w, d.h);
+        cv.dataset.index = d.from + k;
+        cv.title = `test image #${d.from + k}: ${d.class_names[y]}`;
+        cv.onclick = () => this.pick(d.from + k);
+        box.appendChild(cv);
+      });
+    }
+    for (const cv of $('cnn-thumbs').querySelectorAll('canvas')) cv.classList.toggle('selected', +cv.dataset.index === this.index);
+  },
+
+  onFrame(d) {
+    $('cnn-stepno').textContent = d.step;
+    if (d.loss_avg !== null) {
+      $('cnn-loss').textContent = fmt(d.loss_avg);
+      $('cnn-acc').textContent = fmt(100 * d.batch_acc, 1) + '%';
+      this.curve.push([d.step, d.loss_avg]);
+      this.drawCurve();
+    }
+    const names = this.info.class_names, [, h, w] = d.shape;
+    $('cnn-index-label').textContent = `#${d.index} of ${this.info.test} (${this.info.data}'s test set)`;
+    $('cnn-label').textContent = names[d.label];
+    $('cnn-sal-class').textContent = names[d.saliency_class];
+    drawBytes($('cnn-image'), b64bytes(d.image.map), w, h);
+    // Saliency: white (no effect) to dark red (the largest |gradient|).
+    drawBytes($('cnn-saliency'), b64bytes(d.saliency.map), w, h, (v) => [255 - 0.3 * v, 255 - 0.95 * v, 255 - 0.9 * v]);
+    $('cnn-saliency').title = `largest |∂score/∂pixel| ${fmt(d.saliency.hi)}`;
+    $('cnn-probs').innerHTML = d.probs.map((p, c) =>
+      `<div class="prob${c === d.pred ? ' pred' : ''}${c === d.label ? ' true' : ''}" data-p="${p}">` +
+      `<span class="name">${names[c]}</span><span class="bar" style="width:${Math.round(140 * p)}px"></span><span>${p.toFixed(3)}</span></div>`).join('');
+    this.drawFilters(d.filters);
+    this.drawFeatures(d.features || []);
+  },
+
+  drawFilters(f) {
+    const put = (box, imgs) => {
+      box.innerHTML = '';
+      if (!imgs) return 0;
+      const scale = Math.max(...imgs.map((im) => Math.max(...im.map(Math.abs))), 1e-12);
+      imgs.forEach((im, k) => {
+        const cv = document.createElement('canvas');
+        drawDiverging(cv, im, f.w, f.h, scale);
+        cv.title = `filter ${k}`;
+        box.appendChild(cv);
+      });
+      return scale;
+    };
+    if (!f) { $('cnn-filters').innerHTML = ''; $('cnn-grads').innerHTML = ''; return; }
+    put($('cnn-filters'), f.weights);
+    const g = put($('cnn-grads'), f.grads);
+    $('cnn-grad-scale').textContent = f.grads ? `(largest |∂L/∂w| ${fmt(g)})` : '(after the first step)';
+    if (!f.grads) $('cnn-grads').innerHTML = '<span class="muted">no step yet</span>';
+  },
+
+  drawFeatures(layers) {
+    const box = $('cnn-features');
+    box.innerHTML = '';
+    for (const l of layers) {
+      const row = document.createElement('div');
+      row.className = 'layer';
+      row.innerHTML = `<span class="muted">layer ${l.path} ${l.kind}: ${l.c}×${l.h}×${l.w}${l.maps.length < l.c ? `, the first ${l.maps.length} channels` : ''}</span>`;
+      l.maps.forEach((m, c) => {
+        const cv = document.createElement('canvas');
+        cv.className = 'fmap';
+        drawBytes(cv, b64bytes(m.map), l.w, l.h);
+        cv.title = `channel ${c}: ${fmt(m.lo, 3)} (black) to ${fmt(m.hi, 3)} (white)`;
+        row.appendChild(cv);
+      });
+      box.appendChild(row);
+    }
+  },
+
+  drawCurve() {
+    const cv = $('cnn-curve'), ctx = cv.getContext('2d'), W = cv.width, H = cv.height;
+    ctx.fillStyle = '#fff'; ctx.fillRect(0, 0, W, H);
+    const c = this.curve;
+    if (!c.length) return;
+    const top = Math.max(...c.map((p) => p[1]), 1e-9), last = Math.max(c[c.length - 1][0], 1);
+    ctx.strokeStyle = '#4e79a7'; ctx.lineWidth = 1.5;
+    ctx.beginPath();
+    c.forEach(([s, l], i) => {
+      const x = 4 + (W - 8) * s / last, y = H - 4 - (H - 16) * l / top;
+      i ? ctx.lineTo(x, y) : ctx.moveTo(x, y);
+    });
+    ctx.stroke();
+    ctx.fillStyle = '#555'; ctx.font = '10px system-ui';
+    ctx.fillText(`loss 0–${fmt(top, 2)} over steps 1–${last}`, 6, 11);
   },
 };
 
