@@ -221,6 +221,59 @@ func TestServeInBrowser(t *testing.T) {
 		shot(t, "serve-activations.png")
 		run(t, "stop", chromedp.Click(chromedp.ID("deep-stop")))
 	})
+
+	t.Run("cnn", func(t *testing.T) {
+		te := mnistTest(t)
+		run(t, "open", chromedp.Navigate(ts.URL+"/?view=cnn&c-rate=100&c-batch=32&img=3"))
+		poll(t, "the CNN session", `document.body.dataset.cnn === 'paused' && document.querySelectorAll('#cnn-probs [data-p]').length === 10 && document.querySelectorAll('#cnn-thumbs canvas').length === 20`, 20*time.Second)
+		run(t, "pick image 7", chromedp.Click(chromedp.CSS(`#cnn-thumbs canvas[data-index="7"]`)))
+		poll(t, "image 7", `document.getElementById('cnn-index-label').textContent.startsWith('#7 ')`, 10*time.Second)
+		if got, want := evalStr(t, `document.getElementById('cnn-label').textContent`), strconv.Itoa(te.Y[7]); got != want {
+			t.Errorf("test image 7 shows true class %q, want %q", got, want)
+		}
+		probs := evalJS[[]float64](t, ctx, `[...document.querySelectorAll('#cnn-probs [data-p]')].map((e) => +e.dataset.p)`)
+		var sum float64
+		for _, p := range probs {
+			sum += p
+		}
+		if len(probs) != 10 || math.Abs(sum-1) > 1e-6 {
+			t.Errorf("the class probabilities %v sum to %v", probs, sum)
+		}
+		// A feature map, the saliency map and a filter are drawn, not blank.
+		for _, sel := range []string{"#cnn-features canvas.fmap", "#cnn-saliency", "#cnn-filters canvas"} {
+			n := evalJS[int](t, ctx, fmt.Sprintf(`(() => { const c = document.querySelector(%q), d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+				const s = new Set(); for (let i = 0; i < d.length; i += 4) s.add(d[i] + ',' + d[i + 1] + ',' + d[i + 2]); return s.size; })()`, sel))
+			if n < 5 {
+				t.Errorf("%s has %d colours: blank", sel, n)
+			}
+		}
+		if n := evalJS[int](t, ctx, `document.querySelectorAll('#cnn-features canvas.fmap').length`); n < 16 {
+			t.Errorf("%d feature maps drawn", n)
+		}
+		run(t, "train", chromedp.Click(chromedp.ID("cnn-play")))
+		poll(t, "the first steps", `+document.getElementById('cnn-stepno').textContent >= 1 && document.getElementById('cnn-loss').textContent !== '–'`, 10*time.Second)
+		first := evalStr(t, `document.getElementById('cnn-loss').textContent`)
+		poll(t, "150 steps", `+document.getElementById('cnn-stepno').textContent >= 150`, 30*time.Second)
+		run(t, "pause", chromedp.Click(chromedp.ID("cnn-play")))
+		poll(t, "paused", `document.body.dataset.cnn === 'paused'`, 5*time.Second)
+		last := evalStr(t, `document.getElementById('cnn-loss').textContent`)
+		l0, e0 := strconv.ParseFloat(first, 64)
+		l1, e1 := strconv.ParseFloat(last, 64)
+		if e0 != nil || e1 != nil || !(l1 < 0.7*l0) {
+			t.Errorf("displayed loss %q after the first steps, %q after 150: it did not fall", first, last)
+		}
+		if n := evalJS[int](t, ctx, `document.querySelectorAll('#cnn-grads canvas').length`); n != 8 {
+			t.Errorf("%d filter gradients drawn after training, want 8", n)
+		}
+		shot(t, "serve-cnn.png")
+		// A reloaded URL restores the settings and the image.
+		href := evalStr(t, `location.href`)
+		run(t, "reload", chromedp.Navigate(href))
+		poll(t, "the reloaded session", `document.body.dataset.cnn === 'paused' && document.getElementById('cnn-index-label').textContent.startsWith('#7 ')`, 20*time.Second)
+		if cmd := evalStr(t, `document.getElementById('cnn-command').textContent`); !strings.Contains(cmd, "--batch 32") || !strings.Contains(cmd, "--data mnist") {
+			t.Errorf("the reloaded command %q", cmd)
+		}
+	})
 }
 
 func jsPairs(cells [][2]int) string {
