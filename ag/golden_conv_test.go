@@ -75,6 +75,10 @@ func init() {
 			w, b := affine(in)
 			return ag.BatchNorm(in[0], w, b, a.float("eps"))
 		},
+		"BatchNormReLU": func(in []*ag.Node, a goldenAttrs, _ tensor.DType) *ag.Node {
+			w, b := affine(in)
+			return ag.BatchNormReLU(in[0], w, b, a.float("eps"))
+		},
 		"LayerNorm": func(in []*ag.Node, a goldenAttrs, _ tensor.DType) *ag.Node {
 			w, b := affine(in)
 			return ag.LayerNorm(in[0], w, b, a.int("dims"), a.float("eps"))

@@ -92,15 +92,28 @@ func checkParam(op string, x, p *Node, want []int) {
 // input of the rule requires a gradient) the same formula runs as one
 // fused kernel (kernels.BatchNormBackward).
 func BatchNorm(x, weight, bias *Node, eps float64) *Node {
-	y, _, _ := BatchNormTrain(x, weight, bias, eps)
+	y, _, _ := BatchNormTrain(x, weight, bias, eps, false)
 	return y
 }
 
-// BatchNormTrain is BatchNorm that also returns the batch's per-channel
-// mean and biased variance ([C], not part of the graph), from which a
-// layer updates its running statistics.
-func BatchNormTrain(x, weight, bias *Node, eps float64) (y *Node, mean, variance *tensor.Tensor) {
-	const op = "BatchNorm"
+// BatchNormReLU returns max(0, BatchNorm(x, weight, bias, eps)): batch
+// normalisation and its ReLU as one primitive, for speed (the activation
+// is applied as each channel is written: no second tensor, no second
+// pass). Its VJP masks g where the output is not positive and continues
+// as BatchNorm's.
+func BatchNormReLU(x, weight, bias *Node, eps float64) *Node {
+	y, _, _ := BatchNormTrain(x, weight, bias, eps, true)
+	return y
+}
+
+// BatchNormTrain is BatchNorm, or BatchNormReLU with relu, that also
+// returns the batch's per-channel mean and biased variance ([C], not part
+// of the graph), from which a layer updates its running statistics.
+func BatchNormTrain(x, weight, bias *Node, eps float64, relu bool) (y *Node, mean, variance *tensor.Tensor) {
+	op := "BatchNorm"
+	if relu {
+		op = "BatchNormReLU"
+	}
 	xs := x.Shape()
 	if len(xs) < 2 {
 		panic(&tensor.ShapeError{Op: op, Shapes: [][]int{xs}, Msg: "want input [N, C] or [N, C, …]"})
@@ -125,14 +138,17 @@ func BatchNormTrain(x, weight, bias *Node, eps float64) (y *Node, mean, variance
 	}
 	switch dt {
 	case tensor.Float32:
-		kernels.BatchNorm(n, c, hw, tensor.Data[float32](x.value), optData[float32](wv), optData[float32](bv), eps,
+		kernels.BatchNorm(n, c, hw, tensor.Data[float32](x.value), optData[float32](wv), optData[float32](bv), eps, relu,
 			tensor.Data[float32](yv), tensor.Data[float32](mean), tensor.Data[float32](variance))
 	default:
-		kernels.BatchNorm(n, c, hw, tensor.Data[float64](x.value), optData[float64](wv), optData[float64](bv), eps,
+		kernels.BatchNorm(n, c, hw, tensor.Data[float64](x.value), optData[float64](wv), optData[float64](bv), eps, relu,
 			tensor.Data[float64](yv), tensor.Data[float64](mean), tensor.Data[float64](variance))
 	}
 	hasW, hasB := weight != nil, bias != nil
-	y = Apply(op, yv, func(g *Node, in []*Node, _ *Node, need []bool) []*Node {
+	y = Apply(op, yv, func(g *Node, in []*Node, out *Node, need []bool) []*Node {
+		if relu {
+			g = maskPositive(g, out.value)
+		}
 		var w *Node
 		if hasW {
 			w = in[1]

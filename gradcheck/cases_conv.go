@@ -82,6 +82,8 @@ func convCases() []Case {
 		unary("AdaptiveAvgPool2D", "global", randn(2, 3, 3, 4), func(x *ag.Node) *ag.Node { return ag.AdaptiveAvgPool2D(x, 1, 1) }),
 		norm3("BatchNorm", "[4,3,2,3], affine", []int{4, 3, 2, 3}, []int{3}, true, func(x, w, b *ag.Node) *ag.Node { return ag.BatchNorm(x, w, b, 1e-5) }),
 		norm3("BatchNorm", "[5,4], no affine", []int{5, 4}, nil, false, func(x, w, b *ag.Node) *ag.Node { return ag.BatchNorm(x, w, b, 1e-5) }),
+		norm3("BatchNormReLU", "[4,3,2,3], affine", []int{4, 3, 2, 3}, []int{3}, true, func(x, w, b *ag.Node) *ag.Node { return ag.BatchNormReLU(x, w, b, 1e-5) }),
+		norm3("BatchNormReLU", "[6,4], no affine", []int{6, 4}, nil, false, func(x, w, b *ag.Node) *ag.Node { return ag.BatchNormReLU(x, w, b, 1e-5) }),
 		norm3("LayerNorm", "last axis", []int{3, 5}, []int{5}, true, func(x, w, b *ag.Node) *ag.Node { return ag.LayerNorm(x, w, b, 1, 1e-5) }),
 		norm3("LayerNorm", "last 2 axes", []int{2, 3, 4}, []int{3, 4}, true, func(x, w, b *ag.Node) *ag.Node { return ag.LayerNorm(x, w, b, 2, 1e-5) }),
 		norm3("GroupNorm", "6 channels, 3 groups", []int{2, 6, 3, 2}, []int{6}, true, func(x, w, b *ag.Node) *ag.Node { return ag.GroupNorm(x, 3, w, b, 1e-5) }),

@@ -5,11 +5,12 @@ import "math"
 // BatchNorm normalises x ([n, c, hw] in NCHW order) per channel with the
 // batch's statistics: mean[ch] and the biased variance varOut[ch] over
 // the n·hw values of channel ch, then y = (x − mean)/√(var + eps)·w + b
-// (w and b nil: 1 and 0). It writes y, mean and varOut (c elements each
+// (w and b nil: 1 and 0), then, with relu, max(0, y) as ReLU32 computes
+// it (NaN kept). It writes y, mean and varOut (c elements each
 // for the last two). The mean and variance are taken in two passes (the
 // mean first, then the squared deviations: no cancellation), summed in
 // float64. Channels are spread over the pool.
-func BatchNorm[T float32 | float64](n, c, hw int, x, w, b []T, eps float64, y, mean, varOut []T) {
+func BatchNorm[T float32 | float64](n, c, hw int, x, w, b []T, eps float64, relu bool, y, mean, varOut []T) {
 	checkLen("BatchNorm", "x", len(x), n*c*hw)
 	checkLen("BatchNorm", "y", len(y), n*c*hw)
 	checkLen("BatchNorm", "mean", len(mean), c)
@@ -39,8 +40,12 @@ func BatchNorm[T float32 | float64](n, c, hw int, x, w, b []T, eps float64, y, m
 			sc, sh := T(scale), T(shift-m*scale)
 			for i := range n {
 				o := (i*c + ch) * hw
+				yo := y[o : o+hw]
 				for j, v := range x[o : o+hw] {
-					y[o+j] = v*sc + sh
+					yo[j] = v*sc + sh
+				}
+				if relu {
+					reluInPlace(yo)
 				}
 			}
 		}

@@ -22,7 +22,14 @@ func TestBatchNormKernels(t *testing.T) {
 		for _, threads := range []int{1, 2} {
 			SetThreads(threads)
 			y, mean, variance := make([]float64, len(x)), make([]float64, c), make([]float64, c)
-			BatchNorm(n, c, hw, x, w, b, eps, y, mean, variance)
+			BatchNorm(n, c, hw, x, w, b, eps, false, y, mean, variance)
+			yr := make([]float64, len(x))
+			BatchNorm(n, c, hw, x, w, b, eps, true, yr, make([]float64, c), make([]float64, c))
+			for i, v := range y {
+				if yr[i] != max(v, 0) {
+					t.Fatalf("%v: with ReLU %v, without %v", sz, yr[i], v)
+				}
+			}
 			gx, gw, gb := make([]float64, len(x)), make([]float64, c), make([]float64, c)
 			BatchNormBackward(n, c, hw, x, g, w, mean, variance, eps, gx, gw, gb)
 			for ch := range c {

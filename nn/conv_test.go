@@ -256,3 +256,57 @@ func TestConvBatchNormFoldedInEval(t *testing.T) {
 		t.Errorf("not folded: ops %v", ops)
 	}
 }
+
+// In training, BatchNorm followed by ReLU runs as one ag.BatchNormReLU:
+// the same values, gradients and running statistics, bit for bit, as the
+// two layers run one by one.
+func TestFusedBatchNormReLUMatchesLayers(t *testing.T) {
+	for _, dt := range []tensor.DType{tensor.Float32, tensor.Float64} {
+		parsed, _ := nn.ParseText("conv(4, 3, pad=1)-batchnorm2d-relu-flatten-linear(6)-batchnorm1d-relu-linear(3)")
+		s, _, err := nn.Resolve(parsed, []int{2, 5, 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		run := func(fused bool) [][]float64 {
+			mod, err := nn.Build(s, dt, tensor.NewRand(11))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := mod.(*nn.Sequential)
+			x := ag.Const(tensor.Normal(tensor.NewRand(12), dt, 0, 1, 5, 2, 5, 5))
+			var y *ag.Node
+			if fused {
+				y = m.Forward(x)
+				var ops []string
+				for n := y; n != nil && len(n.Inputs()) > 0; n = n.Inputs()[0] {
+					ops = append(ops, n.Op())
+				}
+				if !slices.Contains(ops, "BatchNormReLU") || slices.Contains(ops, "ReLU") {
+					t.Fatalf("%v: not fused: ops %v", dt, ops)
+				}
+			} else {
+				y = x
+				for _, l := range m.Layers {
+					y = l.Forward(y)
+				}
+			}
+			ag.Backward(ag.SoftmaxCrossEntropy(y, []int{0, 1, 2, 0, 1}))
+			out := [][]float64{y.Value().Values()}
+			for _, p := range m.Params() {
+				out = append(out, p.Node.Grad().Values())
+			}
+			for _, b := range nn.Buffers(m) {
+				out = append(out, b.Value.Values())
+			}
+			return out
+		}
+		a, b := run(true), run(false)
+		for i := range a {
+			for j := range a[i] {
+				if math.Float64bits(a[i][j]) != math.Float64bits(b[i][j]) {
+					t.Fatalf("%v: tensor %d element %d: fused %v, layer by layer %v", dt, i, j, a[i][j], b[i][j])
+				}
+			}
+		}
+	}
+}

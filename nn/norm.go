@@ -206,7 +206,19 @@ func (b *BatchNorm) Training() bool { return b.training }
 // statistics) it uses the batch's statistics and, in training mode,
 // updates the running ones; a batch of one example per channel in
 // training panics, as in PyTorch (the variance is undefined).
-func (b *BatchNorm) Forward(x *ag.Node) *ag.Node {
+func (b *BatchNorm) Forward(x *ag.Node) *ag.Node { return b.forward(x, false) }
+
+// FuseNext fuses a following ReLU: with batch statistics, into one
+// ag.BatchNormReLU (the same values and gradients, one tensor and one
+// pass fewer); with running statistics, after the affine map.
+func (b *BatchNorm) FuseNext(next Module) (func(*ag.Node) *ag.Node, bool) {
+	if a, ok := next.(*Activation); ok && a.name == "relu" {
+		return func(x *ag.Node) *ag.Node { return b.forward(x, true) }, true
+	}
+	return nil, false
+}
+
+func (b *BatchNorm) forward(x *ag.Node, relu bool) *ag.Node {
 	sh := x.Shape()
 	ok := len(sh) == 4
 	if b.Kind == "BatchNorm1d" {
@@ -222,13 +234,16 @@ func (b *BatchNorm) Forward(x *ag.Node) *ag.Node {
 		if b.Weight != nil {
 			y = ag.Add(ag.Mul(y, ag.Reshape(b.Weight, cs...)), ag.Reshape(b.Bias, cs...))
 		}
+		if relu {
+			y = ag.ReLU(y)
+		}
 		return y
 	}
 	n := x.Value().Len() / b.Features
 	if b.training && n <= 1 {
 		panic(&tensor.ShapeError{Op: b.Kind, Shapes: [][]int{sh}, Msg: "expected more than 1 value per channel when training"})
 	}
-	y, mean, variance := ag.BatchNormTrain(x, b.Weight, b.Bias, b.Eps)
+	y, mean, variance := ag.BatchNormTrain(x, b.Weight, b.Bias, b.Eps, relu)
 	if b.training && b.RunningMean != nil {
 		b.updateRunning(mean, variance, n)
 	}

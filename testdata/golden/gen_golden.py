@@ -449,6 +449,12 @@ for tag, sx, affine in [("4d_affine", [4, 3, 2, 3], True), ("2d_plain", [5, 4], 
     case(f"BatchNorm/{tag}", "BatchNorm", ins,
          lambda t, a: F.batch_norm(t[0], None, None, t[1] if len(t) > 1 else None, t[2] if len(t) > 1 else None,
                                    training=True, eps=a["eps"]), eps=1e-5)
+for tag, sx, affine in [("4d_affine", [4, 3, 2, 3], True), ("2d_plain", [6, 4], False)]:
+    c = sx[1]
+    ins = [In(sx)] + ([In([c], "pos"), In([c])] if affine else [])
+    case(f"BatchNormReLU/{tag}", "BatchNormReLU", ins,
+         lambda t, a: F.relu(F.batch_norm(t[0], None, None, t[1] if len(t) > 1 else None,
+                                          t[2] if len(t) > 1 else None, training=True, eps=a["eps"])), eps=1e-5)
 for tag, sx, dims, affine in [("last", [3, 5], 1, True), ("last2", [2, 3, 4], 2, True), ("plain", [2, 3, 4], 1, False)]:
     ns = sx[len(sx) - dims:]
     ins = [In(sx)] + ([In(ns, "pos"), In(ns)] if affine else [])
