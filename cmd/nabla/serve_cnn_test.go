@@ -333,7 +333,9 @@ func TestServeCNNLimits(t *testing.T) {
 	}, "every session ended and its slot freed")
 }
 
-// The picker's thumbnails are the test images, with their labels.
+// The picker's thumbnails are the test images, with their labels;
+// Fashion-MNIST's come with its class names where the machine has it, and
+// are refused with the reason where it has not.
 func TestServeCNNImages(t *testing.T) {
 	te := mnistTest(t)
 	ts := newTestServer(t, testLimits())
@@ -367,5 +369,18 @@ func TestServeCNNImages(t *testing.T) {
 				}
 			}
 		}
+	}
+	resp, err := http.Get(ts.URL + "/api/cnn/images?data=fashion-mnist&n=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if _, ferr := findFashionMNIST(""); ferr != nil {
+		if resp.StatusCode != 400 || !strings.Contains(string(b), "fashion-mnist is not on this server") || !strings.Contains(string(b), "dataset-fashion-mnist") {
+			t.Errorf("Fashion-MNIST absent: %s %q", resp.Status, b)
+		}
+	} else if resp.StatusCode != 200 || !strings.Contains(string(b), "Ankle boot") {
+		t.Errorf("Fashion-MNIST: %s %.200q", resp.Status, b)
 	}
 }
