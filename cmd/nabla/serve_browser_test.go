@@ -265,6 +265,9 @@ func TestServeInBrowser(t *testing.T) {
 		if n := evalJS[int](t, ctx, `document.querySelectorAll('#cnn-grads canvas').length`); n != 8 {
 			t.Errorf("%d filter gradients drawn after training, want 8", n)
 		}
+		if rows := evalStr(t, `document.querySelector('#cnn-layers tbody').textContent`); !strings.Contains(rows, "Conv2d(1, 8") || !strings.Contains(rows, "Linear(256, 10)") {
+			t.Errorf("the layers' table reads %q", rows)
+		}
 		shot(t, "serve-cnn.png")
 		// A reloaded URL restores the settings and the image.
 		href := evalStr(t, `location.href`)

@@ -324,13 +324,15 @@ const Play = {
     }
   },
 
-  drawLayers(layers) {
-    const rows = layers.filter((l) => !l.fused || l.kind === 'linear').map((l) => {
+  // drawLayers fills a table of the layers' statistics; a fused layer (its
+  // output computed with the next one's) is shown only where it has weights.
+  drawLayers(layers, tbody = document.querySelector('#layers tbody')) {
+    const rows = layers.filter((l) => !l.fused || l.weight_grad_norm !== undefined).map((l) => {
       const ds = l.dead !== undefined ? `dead ${fmt(100 * l.dead, 1)}%` : l.saturated !== undefined ? `sat. ${fmt(100 * l.saturated, 1)}%` : '';
       return `<tr><td>${l.path} ${l.layer}</td><td>${l.weight_grad_norm !== undefined ? fmt(l.weight_grad_norm) : ''}</td>` +
         `<td>${l.update_ratio !== undefined ? fmt(l.update_ratio) : ''}</td><td>${l.fused ? '(fused)' : fmt(l.out_grad_norm)}</td><td>${ds}</td></tr>`;
     });
-    document.querySelector('#layers tbody').innerHTML = rows.join('');
+    tbody.innerHTML = rows.join('');
   },
 };
 
@@ -862,6 +864,7 @@ const Cnn = {
       `<span class="name">${names[c]}</span><span class="bar" style="width:${Math.round(140 * p)}px"></span><span>${p.toFixed(3)}</span></div>`).join('');
     this.drawFilters(d.filters);
     this.drawFeatures(d.features || []);
+    if (d.layers) Play.drawLayers(d.layers, document.querySelector('#cnn-layers tbody'));
   },
 
   drawFilters(f) {
