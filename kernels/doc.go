@@ -38,6 +38,15 @@
 //
 // Results do not depend on the number of threads: work is split along
 // whole register tiles, so each element of C sees the same operations.
+//
+// Conv2D, Conv2DBackwardData and Conv2DBackwardWeight run convolutions
+// (NCHW, groups, stride, dilation, asymmetric padding) on the GEMM: each
+// image's input is unfolded (im2col) into a buffer of at most 2 MiB,
+// split in tiles of whole 32-column panels beyond that, and multiplied by
+// the weight; stride-1 input gradients are the convolution by the flipped
+// kernel. Images are spread over the pool, scratch buffers come from
+// pools, and the weight gradient sums the batch in a fixed number of
+// parts, so its bits do not depend on the thread count either.
 // They can differ in the last bits between kernels (FMA versus separate
 // multiply and add) and from a naive loop (summation order).
 //
