@@ -134,7 +134,7 @@ func parseShape(s string) ([]int, error) {
 	var sh []int
 	for _, p := range strings.Split(s, "x") {
 		d, err := strconv.Atoi(p)
-		if err != nil || d < 1 || d > maxDim {
+		if err != nil || d < 1 || int64(d) > maxDim {
 			return nil, &SpecError{Type: "LayerNorm", Setting: "shape", Msg: fmt.Sprintf("%q is not a shape such as 8 or 16x7x7", s)}
 		}
 		sh = append(sh, d)
