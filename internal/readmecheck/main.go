@@ -20,6 +20,8 @@
 // or what the comment says: "<!-- check(tol=0): … -->" for exact figures,
 // "check(tol=0.05, abs=0.001)" for a relative tolerance of 5% or an
 // absolute one of 0.001, whichever is looser (for losses near zero).
+// "slow" in the parentheses marks a figure whose command takes minutes
+// (a CNN trained for ten epochs): it is rerun only with -all.
 //
 // Usage:
 //
@@ -47,6 +49,7 @@ type figure struct {
 	command string   // as written
 	tol     float64  // relative tolerance
 	abs     float64  // absolute tolerance (a number within either passes)
+	slow    bool     // rerun only with -all
 	want    []string // the block's lines
 }
 
@@ -70,6 +73,10 @@ func parse(md string) ([]figure, error) {
 		f := figure{line: i + 1, command: m[2], tol: 0.02}
 		if m[1] != "" {
 			for _, kv := range strings.Split(m[1], ",") {
+				if strings.TrimSpace(kv) == "slow" {
+					f.slow = true
+					continue
+				}
 				k, v, _ := strings.Cut(strings.TrimSpace(kv), "=")
 				t, err := strconv.ParseFloat(v, 64)
 				if err != nil || t < 0 || (k != "tol" && k != "abs") {
@@ -185,6 +192,7 @@ func run(bin string, f figure) (string, string, error) {
 
 func main() {
 	bin := flag.String("nabla", "", "the nabla binary")
+	all := flag.Bool("all", false, "rerun the slow figures too")
 	flag.Parse()
 	if *bin == "" || flag.NArg() != 1 {
 		fmt.Fprintln(os.Stderr, "usage: readmecheck -nabla PATH README.md")
@@ -200,8 +208,13 @@ func main() {
 		fmt.Fprintf(os.Stderr, "readmecheck: %s: %v\n", flag.Arg(0), err)
 		os.Exit(2)
 	}
-	failed := 0
+	failed, skipped := 0, 0
 	for _, f := range figs {
+		if f.slow && !*all {
+			fmt.Printf("%-7s %s:%d  %s  (slow: rerun with -all)\n", "skipped", flag.Arg(0), f.line, f.command)
+			skipped++
+			continue
+		}
 		start := time.Now()
 		out, tmp, err := run(*bin, f)
 		if err == nil {
@@ -224,5 +237,5 @@ func main() {
 		fmt.Printf("%d of %d README figures drifted: rerun their commands and update the README\n", failed, len(figs))
 		os.Exit(1)
 	}
-	fmt.Printf("all %d README figures match their commands\n", len(figs))
+	fmt.Printf("all %d README figures rerun match their commands (%d slow ones skipped)\n", len(figs)-skipped, skipped)
 }

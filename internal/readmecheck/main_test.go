@@ -16,6 +16,10 @@ func TestParse(t *testing.T) {
 	if len(figs) != 2 || figs[0].command != "nabla train --quiet --out $TMP/x" || figs[0].tol != 0.02 || len(figs[0].want) != 2 || figs[1].tol != 0 || figs[1].line != 7 {
 		t.Fatalf("%+v", figs)
 	}
+	slow, err := parse("<!-- check(slow, tol=0.01): nabla x -->\n```\na 1\n```\n")
+	if err != nil || !slow[0].slow || slow[0].tol != 0.01 {
+		t.Fatalf("slow: %+v %v", slow, err)
+	}
 	abs, err := parse("<!-- check(tol=0.05, abs=0.001): nabla x -->\n```\na 1\n```\n")
 	if err != nil || abs[0].tol != 0.05 || abs[0].abs != 0.001 {
 		t.Fatalf("tol and abs: %+v %v", abs, err)
