@@ -56,7 +56,7 @@ func init() {
 		},
 		Size: func(s Spec) (int64, error) {
 			k := int64(s.Int("kernel"))
-			return int64(s.Int("out"))*int64(s.Int("in")/s.Int("groups"))*k*k + int64(s.Int("out"))*b2i(s.Bool("bias")), nil
+			return sizeOf(int64(s.Int("out"))*b2i(s.Bool("bias")), int64(s.Int("out")), int64(s.Int("in")/s.Int("groups")), k, k)
 		},
 		Build: func(s Spec, b *Builder) (Module, error) {
 			m := convFromSpec(s, s.Int("in"))
@@ -87,7 +87,7 @@ func init() {
 		},
 		Size: func(s Spec) (int64, error) {
 			k := int64(s.Int("kernel"))
-			return int64(s.Int("in"))*int64(s.Int("out")/s.Int("groups"))*k*k + int64(s.Int("out"))*b2i(s.Bool("bias")), nil
+			return sizeOf(int64(s.Int("out"))*b2i(s.Bool("bias")), int64(s.Int("in")), int64(s.Int("out")/s.Int("groups")), k, k)
 		},
 		Build: func(s Spec, b *Builder) (Module, error) {
 			m := convTFromSpec(s, s.Int("in"))
@@ -149,6 +149,23 @@ func init() {
 		},
 		Build: func(s Spec, b *Builder) (Module, error) { return NewDropout2d(s.Float("p"), b.RNG), nil },
 	})
+}
+
+// sizeOf returns extra + Π factors, or an error when that passes 2⁶²
+// (no model that large can be built; the check keeps the product from
+// overflowing).
+func sizeOf(extra int64, factors ...int64) (int64, error) {
+	n := int64(1)
+	for _, f := range factors {
+		if f < 0 || (f > 0 && n > (1<<62)/f) {
+			return 0, errors.New("more than 2⁶² parameters")
+		}
+		n *= f
+	}
+	if n > (1<<62)-extra {
+		return 0, errors.New("more than 2⁶² parameters")
+	}
+	return n + extra, nil
 }
 
 // convInput checks a convolution's input example [C, H, W] against the

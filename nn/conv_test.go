@@ -310,3 +310,19 @@ func TestFusedBatchNormReLUMatchesLayers(t *testing.T) {
 		}
 	}
 }
+
+// A convolution too large to hold is refused by Size before anything is
+// allocated, rather than overflowing the count.
+func TestConvSizeOverflowIsAnError(t *testing.T) {
+	parsed, err := nn.ParseText("conv(2000000000, 65536)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _, err := nn.Resolve(parsed, []int{2000000000, 70000, 70000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := nn.Size(s); err == nil {
+		t.Fatalf("Size = %d, want an error", n)
+	}
+}

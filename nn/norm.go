@@ -68,11 +68,11 @@ func init() {
 			if err != nil {
 				return 0, err
 			}
-			n := int64(1)
+			f := []int64{2 * b2i(s.Bool("affine"))}
 			for _, d := range sh {
-				n *= int64(d)
+				f = append(f, int64(d))
 			}
-			return 2 * n * b2i(s.Bool("affine")), nil
+			return sizeOf(0, f...)
 		},
 		Build: func(s Spec, b *Builder) (Module, error) {
 			sh, err := parseShape(s.Str("shape"))
