@@ -224,7 +224,7 @@ func MLPSpec(cfg MLPConfig) (Spec, error) {
 	if !(cfg.Dropout >= 0 && cfg.Dropout < 1) {
 		return Spec{}, fmt.Errorf("nn: MLP: dropout probability %v is not in [0, 1)", cfg.Dropout)
 	}
-	if cfg.In < 1 || cfg.Out < 1 || cfg.In > maxDim || cfg.Out > maxDim {
+	if cfg.In < 1 || cfg.Out < 1 || int64(cfg.In) > maxDim || int64(cfg.Out) > maxDim {
 		return Spec{}, fmt.Errorf("nn: MLP: input and output sizes must be in [1, 2³¹], got in=%d out=%d", cfg.In, cfg.Out)
 	}
 	var layers []Spec
@@ -233,7 +233,7 @@ func MLPSpec(cfg MLPConfig) (Spec, error) {
 	}
 	sizes := append(append([]int{cfg.In}, cfg.Hidden...), cfg.Out)
 	for i := range len(sizes) - 1 {
-		if sizes[i+1] < 1 || sizes[i+1] > maxDim {
+		if sizes[i+1] < 1 || int64(sizes[i+1]) > maxDim {
 			return Spec{}, fmt.Errorf("nn: MLP: hidden layer %d has width %d; widths must be in [1, 2³¹]", i, sizes[i+1])
 		}
 		layers = append(layers, L("Linear", "in", sizes[i], "out", sizes[i+1], "bias", true, "init", scheme))

@@ -56,7 +56,7 @@ func (in Input) Check() error {
 	}
 	n := 1
 	for _, d := range in.Shape {
-		if d < 1 || d > 1<<31 || n > math.MaxInt32/d {
+		if d < 1 || d > math.MaxInt32 || n > math.MaxInt32/d {
 			return fmt.Errorf("input shape %v is not a valid shape", in.Shape)
 		}
 		n *= d
