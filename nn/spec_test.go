@@ -221,7 +221,7 @@ func TestBuildRefusesIncomplete(t *testing.T) {
 	if _, err := nn.Build(s, tensor.Float32, tensor.NewRand(1)); err == nil || !strings.Contains(err.Error(), `"in"`) {
 		t.Errorf("Build of a spec without its input size: %v", err)
 	}
-	huge := nn.Seq(nn.L("Linear", "in", 1<<31, "out", 1<<31))
+	huge := nn.Seq(nn.L("Linear", "in", int64(1)<<31, "out", int64(1)<<31))
 	n, err := nn.Size(huge)
 	if err != nil || n < 1<<62 {
 		t.Errorf("Size of a 2³¹×2³¹ layer: %d, %v", n, err)

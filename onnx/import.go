@@ -62,8 +62,8 @@ func ReadFile(path string) (*Imported, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}
-	if len(b) > MaxFileSize {
-		return nil, fmt.Errorf("%s: larger than %d bytes", path, MaxFileSize)
+	if int64(len(b)) > MaxFileSize {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, int64(MaxFileSize))
 	}
 	im, err := Import(b)
 	if err != nil {
