@@ -769,13 +769,12 @@ func TestServeShutdownOnInterrupt(t *testing.T) {
 // turns on the slots) while static requests keep a p99 under 100 ms (above
 // this machine's p99 just before, so that a shared machine's own load is
 // not blamed on the server); afterwards no goroutine of a client is left
-// and the heap is bounded. 10 s of load, not the issue's 30, to keep the
-// package's tests under a minute.
+// and the heap is bounded. 30 s of load, as the issue asks.
 func TestServeLoad(t *testing.T) {
 	if testing.Short() {
-		t.Skip("load test: 50 clients for 10 s")
+		t.Skip("load test: 50 clients for 30 s")
 	}
-	const clients, duration = 50, 10 * time.Second
+	const clients, duration = 50, 30 * time.Second
 	lim := testLimits()
 	lim.Trainings, lim.Queue = defaultTrainings(), clients
 	lim.TrainTime = 1 * time.Second
