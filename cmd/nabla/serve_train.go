@@ -210,17 +210,13 @@ func pageTrainFlags(args []string, lim serveLimits) (trainFlags, error) {
 	if err := fs.Parse(args); err != nil {
 		return f, err
 	}
-	// As runTrain: 0 means "the data set's default" only when left out.
+	// As runTrain: the same checks of the flags given.
+	if err := checkGivenFlags(fs, &f, ""); err != nil {
+		return f, err
+	}
 	var bad error
 	fs.Visit(func(fl *flag.Flag) {
-		switch {
-		case fl.Name == "epochs" && f.Epochs <= 0, fl.Name == "batch" && f.Batch <= 0:
-			bad = fmt.Errorf("%s must be at least 1, not %s", fl.Name, fl.Value)
-		case fl.Name == "lr" && !(f.LR > 0 && !math.IsInf(f.LR, 1)):
-			bad = fmt.Errorf("lr must be a positive, finite number, not %s", fl.Value)
-		case fl.Name == "hidden" && f.Arch != "", fl.Name == "dropout" && f.Arch != "":
-			bad = fmt.Errorf("%s describes the default MLP; with arch, put the layers in the spec", fl.Name)
-		case fl.Name == "record", fl.Name == "record-every", fl.Name == "data-dir":
+		if fl.Name == "record" || fl.Name == "record-every" || fl.Name == "data-dir" {
 			bad = fmt.Errorf("%s is not a page setting", fl.Name)
 		}
 	})

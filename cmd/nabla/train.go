@@ -255,20 +255,8 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("--threads must be at least 1, not %d", *threads)
 	}
 	kernels.SetThreads(*threads)
-	// 0 means "the data set's default" only when a flag is left out.
-	var bad error
-	fs.Visit(func(fl *flag.Flag) {
-		switch {
-		case fl.Name == "epochs" && f.Epochs <= 0, fl.Name == "batch" && f.Batch <= 0:
-			bad = fmt.Errorf("--%s must be at least 1, not %s", fl.Name, fl.Value)
-		case fl.Name == "lr" && !(f.LR > 0 && !math.IsInf(f.LR, 1)):
-			bad = fmt.Errorf("--lr must be a positive, finite number, not %s", fl.Value)
-		case fl.Name == "hidden" && f.Arch != "", fl.Name == "dropout" && f.Arch != "":
-			bad = fmt.Errorf("--%s describes the default MLP; with --arch, put the layers in the spec", fl.Name)
-		}
-	})
-	if bad != nil {
-		return bad
+	if err := checkGivenFlags(fs, &f, "--"); err != nil {
+		return err
 	}
 	budget, err := memoryBudget(*maxMemory)
 	if err != nil {
@@ -385,6 +373,25 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "model saved to %s\n", filepath.Join(dir, train.ModelFile))
 	return nil
+}
+
+// checkGivenFlags checks the training flags given on fs: 0 means "the
+// data set's default" only for a flag left out, and the MLP shorthand
+// cannot be given beside an architecture. prefix is how a flag is written
+// in the message ("--" on the command line, "" on the serve page).
+func checkGivenFlags(fs *flag.FlagSet, f *trainFlags, prefix string) error {
+	var bad error
+	fs.Visit(func(fl *flag.Flag) {
+		switch {
+		case fl.Name == "epochs" && f.Epochs <= 0, fl.Name == "batch" && f.Batch <= 0:
+			bad = fmt.Errorf("%s%s must be at least 1, not %s", prefix, fl.Name, fl.Value)
+		case fl.Name == "lr" && !(f.LR > 0 && !math.IsInf(f.LR, 1)):
+			bad = fmt.Errorf("%slr must be a positive, finite number, not %s", prefix, fl.Value)
+		case fl.Name == "hidden" && f.Arch != "", fl.Name == "dropout" && f.Arch != "":
+			bad = fmt.Errorf("%s%s describes the default MLP; with %sarch, put the layers in the spec", prefix, fl.Name, prefix)
+		}
+	})
+	return bad
 }
 
 // runFiles lists the files of a run that dir holds (none for a new or
