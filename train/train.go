@@ -51,6 +51,12 @@ type Config struct {
 	// training: a run with hooks gives the same bits as one without.
 	OnStep  func(StepResult)
 	OnEpoch func(Metrics)
+	// Augment, when set, transforms each training batch in place before
+	// the forward pass (random crops and flips: data.RandomCrop,
+	// data.RandomHFlip). It must draw only from a generator listed in
+	// Trainer.RNG, so that a checkpoint saves its state and a resumed run
+	// gives the same bits. Evaluation batches are never augmented.
+	Augment func(x *tensor.Tensor)
 }
 
 // StepResult is what one optimiser step reports.
@@ -290,6 +296,9 @@ func (t *Trainer) Finish() error {
 func (t *Trainer) Step(x *tensor.Tensor, y []int) (StepResult, error) {
 	if !t.started {
 		return StepResult{}, errors.New("train: Step before Start")
+	}
+	if t.Config.Augment != nil {
+		t.Config.Augment(x) // in place: the loader refills its buffer for the next batch
 	}
 	if x.DType() != t.dtype {
 		x = t.convert(x)

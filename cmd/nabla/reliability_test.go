@@ -362,3 +362,28 @@ func TestSoftMemoryLimit(t *testing.T) {
 		t.Error("a limit was set although GOMEMLIMIT is")
 	}
 }
+
+// Augmented training resumes to the same bits (the augmentation's
+// generator is in the checkpoint), differs from unaugmented training, and
+// is refused on data that are not images.
+func TestAugmentResumesBitExact(t *testing.T) {
+	args := []string{"train", "--data", "mnist", "--arch", "flatten-linear(10)", "--batch", "256", "--schedule", "constant", "--augment", "crop,flip", "--quiet"}
+	whole, part, plain := t.TempDir(), t.TempDir(), t.TempDir()
+	mustRun(t, append(args, "--epochs", "2", "--out", whole)...)
+	mustRun(t, append(args, "--epochs", "1", "--out", part)...)
+	mustRun(t, "train", "--resume", part, "--epochs", "2", "--quiet")
+	mustRun(t, "train", "--data", "mnist", "--arch", "flatten-linear(10)", "--batch", "256", "--schedule", "constant", "--quiet", "--epochs", "2", "--out", plain)
+	a, _ := os.ReadFile(filepath.Join(whole, "model.safetensors"))
+	b, _ := os.ReadFile(filepath.Join(part, "model.safetensors"))
+	c, _ := os.ReadFile(filepath.Join(plain, "model.safetensors"))
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Error("the resumed augmented run differs from the uninterrupted one")
+	}
+	if bytes.Equal(a, c) {
+		t.Error("augmentation changed nothing")
+	}
+	_, e, code := nabla(t, "train", "--augment", "crop", "--out", t.TempDir())
+	if code == 0 || !strings.Contains(e, "images") {
+		t.Errorf("--augment on the spiral: exit %d, %q", code, e)
+	}
+}

@@ -32,6 +32,7 @@ import (
 type trainFlags struct {
 	dataFlags
 	Normalize   bool    `json:"normalize,omitempty"`
+	Augment     string  `json:"augment,omitempty"` // "crop", "flip" or "crop,flip"
 	Val         float64 `json:"val"`
 	Arch        string  `json:"arch,omitempty"` // a spec (text form or JSON); empty: the MLP of Hidden/Activation/Dropout
 	Hidden      string  `json:"hidden"`
@@ -87,6 +88,7 @@ func defineDataFlags(fs *flag.FlagSet, d *dataFlags, def string) {
 func defineTrainFlags(fs *flag.FlagSet, f *trainFlags) {
 	defineDataFlags(fs, &f.dataFlags, "spiral")
 	fs.BoolVar(&f.Normalize, "normalize", false, "standardise each feature with the training set's mean and std")
+	fs.StringVar(&f.Augment, "augment", "", "augment image training batches: crop (shift by up to 2 pixels, zero-filled, as torchvision's RandomCrop(28, padding=2)), flip (mirror left-right with probability 0.5; for Fashion-MNIST, not digits), or crop,flip")
 	fs.Float64Var(&f.Val, "val", 0, "fraction of the training data held out for validation each epoch")
 	fs.StringVar(&f.Arch, "arch", "", "the network as a spec: text such as linear(512)-relu-dropout(0.2)-linear(10) (input sizes are inferred), a .json file, or a preset ("+strings.Join(nn.PresetNames(), ", ")+"); see 'nabla layers' (default: an MLP from --hidden, --activation, --dropout)")
 	fs.StringVar(&f.Hidden, "hidden", "", "hidden layer sizes, comma-separated (default: 100 for the synthetic sets, 512,256 for mnist)")
@@ -541,6 +543,10 @@ func buildRun(f trainFlags, dir string, budget int64) (*trainRun, error) {
 	if r.test != nil {
 		test = r.test
 	}
+	augment, augRNG, err := augmenter(f.Augment, r.input.Shape, f.Seed)
+	if err != nil {
+		return nil, err
+	}
 	r.trainer = &train.Trainer{
 		Model: r.model, Loss: train.LossFunc(lossFn), Opt: opt, Schedule: sched,
 		Train: r.train, Val: val, Test: test,
@@ -548,9 +554,46 @@ func buildRun(f trainFlags, dir string, budget int64) (*trainRun, error) {
 		Config: train.Config{
 			Epochs: f.Epochs, Batch: f.Batch, ClipNorm: f.Clip, L1: f.L1, L2: f.L2, Patience: f.Patience,
 			Dir: dir, Metadata: map[string]string{train.MetaArch: string(arch), train.MetaInput: string(input)},
+			Augment: augment,
 		},
 	}
+	if augRNG != nil {
+		r.trainer.RNG["augment"] = augRNG
+	}
 	return r, nil
+}
+
+// augmenter turns --augment into the trainer's batch transform, drawing
+// from a generator of its own (derived from the seed, saved in
+// checkpoints); "" gives none.
+func augmenter(spec string, shape []int, seed uint64) (func(*tensor.Tensor), *rand.PCG, error) {
+	if strings.TrimSpace(spec) == "" {
+		return nil, nil, nil
+	}
+	var crop, flip bool
+	for _, a := range strings.Split(spec, ",") {
+		switch strings.TrimSpace(a) {
+		case "crop":
+			crop = true
+		case "flip":
+			flip = true
+		default:
+			return nil, nil, fmt.Errorf("--augment: unknown augmentation %q (crop, flip)", a)
+		}
+	}
+	if len(shape) != 3 {
+		return nil, nil, fmt.Errorf("--augment works on images [C, H, W]; this data has examples of shape %v", shape)
+	}
+	src := rand.NewPCG(seed, 5)
+	rng := rand.New(src)
+	return func(x *tensor.Tensor) {
+		if crop {
+			data.RandomCrop(x, 2, rng)
+		}
+		if flip {
+			data.RandomHFlip(x, 0.5, rng)
+		}
+	}, src, nil
 }
 
 // runSpec is the run's architecture, resolved for its input: --arch, or
