@@ -46,6 +46,17 @@ func defineModelFlags(fs *flag.FlagSet, figure string, withIndex bool) *modelFla
 	return f
 }
 
+// parseAndLoad parses args, checks --max (most), and loads the model.
+func (f *modelFlags) parseAndLoad(args []string, most *int) (*train.Model, error) {
+	if err := parseFlags(f.fs, args); err != nil {
+		return nil, err
+	}
+	if most != nil && *most < 1 {
+		return nil, fmt.Errorf("--max must be at least 1, not %d", *most)
+	}
+	return f.load()
+}
+
 func (f *modelFlags) load() (*train.Model, error) {
 	if *f.model == "" {
 		return nil, errors.New("--model is required")
@@ -89,13 +100,7 @@ func runPlotFilters(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("plot filters", "plot filters --model FILE|RUN-FOLDER [--max 64] [--out FILE]", stderr)
 	f := defineModelFlags(fs, "filters", false)
 	most := fs.Int("max", 64, "draw at most this many filters")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if *most < 1 {
-		return fmt.Errorf("--max must be at least 1, not %d", *most)
-	}
-	m, err := f.load()
+	m, err := f.parseAndLoad(args, most)
 	if err != nil {
 		return err
 	}
@@ -122,13 +127,7 @@ func runPlotFeatures(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("plot features", "plot features --model FILE|RUN-FOLDER [--index N] [--max 16] [--out FILE]", stderr)
 	f := defineModelFlags(fs, "features", true)
 	most := fs.Int("max", 16, "draw at most this many channels of each layer")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if *most < 1 {
-		return fmt.Errorf("--max must be at least 1, not %d", *most)
-	}
-	m, err := f.load()
+	m, err := f.parseAndLoad(args, most)
 	if err != nil {
 		return err
 	}
@@ -170,10 +169,7 @@ func runPlotSaliency(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("plot saliency", "plot saliency --model FILE|RUN-FOLDER [--index N] [--class C] [--out FILE]", stderr)
 	f := defineModelFlags(fs, "saliency", true)
 	class := fs.Int("class", -1, "the class whose score is differentiated (default: the predicted one)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	m, err := f.load()
+	m, err := f.parseAndLoad(args, nil)
 	if err != nil {
 		return err
 	}
