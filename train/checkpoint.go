@@ -132,7 +132,7 @@ func (t *Trainer) Resume(dir string) error {
 		rngs[name] = b
 	}
 	oldModel := cloneAll(nn.StateDict(t.Model))
-	oldOpt := cloneAll(t.Opt.StateDict())
+	oldOpt := t.Opt.StateDict() // copies already (Optimizer.StateDict's contract)
 	undo := func() {
 		nn.LoadStateDict(t.Model, oldModel)
 		t.Opt.LoadStateDict(oldOpt)

@@ -341,23 +341,30 @@ func (t *Trainer) Step(x *tensor.Tensor, y []int) (StepResult, error) {
 	return res, nil
 }
 
-// convert returns x in the model's dtype. A float32 batch for a float64
-// model goes into a buffer the trainer reuses from step to step (Step keeps
-// nothing of it), instead of a new one every step; the values are those of
-// x.AsType.
-func (t *Trainer) convert(x *tensor.Tensor) *tensor.Tensor {
-	if t.dtype != tensor.Float64 || x.DType() != tensor.Float32 || !x.IsContiguous() {
-		return x.AsType(t.dtype)
+// convert returns x in the model's dtype (see toDType), reusing the
+// trainer's buffer from step to step (Step keeps nothing of it).
+func (t *Trainer) convert(x *tensor.Tensor) *tensor.Tensor { return toDType(x, t.dtype, &t.x64) }
+
+// toDType returns x in dtype dt. A contiguous float32 batch for a float64
+// model goes into *buf, which is reused from call to call (so the result
+// is valid until the next call), instead of a new tensor every batch; the
+// values are those of x.AsType.
+func toDType(x *tensor.Tensor, dt tensor.DType, buf *[]float64) *tensor.Tensor {
+	if x.DType() == dt {
+		return x
+	}
+	if dt != tensor.Float64 || x.DType() != tensor.Float32 || !x.IsContiguous() {
+		return x.AsType(dt)
 	}
 	n := x.Len()
-	if cap(t.x64) < n {
-		t.x64 = make([]float64, n)
+	if cap(*buf) < n {
+		*buf = make([]float64, n)
 	}
-	buf := t.x64[:n]
+	b := (*buf)[:n]
 	for i, v := range x.Float32s() {
-		buf[i] = float64(v)
+		b[i] = float64(v)
 	}
-	return tensor.FromFloat64(buf, x.Shape()...)
+	return tensor.FromFloat64(b, x.Shape()...)
 }
 
 // RunEpoch trains one epoch over the shuffled training set, evaluates the
@@ -580,14 +587,13 @@ func Evaluate(model nn.Module, lossFn LossFunc, ds data.Dataset, batch int) Eval
 	dt := nn.DTypeOf(model)
 	var sum float64
 	var pred []int
+	var x64 []float64 // the float64 copy of a batch, reused
 	for {
 		x, y, ok := loader.Next()
 		if !ok {
 			break
 		}
-		if x.DType() != dt {
-			x = x.AsType(dt)
-		}
+		x = toDType(x, dt, &x64)
 		logits := model.Forward(ag.Untracked(x))
 		sum += lossFn(logits, y).Item() * float64(len(y))
 		pred = argMaxRows(pred[:0], logits.Value())
