@@ -176,6 +176,9 @@ func adamRange[T tensor.Float](w, g, m, v, vmax []T, decoupled bool, decay, l2, 
 // of momentum (torch's OneCycleLR cycles betas[0]).
 func (o *Adam) Momentum() float64 { return o.groups[0].mom }
 
+// HasMomentum is true: Adam's β₁ is always there to set.
+func (o *Adam) HasMomentum() bool { return true }
+
 // SetMomentum changes every group's β₁ (see MomentumSetter); the bias correction of
 // later steps uses the new value, as torch's does. It panics on a value
 // outside [0, 1).

@@ -103,7 +103,7 @@ func (w Warmup) LR(step int) float64 {
 // cycle_momentum=True calls
 //
 //	if m, ok := sched.(optim.MomentumSchedule); ok {
-//		if o, ok := opt.(optim.MomentumSetter); ok {
+//		if o, ok := opt.(optim.MomentumSetter); ok && o.HasMomentum() {
 //			o.SetMomentum(m.Momentum(step))
 //		}
 //	}
@@ -117,10 +117,12 @@ type MomentumSchedule interface {
 // MomentumSetter is implemented by the optimisers with a momentum a
 // schedule can cycle, as torch's OneCycleLR and CyclicLR do: SGD's
 // momentum, RMSProp's momentum and Adam's β₁. SetMomentum sets it in every
-// parameter group.
+// parameter group; HasMomentum reports whether there is one to set (SGD
+// and RMSProp built without momentum have none: SetMomentum panics there).
 type MomentumSetter interface {
 	Momentum() float64
 	SetMomentum(m float64)
+	HasMomentum() bool
 }
 
 // Rebaser is implemented by the value schedules that can start from
@@ -184,15 +186,6 @@ type groupRates interface {
 	SetGroupLR(g int, lr float64)
 }
 
-// hasMomentum reports whether opt keeps a momentum that SetMomentum can
-// change: SGD and RMSProp only when built with one (Adam's β₁ always).
-func hasMomentum(opt Optimizer) bool {
-	if h, ok := opt.(interface{ HasMomentum() bool }); ok {
-		return h.HasMomentum()
-	}
-	return true
-}
-
 // ApplySchedule sets opt's learning rate for step from s and, when s
 // cycles the momentum and opt has one (plain SGD, and RMSProp without
 // momentum, have none to cycle: PyTorch's OneCycleLR refuses them, this
@@ -209,18 +202,15 @@ func ApplySchedule(opt Optimizer, s Schedule, step int) {
 	g, ok := opt.(groupRates)
 	r, rebasable := s.(Rebaser)
 	if ok && rebasable && g.Groups() > 1 {
-		for k := range g.Groups() {
-			lr := s.LR(step)
-			if k > 0 {
-				lr = r.WithBaseLR(g.GroupBaseLR(k)).LR(step)
-			}
-			g.SetGroupLR(k, lr)
+		g.SetGroupLR(0, s.LR(step))
+		for k := 1; k < g.Groups(); k++ {
+			g.SetGroupLR(k, r.WithBaseLR(g.GroupBaseLR(k)).LR(step))
 		}
 	} else {
 		opt.SetLR(s.LR(step))
 	}
 	if m, ok := s.(MomentumSchedule); ok {
-		if o, ok := opt.(MomentumSetter); ok && hasMomentum(opt) {
+		if o, ok := opt.(MomentumSetter); ok && o.HasMomentum() {
 			o.SetMomentum(m.Momentum(step))
 		}
 	}

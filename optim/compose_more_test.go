@@ -29,7 +29,7 @@ func TestApplyScheduleWithoutMomentum(t *testing.T) {
 			}()
 			ApplySchedule(opt, s, 30)
 		}()
-		if m, ok := opt.(MomentumSetter); ok && hasMomentum(opt) {
+		if m, ok := opt.(MomentumSetter); ok && m.HasMomentum() {
 			if got, want := m.Momentum(), s.(MomentumSchedule).Momentum(30); got != want {
 				t.Errorf("%s: momentum %v, the schedule's %v", name, got, want)
 			}
