@@ -3,7 +3,6 @@ package nn
 import (
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 
 	"github.com/nabla-go/nabla/ag"
@@ -247,14 +246,4 @@ func MLPSpec(cfg MLPConfig) (Spec, error) {
 	}
 	s, _, err := Resolve(Seq(layers...), nil)
 	return s, err
-}
-
-// ParamCount returns the number of parameters and buffer elements of s,
-// or −1 when s is invalid or the count overflows an int.
-func ParamCount(s Spec) int {
-	n, err := Size(s)
-	if err != nil || n > math.MaxInt {
-		return -1
-	}
-	return int(n)
 }

@@ -60,7 +60,7 @@ type BufferHolder interface{ Buffers() []Buffer }
 // Fuser is implemented by layers that can run fused with the layer after
 // them (a Linear followed by a ReLU runs as one ag.LinearReLU). FuseNext
 // returns the fused forward function and true, or false when next cannot
-// be fused. Sequential's Forward and ForwardTrace both use it, so the
+// be fused. Sequential's Forward and Trace both use it, so the
 // traced graph is the trained one.
 type Fuser interface {
 	FuseNext(next Module) (forward func(x *ag.Node) *ag.Node, ok bool)
@@ -156,9 +156,9 @@ func NewSequential(mods ...Module) *Sequential {
 
 // Forward applies the layers in order.
 //
-// A Linear layer followed by a ReLU runs as one fused op (ag.LinearReLU),
-// which gives the same values and gradients with one tensor and one pass
-// fewer; ForwardTrace, which must show each layer's output, does not fuse.
+// A layer that fuses with the next (Fuser: a Linear or Conv2d before a
+// ReLU) runs as one op, which gives the same values and gradients with one
+// tensor and one pass fewer; Trace records the same fused graph.
 //
 // When no graph is recorded (under ag.NoGrad, or with no parameter that
 // requires a gradient), each intermediate output is dead once the next

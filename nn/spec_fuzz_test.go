@@ -11,7 +11,7 @@ import (
 
 // FuzzParseSpec feeds arbitrary text to the spec parser (both forms). It
 // must return a spec or an error, never panic; a spec that resolves for a
-// [2, 3] input round-trips through both forms, and a small one builds and
+// [2, 3] input (or a [2, 6, 6] image) round-trips through both forms, and a small one builds and
 // runs.
 func FuzzParseSpec(f *testing.F) {
 	for _, s := range []string{
@@ -29,15 +29,20 @@ func FuzzParseSpec(f *testing.F) {
 		if err != nil {
 			return
 		}
-		rs, _, err := nn.Resolve(s, []int{2, 3})
+		// Vector examples first, then images (conv, pooling, BatchNorm2d).
+		in := []int{2, 3}
+		rs, _, err := nn.Resolve(s, in)
 		if err != nil {
-			return
+			in = everyKindInput
+			if rs, _, err = nn.Resolve(s, in); err != nil {
+				return
+			}
 		}
 		again, err := nn.ParseText(rs.Text())
 		if err != nil {
 			t.Fatalf("text form %q of a valid spec does not parse: %v", rs.Text(), err)
 		}
-		if again, _, err = nn.Resolve(again, []int{2, 3}); err != nil || !nn.Equal(rs, again) {
+		if again, _, err = nn.Resolve(again, in); err != nil || !nn.Equal(rs, again) {
 			t.Fatalf("text round trip of %q: %v", rs.Text(), err)
 		}
 		js, err := json.Marshal(rs)
@@ -55,7 +60,7 @@ func FuzzParseSpec(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Build of a resolved spec %s: %v", js, err)
 		}
-		if err := tensor.Try(func() { m.Forward(ag.Const(tensor.Zeros(tensor.Float32, 2, 2, 3))) }); err != nil {
+		if err := tensor.Try(func() { m.Forward(ag.Const(tensor.Zeros(tensor.Float32, append([]int{2}, in...)...))) }); err != nil {
 			t.Fatalf("Forward of %s: %v", js, err)
 		}
 	})
