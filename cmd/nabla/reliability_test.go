@@ -221,6 +221,7 @@ func TestMessagePrefixes(t *testing.T) {
 		{[]string{"eval", "--model", dir}, "nabla: eval: "},
 		{[]string{"train", "--arch", "linear(4)-wings"}, "unknown layer"},
 		{[]string{"train", "--arch", "linear(4)-relu"}, "class scores"},
+		{[]string{"train", "--arch", "linear(3)", "--activation", "tanh"}, "--activation describes the default MLP"},
 	}
 	for _, tc := range cases {
 		_, e, code := nabla(t, tc.args...)
@@ -276,10 +277,11 @@ func TestLayersListsEveryKind(t *testing.T) {
 	}
 }
 
-// Fashion-MNIST loads from a folder of the four IDX files (the GoMNIST
+// --data fashion-mnist loads from the folder --data-dir names (the GoMNIST
 // module's MNIST files stand in for it here: the names and format are the
-// same), and its absence is one error naming the Debian package.
-func TestFashionMNISTData(t *testing.T) {
+// same; whether Debian's copy is installed differs between machines), and
+// a folder without it is one error naming the Debian package.
+func TestFashionMNISTFromDataDir(t *testing.T) {
 	dir, err := data.FindMNIST("")
 	if err != nil {
 		t.Fatal(err)

@@ -389,7 +389,7 @@ func checkGivenFlags(fs *flag.FlagSet, f *trainFlags, prefix string) error {
 			bad = fmt.Errorf("%s%s must be at least 1, not %s", prefix, fl.Name, fl.Value)
 		case fl.Name == "lr" && !(f.LR > 0 && !math.IsInf(f.LR, 1)):
 			bad = fmt.Errorf("%slr must be a positive, finite number, not %s", prefix, fl.Value)
-		case fl.Name == "hidden" && f.Arch != "", fl.Name == "dropout" && f.Arch != "":
+		case f.Arch != "" && (fl.Name == "hidden" || fl.Name == "dropout" || fl.Name == "activation" || fl.Name == "init"):
 			bad = fmt.Errorf("%s%s describes the default MLP; with %sarch, put the layers in the spec", prefix, fl.Name, prefix)
 		}
 	})
