@@ -73,6 +73,14 @@ func describeModel(m *train.Model) string {
 // normalisation, example shape. A data set whose features or classes do
 // not fit the model is an error. It returns the data and which split it is.
 func modelData(m *train.Model, d dataFlags, seed uint64, fs *flag.FlagSet) (*data.InMemory, string, error) {
+	_, prepared, split, err := modelDataSets(m, d, seed, fs)
+	return prepared, split, err
+}
+
+// modelDataSets is modelData that also returns the data set as loaded,
+// before the model's normalisation (a figure drawn in the data's own
+// coordinates needs it).
+func modelDataSets(m *train.Model, d dataFlags, seed uint64, fs *flag.FlagSet) (loaded, prepared *data.InMemory, split string, err error) {
 	name, raw := d.Data, d.RawPixels
 	if name == "" {
 		name = m.Input.Data
@@ -84,21 +92,20 @@ func modelData(m *train.Model, d dataFlags, seed uint64, fs *flag.FlagSet) (*dat
 		rawGiven := false
 		fs.Visit(func(fl *flag.Flag) { rawGiven = rawGiven || fl.Name == "raw-pixels" })
 		if rawGiven && raw != m.Input.RawPixels {
-			return nil, "", fmt.Errorf("--raw-pixels=%v, but the model was trained with raw pixels %v (its file records it; leave the flag out)", raw, m.Input.RawPixels)
+			return nil, nil, "", fmt.Errorf("--raw-pixels=%v, but the model was trained with raw pixels %v (its file records it; leave the flag out)", raw, m.Input.RawPixels)
 		}
 		raw = m.Input.RawPixels
 	}
 	trainSet, testSet, err := loadData(name, d.DataDir, d.LabelCol, d.Header, raw, seed)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
-	ds, split := trainSet, "the whole set"
+	loaded, split = trainSet, "the whole set"
 	if testSet != nil {
-		ds, split = testSet, "the test split"
+		loaded, split = testSet, "the test split"
 	}
-	prepared, err := m.Input.Prepare(ds)
-	if err != nil {
-		return nil, "", err
+	if prepared, err = m.Input.Prepare(loaded); err != nil {
+		return nil, nil, "", err
 	}
-	return prepared, split, nil
+	return loaded, prepared, split, nil
 }

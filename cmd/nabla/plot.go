@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/nabla-go/nabla/ag"
-	"github.com/nabla-go/nabla/data"
 	"github.com/nabla-go/nabla/nn"
 	"github.com/nabla-go/nabla/tensor"
 
@@ -111,7 +110,7 @@ func runPlotBoundary(args []string, stdout, stderr io.Writer) error {
 	if m.Input.Features() != 2 {
 		return fmt.Errorf("decision boundaries need 2-D data, but the model takes examples of shape %v", m.Input.Shape)
 	}
-	ds, _, err := modelData(m, d, *seed, fs)
+	raw, _, _, err := modelDataSets(m, d, *seed, fs)
 	if err != nil {
 		return err
 	}
@@ -124,12 +123,6 @@ func runPlotBoundary(args []string, stdout, stderr io.Writer) error {
 	if m.Input.Mean != nil {
 		net = standardised{net, m.Input}
 	}
-	raw := ds
-	if m.Input.Mean != nil {
-		if raw, _, err = modelDataRaw(d, m, *seed); err != nil {
-			return err
-		}
-	}
 	fig, err := plot.Boundary(net, raw, plot.BoundaryOptions{Resolution: *resolution, Title: describeModel(m) + " on " + raw.Name})
 	if err != nil {
 		return err
@@ -137,19 +130,8 @@ func runPlotBoundary(args []string, stdout, stderr io.Writer) error {
 	if err := fig.Save(*out); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s on %s (%d points): accuracy %.2f%%\nwrote %s\n", describeModel(m), raw.Name, ds.Len(), 100*fig.Accuracy, *out)
+	fmt.Fprintf(stdout, "%s on %s (%d points): accuracy %.2f%%\nwrote %s\n", describeModel(m), raw.Name, raw.Len(), 100*fig.Accuracy, *out)
 	return nil
-}
-
-// modelDataRaw loads the 2-D data set as it is, without the model's
-// normalisation (the boundary figure draws in the data's coordinates).
-func modelDataRaw(d dataFlags, m *train.Model, seed uint64) (*data.InMemory, string, error) {
-	name := d.Data
-	if name == "" {
-		name = m.Input.Data
-	}
-	ds, _, err := loadData(name, d.DataDir, d.LabelCol, d.Header, false, seed)
-	return ds, "the whole set", err
 }
 
 // standardised applies a model's input normalisation before the model, so
