@@ -141,7 +141,7 @@ func adamStep[T tensor.Float](o *Adam, i int) {
 	bc2 := 1 - math.Pow(beta2, t)
 	negStep := T(-(lr / bc1))
 	bc2sqrt := T(math.Sqrt(bc2))
-	b1, b2, omb1, omb2, eps := T(beta1), T(beta2), T(1-beta1), T(1-beta2), T(*c.Eps)
+	b1, b2, eps := T(beta1), T(beta2), T(*c.Eps)
 	var l2, decay T
 	if o.decoupled {
 		decay = T(1 - lr*wd)
@@ -150,11 +150,11 @@ func adamStep[T tensor.Float](o *Adam, i int) {
 	}
 	decoupled := o.decoupled
 	if serial(n) {
-		adamRange(w, g, m, v, vmax, decoupled, decay, l2, b1, b2, omb1, omb2, eps, bc2sqrt, negStep)
+		kernels.AdamStep(w, g, m, v, vmax, decoupled, decay, l2, b1, b2, eps, bc2sqrt, negStep)
 		return
 	}
 	parallel(n, func(lo, hi int) {
-		adamRange(w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], sub(vmax, lo, hi), decoupled, decay, l2, b1, b2, omb1, omb2, eps, bc2sqrt, negStep)
+		kernels.AdamStep(w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], sub(vmax, lo, hi), decoupled, decay, l2, b1, b2, eps, bc2sqrt, negStep)
 	})
 }
 
@@ -164,12 +164,6 @@ func sub[T any](s []T, lo, hi int) []T {
 		return nil
 	}
 	return s[lo:hi]
-}
-
-// adamRange updates one stretch of a parameter. The rule itself is
-// kernels.AdamStep's (vectorised for float32 without amsgrad).
-func adamRange[T tensor.Float](w, g, m, v, vmax []T, decoupled bool, decay, l2, b1, b2, omb1, omb2, eps, bc2sqrt, negStep T) {
-	kernels.AdamStep(w, g, m, v, vmax, decoupled, decay, l2, b1, b2, eps, bc2sqrt, negStep)
 }
 
 // Momentum returns β₁, the decay of the first moment, which plays the part

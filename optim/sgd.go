@@ -103,22 +103,16 @@ func sgdStep[T tensor.Float](o *SGD, i int) {
 	if len(o.names) > 0 && gr.mom != 0 {
 		b = buf[T](&o.core, i, 0)[:len(w)]
 	}
-	wd, negLR := T(gr.wd), T(-gr.lr)
+	wd, lr := T(gr.wd), T(gr.lr)
 	mom, damp := T(gr.mom), T(1-o.cfg.Dampening)
 	first, nesterov := o.steps[i] == 0, o.cfg.Nesterov
 	if serial(len(w)) {
-		sgdRange(w, g, b, wd, negLR, mom, damp, first, nesterov)
+		kernels.SGD(w, g, b, lr, mom, damp, wd, first, nesterov)
 		return
 	}
 	parallel(len(w), func(lo, hi int) {
-		sgdRange(w[lo:hi], g[lo:hi], sub(b, lo, hi), wd, negLR, mom, damp, first, nesterov)
+		kernels.SGD(w[lo:hi], g[lo:hi], sub(b, lo, hi), lr, mom, damp, wd, first, nesterov)
 	})
-}
-
-// sgdRange updates one stretch of a parameter; b is nil without momentum.
-// The rule itself is kernels.SGD's (vectorised for float32).
-func sgdRange[T tensor.Float](w, g, b []T, wd, negLR, mom, damp T, first, nesterov bool) {
-	kernels.SGD(w, g, b, -negLR, mom, damp, wd, first, nesterov)
 }
 
 // Momentum returns the momentum factor.
