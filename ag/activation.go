@@ -20,6 +20,22 @@ func ReLU(x *Node) *Node {
 	}, x)
 }
 
+// afterReLU is the backward pass of an op with a fused ReLU (LinearReLU,
+// Conv2DReLU, BatchNormReLU): it masks g where the op's output is not
+// positive, hands the masked gradient to vjp, and, when no graph of the
+// backward pass is recorded, recycles the masked gradient afterwards —
+// it is dead then, since vjp's results are new products and sums that
+// share no buffer with it. That saves a buffer of the output's size a
+// step for every fused layer.
+func afterReLU(g *Node, out *tensor.Tensor, vjp func(m *Node) []*Node) []*Node {
+	m := maskPositive(g, out)
+	gs := vjp(m)
+	if !m.RequiresGrad() {
+		tensor.Recycle(m.value)
+	}
+	return gs
+}
+
 // maskPositive is g where x > 0 and 0 elsewhere, in one pass (a primitive
 // for speed: it is ReLU's whole backward pass). It is linear in g, so its
 // own VJP is itself; x is a constant mask.

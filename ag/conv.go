@@ -169,20 +169,23 @@ func conv2D(op string, x, w, b *Node, p ConvParams, relu bool) *Node {
 	}
 	val := convForward(g, x.value, w.value, bv, relu)
 	return Apply(op, val, func(gr *Node, in []*Node, out *Node, need []bool) []*Node {
+		vjp := func(gr *Node) []*Node {
+			gs := make([]*Node, len(in))
+			if need[0] {
+				gs[0] = convData(gr, in[1], g)
+			}
+			if need[1] {
+				gs[1] = convWeight(in[0], gr, g)
+			}
+			if len(in) == 3 && need[2] {
+				gs[2] = channelSum(gr)
+			}
+			return gs
+		}
 		if relu {
-			gr = maskPositive(gr, out.value)
+			return afterReLU(gr, out.value, vjp)
 		}
-		gs := make([]*Node, len(in))
-		if need[0] {
-			gs[0] = convData(gr, in[1], g)
-		}
-		if need[1] {
-			gs[1] = convWeight(in[0], gr, g)
-		}
-		if len(in) == 3 && need[2] {
-			gs[2] = channelSum(gr)
-		}
-		return gs
+		return vjp(gr)
 	}, inputs...)
 }
 

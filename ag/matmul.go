@@ -75,16 +75,7 @@ func Linear(x, w, b *Node) *Node {
 func LinearReLU(x, w, b *Node) *Node {
 	inputs, bv := linearInputs(x, w, b)
 	return Apply("LinearReLU", tensor.LinearReLU(x.value, w.value, bv), func(g *Node, in []*Node, out *Node, need []bool) []*Node {
-		m := maskPositive(g, out.value)
-		gs := linearVJP(m, in, nil, need)
-		// Without a graph of the backward pass, the masked gradient is
-		// dead here: linearVJP's results are new products and sums that
-		// share no buffer with it. Recycling it saves a batch×out buffer
-		// a step.
-		if !m.RequiresGrad() {
-			tensor.Recycle(m.value)
-		}
-		return gs
+		return afterReLU(g, out.value, func(m *Node) []*Node { return linearVJP(m, in, nil, need) })
 	}, inputs...)
 }
 

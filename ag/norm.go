@@ -146,36 +146,39 @@ func BatchNormTrain(x, weight, bias *Node, eps float64, relu bool) (y *Node, mea
 	}
 	hasW, hasB := weight != nil, bias != nil
 	y = Apply(op, yv, func(g *Node, in []*Node, out *Node, need []bool) []*Node {
-		if relu {
-			g = maskPositive(g, out.value)
-		}
-		var w *Node
-		if hasW {
-			w = in[1]
-		}
-		recording := g.requiresGrad
-		for _, v := range in {
-			recording = recording || v.requiresGrad
-		}
-		var gx, gw, gb *Node
-		if recording {
-			gx, gw, gb = batchNormVJP(g, in[0], w, eps)
-		} else {
-			gx, gw, gb = batchNormVJPFused(g, in[0], w, mean, variance, eps, need[0], hasW && need[1], hasB && need[len(need)-1])
-		}
-		gs := []*Node{gx}
-		if hasW {
-			gs = append(gs, gw)
-		}
-		if hasB {
-			gs = append(gs, gb)
-		}
-		for i := range gs {
-			if !need[i] {
-				gs[i] = nil
+		vjp := func(g *Node) []*Node {
+			var w *Node
+			if hasW {
+				w = in[1]
 			}
+			recording := g.requiresGrad
+			for _, v := range in {
+				recording = recording || v.requiresGrad
+			}
+			var gx, gw, gb *Node
+			if recording {
+				gx, gw, gb = batchNormVJP(g, in[0], w, eps)
+			} else {
+				gx, gw, gb = batchNormVJPFused(g, in[0], w, mean, variance, eps, need[0], hasW && need[1], hasB && need[len(need)-1])
+			}
+			gs := []*Node{gx}
+			if hasW {
+				gs = append(gs, gw)
+			}
+			if hasB {
+				gs = append(gs, gb)
+			}
+			for i := range gs {
+				if !need[i] {
+					gs[i] = nil
+				}
+			}
+			return gs
 		}
-		return gs
+		if relu {
+			return afterReLU(g, out.value, vjp)
+		}
+		return vjp(g)
 	}, inputs...)
 	return y, mean, variance
 }
