@@ -16,7 +16,7 @@ func TestDeadFractionPerChannel(t *testing.T) {
 		0, 0, 0, 5, 1, 2,
 		0, 0, 0, 0, 3, 4,
 	}, 2, 3, 1, 2)
-	dead, zero := deadFraction(x)
+	dead, zero := deadFraction(x.Values(), x.Shape())
 	if dead != 1.0/3 || zero != 7.0/12 {
 		t.Errorf("4-D: dead %v zero %v, want 1/3 and 7/12", dead, zero)
 	}
@@ -27,7 +27,7 @@ func TestDeadFractionPerChannel(t *testing.T) {
 		0, 0, 3,
 		0, 0, 4,
 	}, 4, 3)
-	if dead, _ := deadFraction(y); dead != 1.0/3 {
+	if dead, _ := deadFraction(y.Values(), y.Shape()); dead != 1.0/3 {
 		t.Errorf("2-D: dead %v, want 1/3", dead)
 	}
 }

@@ -96,10 +96,10 @@ type Histogram struct {
 // value of t (rounded outward to 1, 2 or 5 × 10ᵏ), so that no layer's
 // histogram is empty because its values fall outside a fixed range (the
 // logits of a trained network often do).
-func histRangeFor(kind string, t *tensor.Tensor) (lo, hi float64) {
+func histRangeFor(kind string, vs []float64) (lo, hi float64) {
 	lo, hi = HistRange(kind)
 	vmin, vmax := math.Inf(1), math.Inf(-1)
-	for _, v := range t.Values() {
+	for _, v := range vs {
 		if !math.IsNaN(v) && !math.IsInf(v, 0) {
 			vmin, vmax = min(vmin, v), max(vmax, v)
 		}
@@ -354,11 +354,11 @@ func Measure(outs []nn.Traced, bins int) StepRecord {
 			continue
 		}
 		lr.OutGradNorm = norm(tr.Out.Grad())
-		v := tr.Out.Value()
+		v := tr.Out.Value().Values() // one float64 copy, read by every statistic
 		lr.Mean, lr.Std = meanStd(v)
 		switch lr.Kind {
 		case "relu", "leaky-relu":
-			dead, zero := deadFraction(v)
+			dead, zero := deadFraction(v, tr.Out.Shape())
 			lr.Dead, lr.Zero = &dead, &zero
 		case "sigmoid":
 			lr.Saturated = ptr(saturated(v, 0.5, SigmoidSaturation))
@@ -408,8 +408,7 @@ func norm(t *tensor.Tensor) float64 {
 	return math.Sqrt(s)
 }
 
-func meanStd(t *tensor.Tensor) (mean, std float64) {
-	vs := t.Values()
+func meanStd(vs []float64) (mean, std float64) {
 	if len(vs) == 0 {
 		return 0, 0
 	}
@@ -424,11 +423,10 @@ func meanStd(t *tensor.Tensor) (mean, std float64) {
 	return mean, math.Sqrt(ss / float64(len(vs)))
 }
 
-// deadFraction returns the fraction of units (the last dimension) whose
-// output is exactly 0 for every row, and the fraction of all outputs that
-// are exactly 0.
-func deadFraction(t *tensor.Tensor) (dead, zero float64) {
-	vs := t.Values()
+// deadFraction returns, for outputs vs of the given shape, the fraction
+// of units whose output is exactly 0 for every example, and the fraction
+// of all outputs that are exactly 0.
+func deadFraction(vs []float64, shape []int) (dead, zero float64) {
 	if len(vs) == 0 {
 		return 0, 0
 	}
@@ -436,13 +434,13 @@ func deadFraction(t *tensor.Tensor) (dead, zero float64) {
 	// (or 1-D) output, the channel (dimension 1) of [B, C, …].
 	units, inner := 1, 1
 	switch {
-	case t.Dims() > 2:
-		units = t.Dim(1)
-		for _, d := range t.Shape()[2:] {
+	case len(shape) > 2:
+		units = shape[1]
+		for _, d := range shape[2:] {
 			inner *= d
 		}
-	case t.Dims() > 0:
-		units = t.Dim(-1)
+	case len(shape) > 0:
+		units = shape[len(shape)-1]
 	}
 	alive := make([]bool, units)
 	zeros := 0
@@ -462,8 +460,7 @@ func deadFraction(t *tensor.Tensor) (dead, zero float64) {
 	return float64(nDead) / float64(units), float64(zeros) / float64(len(vs))
 }
 
-func saturated(t *tensor.Tensor, centre, limit float64) float64 {
-	vs := t.Values()
+func saturated(vs []float64, centre, limit float64) float64 {
 	if len(vs) == 0 {
 		return 0
 	}
@@ -476,10 +473,10 @@ func saturated(t *tensor.Tensor, centre, limit float64) float64 {
 	return float64(n) / float64(len(vs))
 }
 
-func histogram(t *tensor.Tensor, lo, hi float64, bins int) Histogram {
+func histogram(vs []float64, lo, hi float64, bins int) Histogram {
 	h := Histogram{Lo: lo, Hi: hi, Counts: make([]int, bins)}
 	w := (hi - lo) / float64(bins)
-	for _, v := range t.Values() {
+	for _, v := range vs {
 		switch {
 		case v < lo || math.IsNaN(v):
 			h.Below++
