@@ -20,9 +20,7 @@ import (
 // otherwise it is composed from ag.LogSoftmax (stable), Gather and Mean.
 // ε outside [0, 1], and labels that do not fit logits, panic.
 func CrossEntropy(logits *ag.Node, labels []int, smoothing float64) *ag.Node {
-	if !(smoothing >= 0 && smoothing <= 1) {
-		panic(fmt.Sprintf("loss: CrossEntropy: label smoothing %v is not in [0, 1]", smoothing))
-	}
+	checkSmoothing("CrossEntropy", smoothing)
 	if smoothing == 0 {
 		return ag.SoftmaxCrossEntropy(logits, labels)
 	}

@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -91,7 +92,7 @@ func (im *importer) activation(cur string, shape []int) (step, error) {
 	inRegion := map[string]bool{cur: true}
 	for grown := true; grown && len(region) < maxActivationNodes; {
 		grown = false
-		for _, v := range slices.Clone(sortedKeys(inRegion)) {
+		for _, v := range slices.Sorted(maps.Keys(inRegion)) {
 			for _, u := range im.pending(v) {
 				if slices.Contains(region, u) || !elementwise[nodes[u].GetOpType()] || len(nodes[u].GetOutput()) != 1 {
 					continue
@@ -156,15 +157,6 @@ func (im *importer) activation(cur string, shape []int) (step, error) {
 		names = append(names, nodeName(nodes[u], u))
 	}
 	return step{}, fmt.Errorf("nodes %s compute an element-wise function of %q that is no nabla activation", clipList(names), cur)
-}
-
-func sortedKeys(m map[string]bool) []string {
-	var ks []string
-	for k := range m {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	return ks
 }
 
 // closed reports whether the nodes sub, fed by cur, form a layer: cur

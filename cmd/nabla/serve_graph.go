@@ -7,10 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"unicode"
@@ -280,7 +280,7 @@ func (p *exprParser) atom() (*expr, error) {
 			return p.node(&expr{op: "var", name: name})
 		}
 		if _, ok := unaryFuncs[name]; !ok {
-			return nil, fmt.Errorf("expression: unknown function %s (known: %s)", name, strings.Join(sortedKeys(unaryFuncs), ", "))
+			return nil, fmt.Errorf("expression: unknown function %s (known: %s)", name, strings.Join(slices.Sorted(maps.Keys(unaryFuncs)), ", "))
 		}
 		p.pos++
 		arg, err := p.sum()
@@ -296,15 +296,6 @@ func (p *exprParser) atom() (*expr, error) {
 		return nil, errors.New("expression: ends too early")
 	}
 	return nil, fmt.Errorf("expression: unexpected %q at column %d", c, p.pos+1)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	var ks []string
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }
 
 // graphNode is one node as the page draws it.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -652,7 +654,7 @@ func TestServeExprNeverPanics(t *testing.T) {
 		}
 		switch r.IntN(4) {
 		case 0:
-			return pick(sortedKeys(unaryFuncs)...) + "(" + gen(depth-1) + ")"
+			return pick(slices.Sorted(maps.Keys(unaryFuncs))...) + "(" + gen(depth-1) + ")"
 		case 1:
 			return gen(depth-1) + pick(" + ", "-", "*", " / ", " @ ") + gen(depth-1)
 		case 2:
