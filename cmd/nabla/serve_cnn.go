@@ -16,7 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"slices"
@@ -26,9 +25,7 @@ import (
 
 	"github.com/nabla-go/nabla/ag"
 	"github.com/nabla-go/nabla/data"
-	"github.com/nabla-go/nabla/loss"
 	"github.com/nabla-go/nabla/nn"
-	"github.com/nabla-go/nabla/optim"
 	"github.com/nabla-go/nabla/train"
 )
 
@@ -182,49 +179,13 @@ func parseCNN(q url.Values, lim serveLimits) (*playRequest, *cnnState, error) {
 // optimiser, schedule and generators, so the command the page shows gives
 // the same bits.
 func buildCNNRun(f trainFlags, tr, te *data.InMemory) (*trainRun, error) {
-	dt, err := parseDType(f.DType)
-	if err != nil {
-		return nil, err
-	}
 	switch {
 	case f.Val != 0 || f.Normalize || f.L1 != 0 || f.L2 != 0 || f.Dropout != 0 || f.Patience != 0:
 		return nil, errors.New("the CNN view trains without val, normalize, l1, l2, dropout or patience")
-	case f.WeightDecay < 0:
-		return nil, errors.New("weight-decay must not be negative")
 	case f.Clip < 0:
 		return nil, errors.New("clip must not be negative")
 	}
-	lossFn, err := loss.ByName(f.Loss)
-	if err != nil {
-		return nil, err
-	}
-	r := &trainRun{train: tr, test: te}
-	r.input = train.Input{Shape: slices.Clone(tr.Shape()), Classes: tr.Classes(), Data: f.Data}
-	if r.spec, err = runSpec(f, r.input); err != nil {
-		return nil, err
-	}
-	if err := checkMemory(r.spec, r.input.Shape, dt, f.Optimizer, f.Batch, serveMemory); err != nil {
-		return nil, err
-	}
-	modelRNG := rand.NewPCG(f.Seed, 2)
-	if r.model, err = nn.Build(r.spec, dt, rand.New(modelRNG)); err != nil {
-		return nil, err
-	}
-	opt, err := optim.ByName(f.Optimizer, paramNodes(r.model), f.LR, f.Momentum, f.WeightDecay)
-	if err != nil {
-		return nil, err
-	}
-	batches := (tr.Len() + f.Batch - 1) / f.Batch
-	sched, err := optim.ScheduleByName(f.Schedule, f.LR, f.Epochs*batches)
-	if err != nil {
-		return nil, err
-	}
-	r.trainer = &train.Trainer{
-		Model: r.model, Loss: train.LossFunc(lossFn), Opt: opt, Schedule: sched, Train: tr, Test: te,
-		RNG:    map[string]*rand.PCG{"shuffle": rand.NewPCG(f.Seed, 4), "model": modelRNG},
-		Config: train.Config{Epochs: f.Epochs, Batch: f.Batch, ClipNorm: f.Clip},
-	}
-	return r, nil
+	return buildRunFrom(f, tr, te, "", serveMemory)
 }
 
 func (s *server) handleCNN(w http.ResponseWriter, r *http.Request) {

@@ -456,29 +456,47 @@ type trainRun struct {
 // checkpoint. A model whose training would need more than budget bytes
 // (0: no limit) is refused before it is allocated.
 func buildRun(f trainFlags, dir string, budget int64) (*trainRun, error) {
-	dt, err := parseDType(f.DType)
-	if err != nil {
-		return nil, err
-	}
-	switch {
-	case f.Val < 0 || f.Val >= 1:
-		return nil, fmt.Errorf("--val must be in [0, 1), not %g", f.Val)
-	case f.Batch <= 0:
-		return nil, fmt.Errorf("--batch must be positive, not %d", f.Batch)
-	case f.Epochs <= 0:
-		return nil, fmt.Errorf("--epochs must be positive, not %d", f.Epochs)
-	case f.L1 < 0 || f.L2 < 0 || f.WeightDecay < 0:
-		return nil, errors.New("--l1, --l2 and --weight-decay must not be negative")
-	case f.Dropout < 0 || f.Dropout >= 1:
-		return nil, fmt.Errorf("--dropout must be in [0, 1), not %g", f.Dropout)
-	case !(f.LR > 0) || math.IsInf(f.LR, 1):
-		return nil, fmt.Errorf("--lr must be a positive, finite number, not %g", f.LR)
-	}
-	lossFn, err := loss.ByName(f.Loss)
-	if err != nil {
+	// The flags first: a bad one is refused before any data is read.
+	if _, _, err := runBasics(f); err != nil {
 		return nil, err
 	}
 	trainSet, testSet, err := loadData(f.Data, f.DataDir, f.LabelCol, f.Header, f.RawPixels, f.Seed)
+	if err != nil {
+		return nil, err
+	}
+	return buildRunFrom(f, trainSet, testSet, dir, budget)
+}
+
+// runBasics checks the flags that need no data and returns the dtype and
+// the loss they name.
+func runBasics(f trainFlags) (tensor.DType, loss.Func, error) {
+	dt, err := parseDType(f.DType)
+	if err != nil {
+		return dt, nil, err
+	}
+	switch {
+	case f.Val < 0 || f.Val >= 1:
+		return dt, nil, fmt.Errorf("--val must be in [0, 1), not %g", f.Val)
+	case f.Batch <= 0:
+		return dt, nil, fmt.Errorf("--batch must be positive, not %d", f.Batch)
+	case f.Epochs <= 0:
+		return dt, nil, fmt.Errorf("--epochs must be positive, not %d", f.Epochs)
+	case f.L1 < 0 || f.L2 < 0 || f.WeightDecay < 0:
+		return dt, nil, errors.New("--l1, --l2 and --weight-decay must not be negative")
+	case f.Dropout < 0 || f.Dropout >= 1:
+		return dt, nil, fmt.Errorf("--dropout must be in [0, 1), not %g", f.Dropout)
+	case !(f.LR > 0) || math.IsInf(f.LR, 1):
+		return dt, nil, fmt.Errorf("--lr must be a positive, finite number, not %g", f.LR)
+	}
+	lossFn, err := loss.ByName(f.Loss)
+	return dt, lossFn, err
+}
+
+// buildRunFrom is buildRun over data sets already loaded (the test set
+// may be nil); the serve page's views call it with the sets they share
+// between sessions.
+func buildRunFrom(f trainFlags, trainSet, testSet *data.InMemory, dir string, budget int64) (*trainRun, error) {
+	dt, lossFn, err := runBasics(f)
 	if err != nil {
 		return nil, err
 	}
