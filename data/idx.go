@@ -33,6 +33,18 @@ func idxErr(format string, args ...any) error {
 // instead of trusting the header, so a lying header costs no more memory
 // than the input itself.
 func ReadIDX(r io.Reader) (shape []int, data []byte, err error) {
+	return readIDX(r, -1)
+}
+
+// readIDX is ReadIDX given the input's total length in bytes where the
+// caller knows it for certain enough (a raw file's size, a gzip trailer's
+// length; -1 where not). When the header's element count agrees with it
+// exactly, the elements are read straight into one buffer of their final
+// size: no chunk is copied and no garbage is left for the collector (MNIST's
+// 47 MB of training images otherwise pass through chunks adding up to about
+// twice that). Any disagreement falls back to the growing buffer, so a
+// wrong length costs nothing but that.
+func readIDX(r io.Reader, total int64) (shape []int, data []byte, err error) {
 	var magic [4]byte
 	if _, err := io.ReadFull(r, magic[:]); err != nil {
 		return nil, nil, truncated("magic number", err)
@@ -61,7 +73,14 @@ func ReadIDX(r io.Reader) (shape []int, data []byte, err error) {
 		}
 		n *= d
 	}
-	data, err = readN(r, n)
+	if total == int64(4+4*nd+n) {
+		data = make([]byte, n)
+		var got int
+		got, err = io.ReadFull(r, data)
+		data = data[:got]
+	} else {
+		data, err = readN(r, n)
+	}
 	if err != nil {
 		return nil, nil, truncated(fmt.Sprintf("data (shape %v, %d bytes, got %d)", shape, n, len(data)), err)
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -139,6 +140,41 @@ func TestReadIDXLyingHeaderAllocation(t *testing.T) {
 	}
 	if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
 		t.Errorf("a 15-byte input claiming %d elements allocated %d bytes", MaxIDXElements, grew)
+	}
+}
+
+// readIDX given the input's length reads the elements into one buffer of
+// their size when the length agrees with the header, and otherwise as
+// ReadIDX does; either way the result and the errors are ReadIDX's.
+func TestReadIDXKnownLength(t *testing.T) {
+	good := idxBytes(8, []uint32{2, 3}, []byte{1, 2, 3, 4, 5, 6})
+	for _, tc := range []struct {
+		name  string
+		in    []byte
+		total int64
+		want  string // the error; "" for success, with the shape of good
+	}{
+		{"exact", good, int64(len(good)), ""},
+		{"unknown", good, -1, ""},
+		{"too long a length", good, int64(len(good)) + 5, ""},
+		{"too short a length", good, 3, ""},
+		{"truncated, length from the header", good[:len(good)-2], int64(len(good)), "truncated data"},
+		{"trailing byte, length from the header", append(slices.Clone(good), 9), int64(len(good)), "trailing data"},
+	} {
+		shape, data, err := readIDX(bytes.NewReader(tc.in), tc.total)
+		if tc.want == "" {
+			if err != nil || !equalInts(shape, []int{2, 3}) || !bytes.Equal(data, good[12:]) {
+				t.Errorf("%s: shape %v, data %v, %v", tc.name, shape, data, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, ErrIDX) || shape != nil || data != nil {
+			t.Errorf("%s: %v (want %q), shape %v", tc.name, err, tc.want, shape)
+		}
+	}
+	// An empty array with its exact length.
+	if shape, data, err := readIDX(bytes.NewReader(idxBytes(8, []uint32{0, 5}, nil)), 12); err != nil || len(data) != 0 || !equalInts(shape, []int{0, 5}) {
+		t.Errorf("empty array: %v %v %v", shape, data, err)
 	}
 }
 

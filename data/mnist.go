@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -137,19 +138,51 @@ func readIDXFile(dir, name string) (shape []int, data []byte, path string, err e
 	defer f.Close()
 	br := bufio.NewReaderSize(f, 1<<16)
 	var r io.Reader = br
+	zipped := false
 	if head, _ := br.Peek(2); bytes.Equal(head, []byte{0x1f, 0x8b}) {
 		gz, err := gzip.NewReader(br)
 		if err != nil {
 			return nil, nil, path, fmt.Errorf("data: %s: %w", path, err)
 		}
 		defer gz.Close()
-		r = gz
+		r, zipped = gz, true
 	}
-	shape, data, err = ReadIDX(r)
+	shape, data, err = readIDX(r, idxLength(f, zipped))
 	if err != nil {
 		return nil, nil, path, fmt.Errorf("data: %s: %w", path, err)
 	}
 	return shape, data, path, nil
+}
+
+// idxLength is the length of the IDX data in f as the file itself gives
+// it, for readIDX to read the elements straight into a buffer of their
+// size (-1 where it cannot tell): a raw file's size, or a gzip file's
+// ISIZE trailer (its last four bytes, the uncompressed length mod 2³²),
+// believed only up to 1032 times the compressed size, deflate's largest
+// ratio, so that a forged trailer cannot make a small file ask for much
+// more memory than it could hold. readIDX checks the length against the
+// header and the data against both.
+func idxLength(f *os.File, zipped bool) int64 {
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return -1
+	}
+	size := fi.Size()
+	if !zipped {
+		return size
+	}
+	var tail [4]byte
+	if size < 18+4 {
+		return -1
+	}
+	if _, err := f.ReadAt(tail[:], size-4); err != nil {
+		return -1
+	}
+	n := int64(binary.LittleEndian.Uint32(tail[:]))
+	if n > 1032*size {
+		return -1
+	}
+	return n
 }
 
 // hasMNIST reports whether dir holds the four files, raw or gzipped.

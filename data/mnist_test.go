@@ -3,12 +3,14 @@ package data
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/binary"
 	"errors"
 	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -118,6 +120,72 @@ func TestLoadMNISTErrors(t *testing.T) {
 		if !strings.Contains(err.Error(), tc.want) || (tc.isIDX && !errors.Is(err, ErrIDX)) {
 			t.Errorf("%s: %v (want %q)", tc.name, err, tc.want)
 		}
+	}
+}
+
+// idxLength gives a raw file's size and a gzip file's ISIZE, but not a
+// trailer claiming more than deflate could expand the file to.
+func TestIDXLength(t *testing.T) {
+	dir := t.TempDir()
+	pix := make([]byte, 5*28*28)
+	writeIDX(t, dir, "raw", []uint32{5, 28, 28}, pix)
+	writeIDX(t, dir, "zipped.gz", []uint32{5, 28, 28}, pix)
+	length := func(name string, zipped bool) int64 {
+		f, err := os.Open(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		return idxLength(f, zipped)
+	}
+	if got, want := length("raw", false), int64(16+len(pix)); got != want {
+		t.Errorf("raw file: %d, want %d", got, want)
+	}
+	if got, want := length("zipped.gz", true), int64(16+len(pix)); got != want {
+		t.Errorf("gzip file: %d, want %d", got, want)
+	}
+	// A forged trailer: 1 GiB from a file of a few dozen bytes.
+	p := filepath.Join(dir, "zipped.gz")
+	b, _ := os.ReadFile(p)
+	binary.LittleEndian.PutUint32(b[len(b)-4:], 1<<30)
+	os.WriteFile(p, b, 0o644)
+	if got := length("zipped.gz", true); got != -1 {
+		t.Errorf("forged trailer: %d, want -1", got)
+	}
+	os.WriteFile(p, b[:10], 0o644)
+	if got := length("zipped.gz", true); got != -1 {
+		t.Errorf("file shorter than a gzip header and trailer: %d, want -1", got)
+	}
+}
+
+// Loading reads each file's elements straight into their final buffer:
+// what it allocates is the data sets themselves and little more (it was
+// twice the images when the buffer grew by doubling).
+func TestLoadMNISTAllocation(t *testing.T) {
+	dir := t.TempDir()
+	const n = 3000
+	pix := make([]byte, n*28*28)
+	for i := range pix {
+		pix[i] = byte(i * i >> 7)
+	}
+	lab := make([]byte, n)
+	writeIDX(t, dir, MNISTTrainImages+".gz", []uint32{n, 28, 28}, pix)
+	writeIDX(t, dir, MNISTTrainLabels+".gz", []uint32{n}, lab)
+	writeIDX(t, dir, MNISTTestImages, []uint32{n, 28, 28}, pix)
+	writeIDX(t, dir, MNISTTestLabels, []uint32{n}, lab)
+	held := 2 * (len(pix) + 8*n) // bytes and int labels of both sets
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	train, test, err := LoadMNIST(dir, true)
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(train.Bytes, pix) || !bytes.Equal(test.Bytes, pix) {
+		t.Fatal("images differ")
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > uint64(held)*5/4 {
+		t.Errorf("loading %d bytes of data sets allocated %d bytes", held, got)
 	}
 }
 
