@@ -51,12 +51,23 @@ func init() {
 		}
 		return p
 	}
+	// The pooling of Conv2DMaxPool: its stride and padding are named
+	// apart from the convolution's.
+	convPool := func(a goldenAttrs) ag.PoolParams {
+		return ag.PoolParams{Kernel: pair(a, "kernel"), Stride: pair(a, "pool_stride"), Padding: pair(a, "pool_padding")}
+	}
 	ops := map[string]goldenOp{
 		"Conv2D": func(in []*ag.Node, a goldenAttrs, _ tensor.DType) *ag.Node {
 			return ag.Conv2D(in[0], in[1], bias(in), convParams(a))
 		},
 		"Conv2DReLU": func(in []*ag.Node, a goldenAttrs, _ tensor.DType) *ag.Node {
 			return ag.Conv2DReLU(in[0], in[1], bias(in), convParams(a))
+		},
+		"Conv2DMaxPool": func(in []*ag.Node, a goldenAttrs, _ tensor.DType) *ag.Node {
+			return ag.Conv2DMaxPool(in[0], in[1], bias(in), convParams(a), convPool(a))
+		},
+		"Conv2DReLUMaxPool": func(in []*ag.Node, a goldenAttrs, _ tensor.DType) *ag.Node {
+			return ag.Conv2DReLUMaxPool(in[0], in[1], bias(in), convParams(a), convPool(a))
 		},
 		"ConvTranspose2D": func(in []*ag.Node, a goldenAttrs, _ tensor.DType) *ag.Node {
 			return ag.ConvTranspose2D(in[0], in[1], bias(in), convParams(a))

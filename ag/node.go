@@ -171,6 +171,7 @@ func Recording() bool { return noGrad.Load() == 0 }
 // input requires a gradient, no input is Untracked, and recording is on;
 // otherwise it is a constant.
 func Apply(op string, value *tensor.Tensor, vjp VJPFunc, inputs ...*Node) *Node {
+	// willRecord below must give the same answer.
 	n := &Node{value: value, op: op}
 	for _, in := range inputs {
 		if in.untracked {
@@ -190,4 +191,21 @@ func Apply(op string, value *tensor.Tensor, vjp VJPFunc, inputs ...*Node) *Node 
 		}
 	}
 	return n
+}
+
+// willRecord reports whether Apply would record an op on inputs: for
+// primitives that keep something for their VJP (max pooling's indices)
+// only when it will be used.
+func willRecord(inputs []*Node) bool {
+	if !Recording() {
+		return false
+	}
+	grad := false
+	for _, in := range inputs {
+		if in.untracked {
+			return false
+		}
+		grad = grad || in.requiresGrad
+	}
+	return grad
 }

@@ -105,16 +105,12 @@ func poolSizes(op string, xs []int, p PoolParams) (int, int) {
 // differently; splitting the gradient would be another valid
 // subgradient). A NaN in a window is its maximum and takes the gradient.
 func MaxPool2D(x *Node, p PoolParams) *Node {
-	const op = "MaxPool2D"
-	p = p.norm()
 	xs := x.Shape()
-	oh, ow := poolSizes(op, xs, p)
-	g := kernels.PoolGeom{H: xs[2], W: xs[3], OH: oh, OW: ow, KH: p.Kernel[0], KW: p.Kernel[1],
-		SH: p.Stride[0], SW: p.Stride[1], PH: p.Padding[0], PW: p.Padding[1], DH: p.Dilation[0], DW: p.Dilation[1]}
+	g := maxPoolGeom("MaxPool2D", xs, p)
 	planes := xs[0] * xs[1]
-	y := tensor.New(x.DType(), xs[0], xs[1], oh, ow)
+	y := tensor.New(x.DType(), xs[0], xs[1], g.OH, g.OW)
 	var idx []int // kept for the VJP only when the op is recorded
-	if x.requiresGrad && !x.untracked && Recording() {
+	if willRecord([]*Node{x}) {
 		idx = make([]int, y.Len())
 	}
 	switch x.DType() {
@@ -123,9 +119,18 @@ func MaxPool2D(x *Node, p PoolParams) *Node {
 	default:
 		kernels.MaxPool2D(g, planes, tensor.Data[float64](x.value), tensor.Data[float64](y), idx)
 	}
-	return Apply(op, y, func(gr *Node, _ []*Node, _ *Node, _ []bool) []*Node {
+	return Apply("MaxPool2D", y, func(gr *Node, _ []*Node, _ *Node, _ []bool) []*Node {
 		return []*Node{scatterAt(gr, idx, xs, planes)}
 	}, x)
+}
+
+// maxPoolGeom checks p against x [N, C, H, W] and returns the geometry of
+// its max pooling, or panics with a *tensor.ShapeError naming op.
+func maxPoolGeom(op string, xs []int, p PoolParams) kernels.PoolGeom {
+	p = p.norm()
+	oh, ow := poolSizes(op, xs, p)
+	return kernels.PoolGeom{H: xs[2], W: xs[3], OH: oh, OW: ow, KH: p.Kernel[0], KW: p.Kernel[1],
+		SH: p.Stride[0], SW: p.Stride[1], PH: p.Padding[0], PW: p.Padding[1], DH: p.Dilation[0], DW: p.Dilation[1]}
 }
 
 // scatterAt adds g's elements into zeros of shape at the flat indices idx

@@ -88,5 +88,19 @@ func convCases() []Case {
 		norm3("LayerNorm", "last 2 axes", []int{2, 3, 4}, []int{3, 4}, true, func(x, w, b *ag.Node) *ag.Node { return ag.LayerNorm(x, w, b, 2, 1e-5) }),
 		norm3("GroupNorm", "6 channels, 3 groups", []int{2, 6, 3, 2}, []int{6}, true, func(x, w, b *ag.Node) *ag.Node { return ag.GroupNorm(x, 3, w, b, 1e-5) }),
 		norm3("GroupNorm", "no affine, 1 group", []int{2, 4, 3}, nil, false, func(x, w, b *ag.Node) *ag.Node { return ag.GroupNorm(x, 1, w, b, 1e-5) }),
+		// Added last, so that the inputs drawn for the cases above stay as they were.
+		{Op: "Conv2DMaxPool", Name: "3×3 padding 1, 2×2 pooling", Inputs: gen(randn(2, 2, 6, 6), randn(3, 2, 3, 3), randn(3)),
+			F: func(x []*ag.Node) *ag.Node {
+				return ag.Conv2DMaxPool(x[0], x[1], x[2], ag.ConvParams{Padding: ag.Pad(1)}, ag.PoolParams{Kernel: [2]int{2, 2}})
+			}},
+		{Op: "Conv2DMaxPool", Name: "no bias, stride 2, 3×3 pooling with padding, odd sizes", Inputs: gen(randn(1, 3, 9, 8), randn(2, 3, 2, 2)),
+			F: func(x []*ag.Node) *ag.Node {
+				return ag.Conv2DMaxPool(x[0], x[1], nil, ag.ConvParams{Stride: [2]int{2, 1}},
+					ag.PoolParams{Kernel: [2]int{3, 3}, Stride: [2]int{2, 2}, Padding: [2]int{1, 1}})
+			}},
+		{Op: "Conv2DReLUMaxPool", Name: "3×3 padding 1, 2×2 pooling, odd width", Inputs: gen(randn(2, 2, 6, 7), randn(4, 2, 3, 3), randn(4)),
+			F: func(x []*ag.Node) *ag.Node {
+				return ag.Conv2DReLUMaxPool(x[0], x[1], x[2], ag.ConvParams{Padding: ag.Pad(1)}, ag.PoolParams{Kernel: [2]int{2, 2}})
+			}},
 	}
 }

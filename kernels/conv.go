@@ -70,7 +70,8 @@ func (g ConvGeom) tile() int {
 const tileElems = 512 << 10
 
 // Scratch buffers come from pools, one per purpose (unfolded tiles,
-// flipped kernels, weight-gradient partial sums) and element type, so that
+// flipped kernels, weight-gradient partial sums, one image's output
+// before pooling) and element type, so that
 // a warm convolution allocates nothing and buffers of one size do not
 // displace those of another.
 type scratch int
@@ -79,6 +80,7 @@ const (
 	scratchCol scratch = iota
 	scratchKernel
 	scratchPartial
+	scratchOut
 	scratchKinds
 )
 
@@ -318,50 +320,129 @@ func Conv2D[T float32 | float64](g ConvGeom, x, w, bias, y []T, relu bool) {
 	if bias != nil {
 		checkLen("Conv2D", "bias", len(bias), g.K)
 	}
-	P, CK, cg, kg := g.OH*g.OW, g.cols(), g.C/g.Groups, g.K/g.Groups
+	P := g.OH * g.OW
 	if P == 0 || g.N == 0 {
 		return
 	}
-	tile := g.tile()
 	ser := perImage(g.N)
 	ParallelFor(g.N, grainOf(ser, g.N), func(lo, hi int) {
-		var buf *[]T
-		if !g.pointwise() {
-			buf = getBuf[T](scratchCol, CK*tile)
+		buf := colBuf[T](&g)
+		if buf != nil {
 			defer putBuf(scratchCol, buf)
 		}
 		for n := lo; n < hi; n++ {
-			for gr := range g.Groups {
-				xg := x[(n*g.C+gr*cg)*g.H*g.W:]
-				yg := y[(n*g.K+gr*kg)*P:]
-				wg := w[gr*kg*CK:]
-				var beta T
-				if bias != nil {
-					for k := range kg {
-						row := yg[k*P : (k+1)*P]
-						b := bias[gr*kg+k]
-						for i := range row {
-							row[i] = b
-						}
-					}
-					beta = 1
-				}
-				if buf == nil {
-					gemm(ser, false, false, kg, P, CK, wg, CK, xg, P, beta, yg, P)
-					continue
-				}
-				for p0 := 0; p0 < P; p0 += tile {
-					p1 := min(p0+tile, P)
-					col := (*buf)[:CK*(p1-p0)]
-					im2col(&g, xg, col, p0, p1)
-					gemm(ser, false, false, kg, p1-p0, CK, wg, CK, col, p1-p0, beta, yg[p0:], P)
-				}
-			}
+			yn := y[n*g.K*P : (n+1)*g.K*P]
+			convImage(&g, ser, x[n*g.C*g.H*g.W:(n+1)*g.C*g.H*g.W], w, bias, yn, buf)
 			if relu {
-				reluInPlace(y[n*g.K*P : (n+1)*g.K*P])
+				reluInPlace(yn)
 			}
 		}
 	})
+}
+
+// Conv2DMaxPool computes y = maxpool(conv(x, w) + bias), then max(0, ·)
+// when relu is set: Conv2D followed by MaxPool2D over the planes of its
+// output (pool's H and W are g's OH and OW), image by image, so that the
+// convolution's output is held one image at a time, in cache while it is
+// pooled, and never written to memory whole. y is [N, K, pool.OH,
+// pool.OW]. idx is nil or receives, for each element of y, the flat index
+// in the [N, K, OH, OW] convolution output of the element it took, as
+// MaxPool2D would give it. Since max(0, ·) is monotone, pooling first and
+// clamping after gives the values of pooling the clamped output, and the
+// same index wherever the value is positive (elsewhere ReLU's gradient is
+// zero, so which element was taken does not matter).
+func Conv2DMaxPool[T float32 | float64](g ConvGeom, pool PoolGeom, x, w, bias, y []T, idx []int, relu bool) {
+	g.Check()
+	checkLen("Conv2DMaxPool", "x", len(x), g.N*g.C*g.H*g.W)
+	checkLen("Conv2DMaxPool", "w", len(w), g.K*g.cols())
+	if bias != nil {
+		checkLen("Conv2DMaxPool", "bias", len(bias), g.K)
+	}
+	if pool.H != g.OH || pool.W != g.OW {
+		panic(fmt.Sprintf("kernels: Conv2DMaxPool: pooling planes %d×%d, convolution output %d×%d", pool.H, pool.W, g.OH, g.OW))
+	}
+	P, PP := g.OH*g.OW, pool.OH*pool.OW
+	checkLen("Conv2DMaxPool", "y", len(y), g.N*g.K*PP)
+	if idx != nil {
+		checkLen("Conv2DMaxPool", "idx", len(idx), len(y))
+	}
+	if len(y) == 0 {
+		return
+	}
+	ser := perImage(g.N)
+	ParallelFor(g.N, grainOf(ser, g.N), func(lo, hi int) {
+		buf := colBuf[T](&g)
+		if buf != nil {
+			defer putBuf(scratchCol, buf)
+		}
+		out := getBuf[T](scratchOut, g.K*P)
+		defer putBuf(scratchOut, out)
+		var scratch *[]int
+		if idx == nil {
+			scratch = getIdx(PP)
+			defer idxPool.Put(scratch)
+		}
+		for n := lo; n < hi; n++ {
+			convImage(&g, ser, x[n*g.C*g.H*g.W:(n+1)*g.C*g.H*g.W], w, bias, *out, buf)
+			for k := range g.K {
+				o := (n*g.K + k) * PP
+				var ip []int
+				if idx != nil {
+					ip = idx[o : o+PP]
+				} else {
+					ip = *scratch
+				}
+				maxPoolPlane(&pool, (*out)[k*P:(k+1)*P], y[o:o+PP], ip, (n*g.K+k)*P)
+			}
+			if relu {
+				reluInPlace(y[n*g.K*PP : (n+1)*g.K*PP])
+			}
+		}
+	})
+}
+
+// colBuf returns a pooled buffer for one unfolded tile of g (see
+// ConvGeom.tile), or nil for a pointwise convolution, which needs none.
+func colBuf[T float32 | float64](g *ConvGeom) *[]T {
+	if g.pointwise() {
+		return nil
+	}
+	return getBuf[T](scratchCol, g.cols()*g.tile())
+}
+
+// convImage computes one image's convolution plus bias, x [C, H, W] into
+// y [K, OH, OW], a tile of output pixels at a time unfolded into buf (nil
+// for a pointwise convolution, which multiplies x in place). serial runs
+// the products on the calling goroutine.
+func convImage[T float32 | float64](g *ConvGeom, serial bool, x, w, bias, y []T, buf *[]T) {
+	P, CK, cg, kg := g.OH*g.OW, g.cols(), g.C/g.Groups, g.K/g.Groups
+	tile := g.tile()
+	for gr := range g.Groups {
+		xg := x[gr*cg*g.H*g.W:]
+		yg := y[gr*kg*P:]
+		wg := w[gr*kg*CK:]
+		var beta T
+		if bias != nil {
+			for k := range kg {
+				row := yg[k*P : (k+1)*P]
+				b := bias[gr*kg+k]
+				for i := range row {
+					row[i] = b
+				}
+			}
+			beta = 1
+		}
+		if buf == nil {
+			gemm(serial, false, false, kg, P, CK, wg, CK, xg, P, beta, yg, P)
+			continue
+		}
+		for p0 := 0; p0 < P; p0 += tile {
+			p1 := min(p0+tile, P)
+			col := (*buf)[:CK*(p1-p0)]
+			im2col(g, xg, col, p0, p1)
+			gemm(serial, false, false, kg, p1-p0, CK, wg, CK, col, p1-p0, beta, yg[p0:], P)
+		}
+	}
 }
 
 // reluInPlace is max(0, x) with NaN kept (ReLU32's rule), vectorised for
@@ -405,9 +486,8 @@ func Conv2DBackwardData[T float32 | float64](g ConvGeom, dy, w, dx []T) {
 	tile := g.tile()
 	ser := perImage(g.N)
 	ParallelFor(g.N, grainOf(ser, g.N), func(lo, hi int) {
-		var buf *[]T
-		if !g.pointwise() {
-			buf = getBuf[T](scratchCol, CK*tile)
+		buf := colBuf[T](&g)
+		if buf != nil {
 			defer putBuf(scratchCol, buf)
 		}
 		for n := lo; n < hi; n++ {
@@ -499,9 +579,8 @@ func Conv2DBackwardWeight[T float32 | float64](g ConvGeom, x, dy, dw []T) {
 	tile := g.tile()
 	ser := perImage(parts)
 	ParallelFor(parts, grainOf(ser, parts), func(lo, hi int) {
-		var buf *[]T
-		if !g.pointwise() {
-			buf = getBuf[T](scratchCol, CK*tile)
+		buf := colBuf[T](&g)
+		if buf != nil {
 			defer putBuf(scratchCol, buf)
 		}
 		for part := lo; part < hi; part++ {

@@ -156,6 +156,64 @@ func TestConvKernels(t *testing.T) {
 	testConv(t, dimpls, func(g *gemmImpl[float64]) { dImpl = g }, 1e-13)
 }
 
+// Conv2DMaxPool gives the bits of Conv2D followed by MaxPool2D (and the
+// ReLU after), with the pooling's indices into the convolution's output,
+// for every geometry, two pooling windows, each GEMM implementation and
+// one and two threads.
+func TestConv2DMaxPool(t *testing.T) {
+	defer SetThreads(0)
+	simpls, _ := candidateImpls()
+	s0 := sImpl
+	defer func() { sImpl = s0 }()
+	pools := func(g ConvGeom) []PoolGeom {
+		var ps []PoolGeom
+		if g.OH >= 2 && g.OW >= 2 {
+			ps = append(ps, PoolGeom{H: g.OH, W: g.OW, OH: g.OH / 2, OW: g.OW / 2, KH: 2, KW: 2, SH: 2, SW: 2, DH: 1, DW: 1})
+		}
+		// 3×3, stride 2, padding 1: windows running off the plane.
+		return append(ps, PoolGeom{H: g.OH, W: g.OW, OH: (g.OH-1)/2 + 1, OW: (g.OW-1)/2 + 1, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1})
+	}
+	for _, impl := range simpls {
+		sImpl = impl
+		for _, threads := range []int{1, 2} {
+			SetThreads(threads)
+			for _, tc := range convGeoms {
+				g := tc.g
+				rng := rand.New(rand.NewPCG(9, uint64(g.N*g.C*g.W)))
+				x := randSliceConv[float32](rng, g.N*g.C*g.H*g.W)
+				w := randSliceConv[float32](rng, g.K*g.cols())
+				bias := randSliceConv[float32](rng, g.K)
+				conv := make([]float32, g.N*g.K*g.OH*g.OW)
+				Conv2D(g, x, w, bias, conv, false)
+				for _, pg := range pools(g) {
+					planes := g.N * g.K
+					want := make([]float32, planes*pg.OH*pg.OW)
+					wantIdx := make([]int, len(want))
+					MaxPool2D(pg, planes, conv, want, wantIdx)
+					for _, relu := range []bool{false, true} {
+						name := fmt.Sprintf("%s/threads=%d/%s/pool%dx%d/relu=%v", impl.name, threads, tc.name, pg.KH, pg.KW, relu)
+						y, idx := make([]float32, len(want)), make([]int, len(want))
+						Conv2DMaxPool(g, pg, x, w, bias, y, idx, relu)
+						yNoIdx := make([]float32, len(want))
+						Conv2DMaxPool(g, pg, x, w, bias, yNoIdx, nil, relu)
+						for i, v := range want {
+							if relu {
+								v = max(v, 0)
+							}
+							if math.Float32bits(y[i]) != math.Float32bits(v) || math.Float32bits(yNoIdx[i]) != math.Float32bits(v) {
+								t.Fatalf("%s: output %d = %v (%v without indices), want %v", name, i, y[i], yNoIdx[i], v)
+							}
+							if (!relu || v > 0) && idx[i] != wantIdx[i] {
+								t.Fatalf("%s: output %d taken at %d, want %d", name, i, idx[i], wantIdx[i])
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 // The weight gradient sums the batch in fixed parts: the same bits on one
 // thread and on two.
 func TestConvWeightGradThreadsSameBits(t *testing.T) {
@@ -192,10 +250,14 @@ func TestConvAllocations(t *testing.T) {
 	w := randSliceConv[float32](rng, g.K*g.cols())
 	y := make([]float32, g.N*g.K*g.OH*g.OW)
 	dw := make([]float32, len(w))
+	pool := PoolGeom{H: g.OH, W: g.OW, OH: g.OH / 2, OW: g.OW / 2, KH: 2, KW: 2, SH: 2, SW: 2, DH: 1, DW: 1}
+	pooled := make([]float32, g.N*g.K*pool.OH*pool.OW)
 	for name, f := range map[string]func(){
 		"Conv2D":               func() { Conv2D(g, x, w, nil, y, true) },
 		"Conv2DBackwardData":   func() { Conv2DBackwardData(g, y, w, x) },
 		"Conv2DBackwardWeight": func() { Conv2DBackwardWeight(g, x, y, dw) },
+		"Conv2DMaxPool":        func() { Conv2DMaxPool(g, pool, x, w, nil, pooled, nil, true) },
+		"MaxPool2D":            func() { MaxPool2D(pool, g.N*g.K, y, pooled, nil) },
 	} {
 		f()
 		if n := testing.AllocsPerRun(20, f); n > 4 {

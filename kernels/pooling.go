@@ -31,68 +31,81 @@ func MaxPool2D[T float32 | float64](g PoolGeom, planes int, x, y []T, idx []int)
 	P := g.OH * g.OW
 	checkLen("MaxPool2D", "x", len(x), planes*g.H*g.W)
 	checkLen("MaxPool2D", "y", len(y), planes*P)
-	if idx == nil {
-		// Indices of one chunk of planes at a time, in a pooled buffer.
-		ParallelFor(planes, max(1, 4096/max(P, 1)), func(lo, hi int) {
-			b, _ := idxPool.Get().(*[]int)
-			if b == nil || cap(*b) < P {
-				s := make([]int, P)
-				b = &s
-			}
-			for pl := lo; pl < hi; pl++ {
-				MaxPool2D(g, 1, x[pl*g.H*g.W:(pl+1)*g.H*g.W], y[pl*P:(pl+1)*P], (*b)[:P])
-			}
-			idxPool.Put(b)
-		})
-		return
+	if idx != nil {
+		checkLen("MaxPool2D", "idx", len(idx), planes*P)
 	}
-	checkLen("MaxPool2D", "idx", len(idx), planes*P)
-	inside := g.PH == 0 && g.PW == 0 && (g.OH-1)*g.SH+(g.KH-1)*g.DH < g.H && (g.OW-1)*g.SW+(g.KW-1)*g.DW < g.W
 	ParallelFor(planes, max(1, 4096/max(P, 1)), func(lo, hi int) {
+		var scratch *[]int
+		if idx == nil {
+			scratch = getIdx(P)
+			defer idxPool.Put(scratch)
+		}
 		for pl := lo; pl < hi; pl++ {
-			xp := x[pl*g.H*g.W : (pl+1)*g.H*g.W]
-			base := pl * g.H * g.W
-			o := pl * P
-			if inside {
-				maxPoolInside(&g, xp, y[o:o+P], idx[o:o+P], base)
-				continue
+			var ip []int
+			if idx != nil {
+				ip = idx[pl*P : (pl+1)*P]
+			} else {
+				ip = *scratch
 			}
-			for oh := range g.OH {
-				h0 := oh*g.SH - g.PH
-				ih0 := h0
-				for ih0 < 0 {
-					ih0 += g.DH
-				}
-				for ow := range g.OW {
-					w0 := ow*g.SW - g.PW
-					iw0 := w0
-					for iw0 < 0 {
-						iw0 += g.DW
-					}
-					best, at := T(math.Inf(-1)), ih0*g.W+iw0
-					for i := range g.KH {
-						ih := h0 + i*g.DH
-						if ih < 0 || ih >= g.H {
-							continue
-						}
-						row := xp[ih*g.W : (ih+1)*g.W]
-						for j := range g.KW {
-							iw := w0 + j*g.DW
-							if iw < 0 || iw >= g.W {
-								continue
-							}
-							if v := row[iw]; v > best || v != v {
-								best, at = v, ih*g.W+iw
-							}
-						}
-					}
-					y[o] = best
-					idx[o] = base + at
-					o++
-				}
-			}
+			maxPoolPlane(&g, x[pl*g.H*g.W:(pl+1)*g.H*g.W], y[pl*P:(pl+1)*P], ip, pl*g.H*g.W)
 		}
 	})
+}
+
+// getIdx returns a pooled index buffer of n elements, for a max pooling
+// whose indices are not kept.
+func getIdx(n int) *[]int {
+	b, _ := idxPool.Get().(*[]int)
+	if b == nil || cap(*b) < n {
+		s := make([]int, n)
+		return &s
+	}
+	*b = (*b)[:n]
+	return b
+}
+
+// maxPoolPlane pools one plane xp ([H, W]) into y ([OH, OW]), writing into
+// idx the index of each output's element in xp plus base.
+func maxPoolPlane[T float32 | float64](g *PoolGeom, xp, y []T, idx []int, base int) {
+	if g.PH == 0 && g.PW == 0 && (g.OH-1)*g.SH+(g.KH-1)*g.DH < g.H && (g.OW-1)*g.SW+(g.KW-1)*g.DW < g.W {
+		maxPoolInside(g, xp, y, idx, base)
+		return
+	}
+	o := 0
+	for oh := range g.OH {
+		h0 := oh*g.SH - g.PH
+		ih0 := h0
+		for ih0 < 0 {
+			ih0 += g.DH
+		}
+		for ow := range g.OW {
+			w0 := ow*g.SW - g.PW
+			iw0 := w0
+			for iw0 < 0 {
+				iw0 += g.DW
+			}
+			best, at := T(math.Inf(-1)), ih0*g.W+iw0
+			for i := range g.KH {
+				ih := h0 + i*g.DH
+				if ih < 0 || ih >= g.H {
+					continue
+				}
+				row := xp[ih*g.W : (ih+1)*g.W]
+				for j := range g.KW {
+					iw := w0 + j*g.DW
+					if iw < 0 || iw >= g.W {
+						continue
+					}
+					if v := row[iw]; v > best || v != v {
+						best, at = v, ih*g.W+iw
+					}
+				}
+			}
+			y[o] = best
+			idx[o] = base + at
+			o++
+		}
+	}
 }
 
 // maxPoolInside is MaxPool2D for one plane whose windows all lie inside

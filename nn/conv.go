@@ -248,28 +248,55 @@ func NewConv2d(in, out, kernel, stride, pad int, dt tensor.DType, rng *rand.Rand
 // fused ag.Conv2D.
 func (c *Conv2d) Forward(x *ag.Node) *ag.Node { return c.forward(x, ag.Conv2D) }
 
-// FuseNext fuses a following ReLU into the convolution (ag.Conv2DReLU:
-// the same values and gradients), and folds a following BatchNorm2d in
-// evaluation mode into the convolution's weight and bias, as PyTorch's
-// fuse_conv_bn_eval does: w·s and (b − running_mean)·s + β with s =
-// γ/√(running_var + eps), one convolution instead of a convolution and
-// two passes (equal to the two layers up to rounding; the folding is
-// written with ag ops, so gradients still reach w, b, γ and β).
-func (c *Conv2d) FuseNext(next Module) (func(*ag.Node) *ag.Node, bool) {
-	switch n := next.(type) {
-	case *Activation:
-		if n.name == "relu" {
-			return func(x *ag.Node) *ag.Node { return c.forward(x, ag.Conv2DReLU) }, true
-		}
-	case *BatchNorm:
-		if !n.training && n.RunningMean != nil && n.Kind == "BatchNorm2d" && n.Features == c.Out {
-			return func(x *ag.Node) *ag.Node {
-				w, b := c.foldBatchNorm(n)
-				return unbatched(x, func(x *ag.Node) *ag.Node { return ag.Conv2D(x, w, b, c.params()) })
-			}, true
+// Fuse runs the convolution as one op with what follows it, among: a
+// BatchNorm2d in evaluation mode, folded into the convolution's weight and
+// bias as PyTorch's fuse_conv_bn_eval does (w·s and (b − running_mean)·s
+// + β with s = γ/√(running_var + eps): one convolution instead of a
+// convolution and two passes, equal to the two layers up to rounding, and
+// written with ag ops, so gradients still reach w, b, γ and β); then a
+// ReLU (ag.Conv2DReLU); then a MaxPool2d (ag.Conv2DMaxPool and
+// Conv2DReLUMaxPool, which pool each image's output while it is in cache
+// and never store the convolution's output whole). The fused ops give the
+// values and gradients of the layers in turn.
+func (c *Conv2d) Fuse(next []Module) (func(*ag.Node) *ag.Node, int) {
+	n := 0
+	var bn *BatchNorm
+	if len(next) > 0 {
+		if b, ok := next[0].(*BatchNorm); ok && !b.training && b.RunningMean != nil && b.Kind == "BatchNorm2d" && b.Features == c.Out {
+			bn, n = b, 1
 		}
 	}
-	return nil, false
+	relu := isReLU(next, n)
+	if relu {
+		n++
+	}
+	var pool *Pool2d
+	if n < len(next) {
+		if p, ok := next[n].(*Pool2d); ok && p.Max {
+			pool = p
+			n++
+		}
+	}
+	if n == 0 {
+		return nil, 0
+	}
+	return func(x *ag.Node) *ag.Node {
+		w, b := c.Weight, c.Bias
+		if bn != nil {
+			w, b = c.foldBatchNorm(bn)
+		}
+		return unbatched(x, func(x *ag.Node) *ag.Node {
+			switch {
+			case pool != nil && relu:
+				return ag.Conv2DReLUMaxPool(x, w, b, c.params(), pool.P)
+			case pool != nil:
+				return ag.Conv2DMaxPool(x, w, b, c.params(), pool.P)
+			case relu:
+				return ag.Conv2DReLU(x, w, b, c.params())
+			}
+			return ag.Conv2D(x, w, b, c.params())
+		})
+	}, n
 }
 
 // foldBatchNorm returns the weight and bias of this convolution followed

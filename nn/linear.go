@@ -47,13 +47,22 @@ func newLinear(in, out int, bias bool, dt tensor.DType) *Linear {
 // "Linear".
 func (l *Linear) Forward(x *ag.Node) *ag.Node { return l.forward(x, ag.Linear) }
 
-// FuseNext fuses a following ReLU into the product (ag.LinearReLU: the
-// same values and gradients, one tensor and one pass fewer).
-func (l *Linear) FuseNext(next Module) (func(*ag.Node) *ag.Node, bool) {
-	if a, ok := next.(*Activation); ok && a.name == "relu" {
-		return func(x *ag.Node) *ag.Node { return l.forward(x, ag.LinearReLU) }, true
+// Fuse fuses a following ReLU into the product (ag.LinearReLU: the same
+// values and gradients, one tensor and one pass fewer).
+func (l *Linear) Fuse(next []Module) (func(*ag.Node) *ag.Node, int) {
+	if isReLU(next, 0) {
+		return func(x *ag.Node) *ag.Node { return l.forward(x, ag.LinearReLU) }, 1
 	}
-	return nil, false
+	return nil, 0
+}
+
+// isReLU reports whether layers[i] exists and is a ReLU.
+func isReLU(layers []Module, i int) bool {
+	if i >= len(layers) {
+		return false
+	}
+	a, ok := layers[i].(*Activation)
+	return ok && a.name == "relu"
 }
 
 // forward checks x's shape and applies op (ag.Linear, or ag.LinearReLU

@@ -57,13 +57,14 @@ type Buffer struct {
 // the module's path.
 type BufferHolder interface{ Buffers() []Buffer }
 
-// Fuser is implemented by layers that can run fused with the layer after
-// them (a Linear followed by a ReLU runs as one ag.LinearReLU). FuseNext
-// returns the fused forward function and true, or false when next cannot
-// be fused. Sequential's Forward and Trace both use it, so the
-// traced graph is the trained one.
+// Fuser is implemented by layers that can run fused with the layers after
+// them: a Linear followed by a ReLU runs as one ag.LinearReLU, a Conv2d,
+// ReLU and MaxPool2d as one ag.Conv2DReLUMaxPool. Fuse is given the layers
+// that follow and returns the fused forward function and how many of them
+// it took in (0: none; forward is then not used). Sequential's Forward and
+// Trace both use it, so the traced graph is the trained one.
 type Fuser interface {
-	FuseNext(next Module) (forward func(x *ag.Node) *ag.Node, ok bool)
+	Fuse(next []Module) (forward func(x *ag.Node) *ag.Node, n int)
 }
 
 // Walk calls fn for m and every module inside it, parents before
@@ -156,9 +157,10 @@ func NewSequential(mods ...Module) *Sequential {
 
 // Forward applies the layers in order.
 //
-// A layer that fuses with the next (Fuser: a Linear or Conv2d before a
-// ReLU) runs as one op, which gives the same values and gradients with one
-// tensor and one pass fewer; Trace records the same fused graph.
+// A layer that fuses with the next ones (Fuser: a Linear or Conv2d before
+// a ReLU, a Conv2d before a ReLU and a MaxPool2d) runs as one op, which
+// gives the same values and gradients with fewer tensors and passes;
+// Trace records the same fused graph, cut after each activation.
 //
 // When no graph is recorded (under ag.NoGrad, or with no parameter that
 // requires a gradient), each intermediate output is dead once the next
@@ -170,9 +172,9 @@ func (s *Sequential) Forward(x *ag.Node) *ag.Node {
 	var prev *ag.Node // the last intermediate output, which the caller never sees
 	for i := 0; i < len(s.Layers); i++ {
 		var y *ag.Node
-		if f, ok := s.fused(i); ok {
+		if f, n := s.fused(i, false); n > 0 {
 			y = f(x)
-			i++
+			i += n
 		} else {
 			y = s.Layers[i].Forward(x)
 		}
@@ -188,14 +190,25 @@ func (s *Sequential) Forward(x *ag.Node) *ag.Node {
 	return x
 }
 
-// fused returns the fused forward of layers i and i+1, when layer i is a
-// Fuser that accepts layer i+1.
-func (s *Sequential) fused(i int) (func(*ag.Node) *ag.Node, bool) {
+// fused returns the fused forward of layer i and the n layers after it,
+// when layer i is a Fuser that takes them in (n > 0). With visible set
+// (Trace), a fused run ends at its first activation, so that the
+// activation's output exists to be recorded.
+func (s *Sequential) fused(i int, visible bool) (func(*ag.Node) *ag.Node, int) {
 	f, ok := s.Layers[i].(Fuser)
-	if !ok || i+1 >= len(s.Layers) {
-		return nil, false
+	if !ok {
+		return nil, 0
 	}
-	return f.FuseNext(s.Layers[i+1])
+	next := s.Layers[i+1:]
+	if visible {
+		for j, m := range next {
+			if _, ok := m.(*Activation); ok {
+				next = next[:j+1]
+				break
+			}
+		}
+	}
+	return f.Fuse(next)
 }
 
 // Children lists the layers, named by index.

@@ -208,14 +208,14 @@ func (b *BatchNorm) Training() bool { return b.training }
 // training panics, as in PyTorch (the variance is undefined).
 func (b *BatchNorm) Forward(x *ag.Node) *ag.Node { return b.forward(x, false) }
 
-// FuseNext fuses a following ReLU: with batch statistics, into one
+// Fuse fuses a following ReLU: with batch statistics, into one
 // ag.BatchNormReLU (the same values and gradients, one tensor and one
 // pass fewer); with running statistics, after the affine map.
-func (b *BatchNorm) FuseNext(next Module) (func(*ag.Node) *ag.Node, bool) {
-	if a, ok := next.(*Activation); ok && a.name == "relu" {
-		return func(x *ag.Node) *ag.Node { return b.forward(x, true) }, true
+func (b *BatchNorm) Fuse(next []Module) (func(*ag.Node) *ag.Node, int) {
+	if isReLU(next, 0) {
+		return func(x *ag.Node) *ag.Node { return b.forward(x, true) }, 1
 	}
-	return nil, false
+	return nil, 0
 }
 
 func (b *BatchNorm) forward(x *ag.Node, relu bool) *ag.Node {

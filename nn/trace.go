@@ -12,14 +12,17 @@ type Traced struct {
 	Module Module
 	// Out is the layer's output; nil for a layer fused into the next one
 	// (a Linear before a ReLU): its output never exists as a tensor, and
-	// the next layer's Out is the fused result.
+	// the last layer of the fused run has the fused result.
 	Out *ag.Node
 	// FusedInto is true for such a layer.
 	FusedInto bool
 }
 
 // Trace applies m to x as Forward does, recording the same graph (fused
-// layers stay fused), and returns the output and every leaf layer's
+// layers stay fused, except that a fused run ends at its first
+// activation, whose output is recorded: a Conv2d, ReLU and MaxPool2d run
+// as ag.Conv2DReLU then ag.MaxPool2D, with the same values and gradients
+// as the one Conv2DReLUMaxPool of Forward), and returns the output and every leaf layer's
 // output, in order, with its path. Sequentials are traced through, at any
 // depth; any other module is one leaf. A caller can mark the outputs with
 // RetainGrad before calling ag.Backward on a loss of the result, and read
@@ -38,13 +41,14 @@ func trace(m Module, x *ag.Node, path string, out *[]Traced) *ag.Node {
 		return y
 	}
 	for i := 0; i < len(s.Layers); i++ {
-		if f, ok := s.fused(i); ok {
+		if f, n := s.fused(i, true); n > 0 {
 			y := f(x)
-			*out = append(*out,
-				Traced{Path: joinPath(path, strconv.Itoa(i)), Module: s.Layers[i], FusedInto: true},
-				Traced{Path: joinPath(path, strconv.Itoa(i+1)), Module: s.Layers[i+1], Out: y})
+			for j := i; j < i+n; j++ {
+				*out = append(*out, Traced{Path: joinPath(path, strconv.Itoa(j)), Module: s.Layers[j], FusedInto: true})
+			}
+			*out = append(*out, Traced{Path: joinPath(path, strconv.Itoa(i+n)), Module: s.Layers[i+n], Out: y})
 			x = y
-			i++
+			i += n
 			continue
 		}
 		x = trace(s.Layers[i], x, joinPath(path, strconv.Itoa(i)), out)

@@ -1,6 +1,7 @@
 package nn_test
 
 import (
+	"math"
 	"slices"
 	"testing"
 
@@ -35,5 +36,39 @@ func TestTrace(t *testing.T) {
 	}
 	if _, tr := nn.Trace(nn.NewSequential(), x); len(tr) != 0 {
 		t.Error("an empty Sequential traced something")
+	}
+}
+
+// Trace cuts a fused run after its activation, so that the ReLU's output
+// is recorded: Conv2d-ReLU-MaxPool2d, one Conv2DReLUMaxPool in Forward, is
+// traced as Conv2DReLU then MaxPool2D, with the same output bits and the
+// same gradients.
+func TestTraceShowsActivationsOfFusedRuns(t *testing.T) {
+	m := buildText(t, "conv(4, 3, pad=1)-relu-maxpool(2)-flatten-linear(3)", 2, 6, 6)
+	x := tensor.Normal(tensor.NewRand(3), tensor.Float64, 0, 1, 5, 2, 6, 6)
+	grads := func(y *ag.Node) []float64 {
+		for _, p := range m.Params() {
+			p.Node.ZeroGrad()
+		}
+		ag.Backward(ag.SoftmaxCrossEntropy(y, []int{0, 1, 2, 0, 1}))
+		g := y.Value().Values()
+		for _, p := range m.Params() {
+			g = append(g, p.Node.Grad().Values()...)
+		}
+		return g
+	}
+	y, tr := nn.Trace(m, ag.Const(x))
+	if len(tr) != 5 || !tr[0].FusedInto || tr[1].Out == nil || tr[1].Out.Op() != "Conv2DReLU" || tr[2].Out.Op() != "MaxPool2D" {
+		t.Fatalf("the run is not traced as Conv2DReLU then MaxPool2D: %+v", tr)
+	}
+	fy := m.Forward(ag.Const(x))
+	if op := fy.Inputs()[0].Inputs()[0].Op(); op != "Conv2DReLUMaxPool" {
+		t.Fatalf("Forward ran %s, want Conv2DReLUMaxPool", op)
+	}
+	a, b := grads(y), grads(fy)
+	for i := range a {
+		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
+			t.Fatalf("element %d: traced %v, forward %v", i, a[i], b[i])
+		}
 	}
 }

@@ -469,6 +469,22 @@ for tag, sx, groups, affine in [("6c_3g", [2, 6, 3, 2], 3, True), ("1g_plain", [
          lambda t, a: F.group_norm(t[0], a["groups"], t[1] if len(t) > 1 else None, t[2] if len(t) > 1 else None,
                                    eps=a["eps"]), groups=groups, eps=1e-5)
 
+# (Added after the cases above, so that their random inputs stay as they were.)
+# Conv2DMaxPool and Conv2DReLUMaxPool: a convolution, (a ReLU,) and a max
+# pooling as one op in nabla, the three functions in turn here. Random
+# inputs make the convolution's outputs distinct, so no window has a tie
+# (the ReLU's zeros tie, but their gradient is zero whichever is taken).
+for tag, sx, sw, pad, k, stride, ppad, relu in [
+        ("same_2x2", [2, 2, 6, 6], [3, 2, 3, 3], [1, 1, 1, 1], [2, 2], [2, 2], [0, 0], False),
+        ("valid_3x3_s2_p1", [1, 3, 7, 6], [2, 3, 2, 2], [0, 0, 0, 0], [3, 3], [2, 2], [1, 1], False),
+        ("relu_same_2x2", [2, 2, 6, 6], [3, 2, 3, 3], [1, 1, 1, 1], [2, 2], [2, 2], [0, 0], True),
+        ("relu_odd_2x2", [1, 2, 7, 5], [4, 2, 3, 3], [1, 1, 1, 1], [2, 2], [2, 2], [0, 0], True)]:
+    name = "Conv2DReLUMaxPool" if relu else "Conv2DMaxPool"
+    case(f"{name}/{tag}", name, [In(sx), In(sw), In([sw[0]])],
+         lambda t, a, relu=relu: F.max_pool2d(conv2d(t, a, relu=relu), a["kernel"], a["pool_stride"], a["pool_padding"]),
+         stride=[1, 1], padding=pad, dilation=[1, 1], groups=1, kernel=k, pool_stride=stride, pool_padding=ppad)
+
+
 # Cases where nabla is known to disagree with torch because of a bug in
 # nabla: case name (without the dtype suffix) -> description. The Go test
 # reports each one as a failure until the bug is fixed and the entry is
