@@ -110,23 +110,26 @@ func poolOf[T float32 | float64](kind scratch) *sync.Pool {
 
 // gemm is Sgemm or Dgemm, by T, with alpha 1; with serial set it runs on
 // the calling goroutine (the caller is already spread over the pool, and
-// a nested parallel product would only add hand-overs).
-func gemm[T float32 | float64](serial bool, tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+// a nested parallel product would only add hand-overs); with relu set the
+// kernel stores max(0, ·) of each finished element (the GEMM's epilogue:
+// no second pass).
+func gemm[T float32 | float64](serial, relu bool, tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	switch a := any(a).(type) {
 	case []float32:
-		gemmOn(sImpl, serial, tA, tB, m, n, k, a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+		gemmOn(sImpl, serial, relu, tA, tB, m, n, k, a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
 	case []float64:
-		gemmOn(dImpl, serial, tA, tB, m, n, k, a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
+		gemmOn(dImpl, serial, relu, tA, tB, m, n, k, a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
 	}
 }
 
-func gemmOn[T float32 | float64](g *gemmImpl[T], serial bool, tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+func gemmOn[T float32 | float64](g *gemmImpl[T], serial, relu bool, tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	ep := epilogue[T]{relu: relu}
 	if !serial || m == 0 || n == 0 || k == 0 {
-		g.gemm(tA, tB, m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+		g.gemmEp(tA, tB, m, n, k, 1, a, lda, b, ldb, beta, c, ldc, ep)
 		return
 	}
 	checkGEMM(tA, tB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
-	g.serial(tA, tB, m, n, k, 1, a, lda, b, ldb, beta, c, ldc, epilogue[T]{})
+	g.serial(tA, tB, m, n, k, 1, a, lda, b, ldb, beta, c, ldc, ep)
 }
 
 // perImage reports whether a convolution over n images spreads the images
@@ -309,8 +312,10 @@ func col2im[T float32 | float64](g *ConvGeom, col, dx []T, p0, p1 int) {
 // Each group of each image is unfolded (im2col) a tile of output pixels
 // at a time, so that no [C/G·KH·KW, OH·OW] buffer larger than about
 // tileElems elements is built, and multiplied by the group's weight with
-// the GEMM; a 1×1 unpadded stride-1 convolution multiplies the input in
-// place. Images are spread over the worker pool; the scratch tiles come
+// the GEMM, onto the bias written into y first, with the ReLU applied by
+// the GEMM as it stores each finished element (no second pass); a 1×1
+// unpadded stride-1 convolution multiplies the input in place. Images are
+// spread over the worker pool; the scratch tiles come
 // from a pool, so a warm call allocates nothing.
 func Conv2D[T float32 | float64](g ConvGeom, x, w, bias, y []T, relu bool) {
 	g.Check()
@@ -331,11 +336,7 @@ func Conv2D[T float32 | float64](g ConvGeom, x, w, bias, y []T, relu bool) {
 			defer putBuf(scratchCol, buf)
 		}
 		for n := lo; n < hi; n++ {
-			yn := y[n*g.K*P : (n+1)*g.K*P]
-			convImage(&g, ser, x[n*g.C*g.H*g.W:(n+1)*g.C*g.H*g.W], w, bias, yn, buf)
-			if relu {
-				reluInPlace(yn)
-			}
+			convImage(&g, ser, x[n*g.C*g.H*g.W:(n+1)*g.C*g.H*g.W], w, bias, y[n*g.K*P:(n+1)*g.K*P], buf, relu)
 		}
 	})
 }
@@ -383,7 +384,7 @@ func Conv2DMaxPool[T float32 | float64](g ConvGeom, pool PoolGeom, x, w, bias, y
 			defer idxPool.Put(scratch)
 		}
 		for n := lo; n < hi; n++ {
-			convImage(&g, ser, x[n*g.C*g.H*g.W:(n+1)*g.C*g.H*g.W], w, bias, *out, buf)
+			convImage(&g, ser, x[n*g.C*g.H*g.W:(n+1)*g.C*g.H*g.W], w, bias, *out, buf, false)
 			for k := range g.K {
 				o := (n*g.K + k) * PP
 				var ip []int
@@ -410,11 +411,12 @@ func colBuf[T float32 | float64](g *ConvGeom) *[]T {
 	return getBuf[T](scratchCol, g.cols()*g.tile())
 }
 
-// convImage computes one image's convolution plus bias, x [C, H, W] into
-// y [K, OH, OW], a tile of output pixels at a time unfolded into buf (nil
-// for a pointwise convolution, which multiplies x in place). serial runs
-// the products on the calling goroutine.
-func convImage[T float32 | float64](g *ConvGeom, serial bool, x, w, bias, y []T, buf *[]T) {
+// convImage computes one image's convolution plus bias, then max(0, ·)
+// with relu set, x [C, H, W] into y [K, OH, OW], a tile of output pixels
+// at a time unfolded into buf (nil for a pointwise convolution, which
+// multiplies x in place). serial runs the products on the calling
+// goroutine.
+func convImage[T float32 | float64](g *ConvGeom, serial bool, x, w, bias, y []T, buf *[]T, relu bool) {
 	P, CK, cg, kg := g.OH*g.OW, g.cols(), g.C/g.Groups, g.K/g.Groups
 	tile := g.tile()
 	for gr := range g.Groups {
@@ -433,14 +435,14 @@ func convImage[T float32 | float64](g *ConvGeom, serial bool, x, w, bias, y []T,
 			beta = 1
 		}
 		if buf == nil {
-			gemm(serial, false, false, kg, P, CK, wg, CK, xg, P, beta, yg, P)
+			gemm(serial, relu, false, false, kg, P, CK, wg, CK, xg, P, beta, yg, P)
 			continue
 		}
 		for p0 := 0; p0 < P; p0 += tile {
 			p1 := min(p0+tile, P)
 			col := (*buf)[:CK*(p1-p0)]
 			im2col(g, xg, col, p0, p1)
-			gemm(serial, false, false, kg, p1-p0, CK, wg, CK, col, p1-p0, beta, yg[p0:], P)
+			gemm(serial, relu, false, false, kg, p1-p0, CK, wg, CK, col, p1-p0, beta, yg[p0:], P)
 		}
 	}
 }
@@ -496,14 +498,14 @@ func Conv2DBackwardData[T float32 | float64](g ConvGeom, dy, w, dx []T) {
 				dyg := dy[(n*g.K+gr*kg)*P:]
 				wg := w[gr*kg*CK:]
 				if buf == nil {
-					gemm(ser, true, false, CK, P, kg, wg, CK, dyg, P, 0, dxg, P)
+					gemm(ser, false, true, false, CK, P, kg, wg, CK, dyg, P, 0, dxg, P)
 					continue
 				}
 				clear(dxg[:cg*g.H*g.W])
 				for p0 := 0; p0 < P; p0 += tile {
 					p1 := min(p0+tile, P)
 					col := (*buf)[:CK*(p1-p0)]
-					gemm(ser, true, false, CK, p1-p0, kg, wg, CK, dyg[p0:], P, 0, col, p1-p0)
+					gemm(ser, false, true, false, CK, p1-p0, kg, wg, CK, dyg[p0:], P, 0, col, p1-p0)
 					col2im(&g, col, dxg, p0, p1)
 				}
 			}
@@ -595,14 +597,14 @@ func Conv2DBackwardWeight[T float32 | float64](g ConvGeom, x, dy, dw []T) {
 					dyg := dy[(n*g.K+gr*kg)*P:]
 					ag := acc[gr*kg*CK:]
 					if buf == nil {
-						gemm(ser, false, true, kg, CK, P, dyg, P, xg, P, 1, ag, CK)
+						gemm(ser, false, false, true, kg, CK, P, dyg, P, xg, P, 1, ag, CK)
 						continue
 					}
 					for p0 := 0; p0 < P; p0 += tile {
 						p1 := min(p0+tile, P)
 						col := (*buf)[:CK*(p1-p0)]
 						im2col(&g, xg, col, p0, p1)
-						gemm(ser, false, true, kg, CK, p1-p0, dyg[p0:], P, col, p1-p0, 1, ag, CK)
+						gemm(ser, false, false, true, kg, CK, p1-p0, dyg[p0:], P, col, p1-p0, 1, ag, CK)
 					}
 				}
 			}
