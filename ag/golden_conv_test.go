@@ -69,6 +69,12 @@ func init() {
 		"Conv2DReLUMaxPool": func(in []*ag.Node, a goldenAttrs, _ tensor.DType) *ag.Node {
 			return ag.Conv2DReLUMaxPool(in[0], in[1], bias(in), convParams(a), convPool(a))
 		},
+		"ChannelAffine": func(in []*ag.Node, _ goldenAttrs, _ tensor.DType) *ag.Node {
+			return ag.ChannelAffine(in[0], in[1], bias(in))
+		},
+		"ChannelAffineReLU": func(in []*ag.Node, _ goldenAttrs, _ tensor.DType) *ag.Node {
+			return ag.ChannelAffineReLU(in[0], in[1], bias(in))
+		},
 		"ConvTranspose2D": func(in []*ag.Node, a goldenAttrs, _ tensor.DType) *ag.Node {
 			return ag.ConvTranspose2D(in[0], in[1], bias(in), convParams(a))
 		},

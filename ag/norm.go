@@ -285,3 +285,72 @@ func GroupNorm(x *Node, groups int, weight, bias *Node, eps float64) *Node {
 	y := Reshape(normalize(Reshape(x, xs[0], groups, -1), eps, 2), xs...)
 	return affine(y, weight, bias, channelShape(xs[1], len(xs)))
 }
+
+// ChannelAffine returns x·scale + shift per channel: y[n, c, …] =
+// x[n, c, …]·scale[c] + shift[c] for x [N, C] or [N, C, …] and scale and
+// shift [C] (shift nil: none), in one pass: a BatchNorm in evaluation
+// mode, whose scale weight/√(running_var + eps) and shift bias −
+// running_mean·scale are computed on the [C] vectors. Its VJP is
+// ChannelAffine(g, scale, nil) for x, the per-channel sums of g·x for
+// scale and of g for shift.
+func ChannelAffine(x, scale, shift *Node) *Node {
+	return channelAffine("ChannelAffine", x, scale, shift, false)
+}
+
+// ChannelAffineReLU returns max(0, ChannelAffine(x, scale, shift)), the two
+// as one pass (a BatchNorm in evaluation mode and its ReLU). Its VJP masks
+// g where the output is not positive and continues as ChannelAffine's.
+func ChannelAffineReLU(x, scale, shift *Node) *Node {
+	return channelAffine("ChannelAffineReLU", x, scale, shift, true)
+}
+
+func channelAffine(op string, x, scale, shift *Node, relu bool) *Node {
+	xs := x.Shape()
+	if len(xs) < 2 {
+		panic(&tensor.ShapeError{Op: op, Shapes: [][]int{xs}, Msg: "want input [N, C] or [N, C, …]"})
+	}
+	if scale == nil {
+		panic(&tensor.ShapeError{Op: op, Shapes: [][]int{xs}, Msg: "scale is nil"})
+	}
+	checkParam(op, x, scale, xs[1:2])
+	checkParam(op, x, shift, xs[1:2])
+	inputs := []*Node{x, scale}
+	var sv *tensor.Tensor
+	if shift != nil {
+		inputs, sv = append(inputs, shift), shift.value
+	}
+	y := channelAffineValue(x.value, scale.value, sv, relu)
+	return Apply(op, y, func(gr *Node, in []*Node, out *Node, need []bool) []*Node {
+		vjp := func(gr *Node) []*Node {
+			gs := make([]*Node, len(in))
+			if need[0] {
+				gs[0] = ChannelAffine(gr, in[1], nil)
+			}
+			if need[1] {
+				gs[1] = channelSum(Mul(gr, in[0]))
+			}
+			if len(in) == 3 && need[2] {
+				gs[2] = channelSum(gr)
+			}
+			return gs
+		}
+		if relu {
+			return afterReLU(gr, out.value, vjp)
+		}
+		return vjp(gr)
+	}, inputs...)
+}
+
+func channelAffineValue(x, scale, shift *tensor.Tensor, relu bool) *tensor.Tensor {
+	xs := x.Shape()
+	n, c := xs[0], xs[1]
+	hw := x.Len() / max(n*c, 1)
+	y := tensor.New(x.DType(), xs...)
+	switch x.DType() {
+	case tensor.Float32:
+		kernels.ChannelAffine(n, c, hw, tensor.Data[float32](x), tensor.Data[float32](scale), dataOrNil[float32](shift), relu, tensor.Data[float32](y))
+	default:
+		kernels.ChannelAffine(n, c, hw, tensor.Data[float64](x), tensor.Data[float64](scale), dataOrNil[float64](shift), relu, tensor.Data[float64](y))
+	}
+	return y
+}

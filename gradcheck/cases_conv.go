@@ -89,6 +89,10 @@ func convCases() []Case {
 		norm3("GroupNorm", "6 channels, 3 groups", []int{2, 6, 3, 2}, []int{6}, true, func(x, w, b *ag.Node) *ag.Node { return ag.GroupNorm(x, 3, w, b, 1e-5) }),
 		norm3("GroupNorm", "no affine, 1 group", []int{2, 4, 3}, nil, false, func(x, w, b *ag.Node) *ag.Node { return ag.GroupNorm(x, 1, w, b, 1e-5) }),
 		// Added last, so that the inputs drawn for the cases above stay as they were.
+		norm3("ChannelAffine", "[3,4,2,3]", []int{3, 4, 2, 3}, []int{4}, true, ag.ChannelAffine),
+		{Op: "ChannelAffine", Name: "[5,3], no shift", Inputs: gen(randn(5, 3), randn(3)),
+			F: func(x []*ag.Node) *ag.Node { return ag.ChannelAffine(x[0], x[1], nil) }},
+		norm3("ChannelAffineReLU", "[2,3,4]", []int{2, 3, 4}, []int{3}, true, ag.ChannelAffineReLU),
 		{Op: "Conv2DMaxPool", Name: "3×3 padding 1, 2×2 pooling", Inputs: gen(randn(2, 2, 6, 6), randn(3, 2, 3, 3), randn(3)),
 			F: func(x []*ag.Node) *ag.Node {
 				return ag.Conv2DMaxPool(x[0], x[1], x[2], ag.ConvParams{Padding: ag.Pad(1)}, ag.PoolParams{Kernel: [2]int{2, 2}})

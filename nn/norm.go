@@ -228,16 +228,21 @@ func (b *BatchNorm) forward(x *ag.Node, relu bool) *ag.Node {
 		panic(&tensor.ShapeError{Op: b.Kind, Shapes: [][]int{sh}, Msg: fmt.Sprintf("want input [N, %d, …] (%s)", b.Features, b.Kind)})
 	}
 	if !b.training && b.RunningMean != nil {
-		cs := channelShape(len(sh), b.Features)
-		inv := tensor.Reshape(tensor.PowScalar(tensor.AddScalar(b.RunningVar, b.Eps), -0.5), cs...)
-		y := ag.Mul(ag.Sub(x, ag.Const(tensor.Reshape(b.RunningMean, cs...))), ag.Const(inv))
+		// One pass over x: y = x·s + t with s = γ/√(running_var + eps)
+		// and t = β − running_mean·s, computed on the [C] vectors (with
+		// ag ops, so gradients reach γ and β).
+		scale := ag.Const(tensor.PowScalar(tensor.AddScalar(b.RunningVar, b.Eps), -0.5))
 		if b.Weight != nil {
-			y = ag.Add(ag.Mul(y, ag.Reshape(b.Weight, cs...)), ag.Reshape(b.Bias, cs...))
+			scale = ag.Mul(b.Weight, scale)
+		}
+		shift := ag.Neg(ag.Mul(ag.Const(b.RunningMean), scale))
+		if b.Bias != nil {
+			shift = ag.Add(b.Bias, shift)
 		}
 		if relu {
-			y = ag.ReLU(y)
+			return ag.ChannelAffineReLU(x, scale, shift)
 		}
-		return y
+		return ag.ChannelAffine(x, scale, shift)
 	}
 	n := x.Value().Len() / b.Features
 	if b.training && n <= 1 {
@@ -259,15 +264,6 @@ func (b *BatchNorm) updateRunning(mean, biasedVar *tensor.Tensor, n int) {
 	b.RunningMean.CopyFrom(tensor.Add(tensor.Scale(b.RunningMean, 1-m), tensor.Scale(mean, m)))
 	b.RunningVar.CopyFrom(tensor.Add(tensor.Scale(b.RunningVar, 1-m), tensor.Scale(v, m)))
 	b.NumBatchesTracked.Fill(b.NumBatchesTracked.Item() + 1)
-}
-
-func channelShape(dims, c int) []int {
-	s := make([]int, dims)
-	for i := range s {
-		s[i] = 1
-	}
-	s[1] = c
-	return s
 }
 
 // Params returns "weight" and "bias" when affine.

@@ -484,6 +484,20 @@ for tag, sx, sw, pad, k, stride, ppad, relu in [
          lambda t, a, relu=relu: F.max_pool2d(conv2d(t, a, relu=relu), a["kernel"], a["pool_stride"], a["pool_padding"]),
          stride=[1, 1], padding=pad, dilation=[1, 1], groups=1, kernel=k, pool_stride=stride, pool_padding=ppad)
 
+# ChannelAffine(ReLU): x·scale + shift per channel (a BatchNorm in
+# evaluation mode), in one op in nabla.
+for tag, sx, shift, relu in [("4d", [2, 3, 2, 3], True, False), ("2d_noshift", [4, 3], False, False),
+                             ("relu_3d", [2, 3, 4], True, True)]:
+    name = "ChannelAffineReLU" if relu else "ChannelAffine"
+    view = [1, sx[1]] + [1] * (len(sx) - 2)
+    ins = [In(sx), In([sx[1]])] + ([In([sx[1]])] if shift else [])
+
+    def affine(t, a, view=view, relu=relu):
+        y = t[0] * t[1].view(view)
+        if len(t) > 2:
+            y = y + t[2].view(view)
+        return F.relu(y) if relu else y
+    case(f"{name}/{tag}", name, ins, affine)
 
 # Cases where nabla is known to disagree with torch because of a bug in
 # nabla: case name (without the dtype suffix) -> description. The Go test
