@@ -65,7 +65,15 @@
 // second derivatives work. MaxPool2D, AvgPool2D and AdaptiveAvgPool2D
 // follow the torch functions of the same names (ceil mode, padding counted
 // or not); BatchNorm (batch statistics), LayerNorm and GroupNorm are
-// compositions of Mean, Sub, Mul and PowScalar.
+// compositions of Mean, Sub, Mul and PowScalar (BatchNorm also runs as a
+// fused kernel when no graph of its gradient is recorded).
+//
+// Some primitives fuse ops that follow one another in networks, for
+// speed and memory, with the values and gradients of the ops in turn:
+// LinearReLU, Conv2DReLU, Conv2DMaxPool and Conv2DReLUMaxPool (the
+// convolution's output pooled image by image, never stored whole),
+// BatchNormReLU, and ChannelAffine(ReLU) (a BatchNorm in evaluation
+// mode). nn.Sequential picks them (nn.Fuser).
 //
 // # Shapes
 //
