@@ -318,13 +318,8 @@ func col2im[T float32 | float64](g *ConvGeom, col, dx []T, p0, p1 int) {
 // spread over the worker pool; the scratch tiles come
 // from a pool, so a warm call allocates nothing.
 func Conv2D[T float32 | float64](g ConvGeom, x, w, bias, y []T, relu bool) {
-	g.Check()
-	checkLen("Conv2D", "x", len(x), g.N*g.C*g.H*g.W)
-	checkLen("Conv2D", "w", len(w), g.K*g.cols())
+	checkConvInputs("Conv2D", &g, x, w, bias)
 	checkLen("Conv2D", "y", len(y), g.N*g.K*g.OH*g.OW)
-	if bias != nil {
-		checkLen("Conv2D", "bias", len(bias), g.K)
-	}
 	P := g.OH * g.OW
 	if P == 0 || g.N == 0 {
 		return
@@ -341,6 +336,17 @@ func Conv2D[T float32 | float64](g ConvGeom, x, w, bias, y []T, relu bool) {
 	})
 }
 
+// checkConvInputs panics, naming op, when g is not a valid geometry or x,
+// w and bias (nil, or K elements) do not have its sizes.
+func checkConvInputs[T float32 | float64](op string, g *ConvGeom, x, w, bias []T) {
+	g.Check()
+	checkLen(op, "x", len(x), g.N*g.C*g.H*g.W)
+	checkLen(op, "w", len(w), g.K*g.cols())
+	if bias != nil {
+		checkLen(op, "bias", len(bias), g.K)
+	}
+}
+
 // Conv2DMaxPool computes y = maxpool(conv(x, w) + bias), then max(0, ·)
 // when relu is set: Conv2D followed by MaxPool2D over the planes of its
 // output (pool's H and W are g's OH and OW), image by image, so that the
@@ -353,12 +359,7 @@ func Conv2D[T float32 | float64](g ConvGeom, x, w, bias, y []T, relu bool) {
 // same index wherever the value is positive (elsewhere ReLU's gradient is
 // zero, so which element was taken does not matter).
 func Conv2DMaxPool[T float32 | float64](g ConvGeom, pool PoolGeom, x, w, bias, y []T, idx []int, relu bool) {
-	g.Check()
-	checkLen("Conv2DMaxPool", "x", len(x), g.N*g.C*g.H*g.W)
-	checkLen("Conv2DMaxPool", "w", len(w), g.K*g.cols())
-	if bias != nil {
-		checkLen("Conv2DMaxPool", "bias", len(bias), g.K)
-	}
+	checkConvInputs("Conv2DMaxPool", &g, x, w, bias)
 	if pool.H != g.OH || pool.W != g.OW {
 		panic(fmt.Sprintf("kernels: Conv2DMaxPool: pooling planes %d×%d, convolution output %d×%d", pool.H, pool.W, g.OH, g.OW))
 	}
