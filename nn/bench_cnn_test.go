@@ -81,39 +81,18 @@ const bnCNN = "conv(32, 3, pad=1)-batchnorm2d-relu-maxpool(2)-conv(64, 3, pad=1)
 // BenchmarkBNCNNTrainStep is BenchmarkCNNTrainStep for bnCNN: the cost of
 // BatchNorm in training (batch statistics, running statistics, and its
 // composed backward pass).
-func BenchmarkBNCNNTrainStep(b *testing.B) {
-	for _, threads := range []int{1, 2} {
-		b.Run(fmt.Sprintf("batch=64/threads=%d", threads), func(b *testing.B) {
-			benchThreads(b, threads)
-			m, params := benchCNN(b, bnCNN)
-			opt := optim.NewSGD(params, optim.SGDConfig{LR: 0, Momentum: 0.9})
-			x, y := benchImages(64)
-			step := func() {
-				l := ag.SoftmaxCrossEntropy(m.Forward(ag.Const(x)), y)
-				opt.ZeroGrad()
-				ag.Backward(l)
-				opt.Step()
-			}
-			step()
-			b.ReportAllocs()
-			cpu0 := cpuTime()
-			for b.Loop() {
-				step()
-			}
-			b.ReportMetric(64*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
-			reportCPU(b, 64, cpu0)
-		})
-	}
-}
+func BenchmarkBNCNNTrainStep(b *testing.B) { benchTrainStep(b, bnCNN) }
 
 // BenchmarkCNNTrainStep is one SGD-with-momentum step of the issue's CNN
 // at batch 64. The learning rate is 0 (the update is still computed in
 // full), so that every step times the same network.
-func BenchmarkCNNTrainStep(b *testing.B) {
+func BenchmarkCNNTrainStep(b *testing.B) { benchTrainStep(b, issueCNN) }
+
+func benchTrainStep(b *testing.B, arch string) {
 	for _, threads := range []int{1, 2} {
 		b.Run(fmt.Sprintf("batch=64/threads=%d", threads), func(b *testing.B) {
 			benchThreads(b, threads)
-			m, params := benchCNN(b, issueCNN)
+			m, params := benchCNN(b, arch)
 			opt := optim.NewSGD(params, optim.SGDConfig{LR: 0, Momentum: 0.9})
 			x, y := benchImages(64)
 			step := func() {
