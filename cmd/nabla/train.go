@@ -79,7 +79,7 @@ func defineDataFlags(fs *flag.FlagSet, d *dataFlags, def string) {
 		help += " (default: the one the model was trained on, else spiral; mnist means its test split)"
 	}
 	fs.StringVar(&d.Data, "data", def, help)
-	fs.StringVar(&d.DataDir, "data-dir", "", "folder with the MNIST IDX files (default: $NABLA_DATA, then the GoMNIST module in the Go module cache)")
+	fs.StringVar(&d.DataDir, "data-dir", "", "folder with the four IDX files of mnist or fashion-mnist (default: mnist from $NABLA_DATA, then the GoMNIST module in the Go module cache; fashion-mnist from $NABLA_DATA/fashion-mnist, then Debian's dataset-fashion-mnist; else either is downloaded, with SHA-256 checks, into the user cache)")
 	fs.IntVar(&d.LabelCol, "label-col", -1, "CSV: column of the class label (negative counts from the end)")
 	fs.BoolVar(&d.Header, "header", false, "CSV: the first line is a header")
 	fs.BoolVar(&d.RawPixels, "raw-pixels", false, "MNIST: feed pixels as 0..255 instead of scaling to [0, 1] (a model file records it; eval follows the file)")
@@ -176,23 +176,21 @@ func loadData(name, dataDir string, labelCol int, header, raw bool, seed uint64)
 	case name == "mnist":
 		dir, err := data.FindMNIST(dataDir)
 		if errors.Is(err, data.ErrMNISTNotFound) && dataDir == "" {
-			dir, err = fetchMNIST(err, os.Stderr)
+			dir, err = fetchData(mnistDownload, err, os.Stderr)
 		}
 		if err != nil {
 			return nil, nil, err
 		}
 		return data.LoadMNIST(dir, !raw)
 	case name == "fashion-mnist":
-		dir, err := findFashionMNIST(dataDir)
+		dir, err := data.FindFashionMNIST(dataDir)
+		if errors.Is(err, data.ErrFashionMNISTNotFound) && dataDir == "" {
+			dir, err = fetchData(fashionMNISTDownload, err, os.Stderr)
+		}
 		if err != nil {
 			return nil, nil, err
 		}
-		tr, te, err := data.LoadMNIST(dir, !raw)
-		if err != nil {
-			return nil, nil, err
-		}
-		tr.Name, te.Name = "fashion-mnist/train", "fashion-mnist/test"
-		return tr, te, nil
+		return data.LoadFashionMNIST(dir, !raw)
 	case strings.HasSuffix(strings.ToLower(name), ".csv"):
 		ds, err := data.LoadCSV(name, labelCol, header)
 		return ds, nil, err
@@ -200,41 +198,35 @@ func loadData(name, dataDir string, labelCol int, header, raw bool, seed uint64)
 	return nil, nil, fmt.Errorf("unknown data set %q: use %s or a .csv file", name, strings.Join(dataSetNames(), ", "))
 }
 
-// fashionMNISTDirs are where Fashion-MNIST is looked for after --data-dir:
-// $NABLA_DATA/fashion-mnist, then Debian's dataset-fashion-mnist package.
-func fashionMNISTDirs() []string {
-	var dirs []string
-	if env := os.Getenv("NABLA_DATA"); env != "" {
-		dirs = append(dirs, filepath.Join(env, "fashion-mnist"))
-	}
-	return append(dirs, "/usr/share/datasets/fashion-mnist")
+// findFashionMNIST is data.FindFashionMNIST (--data-dir, then
+// $NABLA_DATA/fashion-mnist, Debian's dataset-fashion-mnist and the user
+// cache); it never downloads.
+func findFashionMNIST(dataDir string) (string, error) { return data.FindFashionMNIST(dataDir) }
+
+// A download names a data set that nabla fetches, with its SHA-256
+// checks, when no local copy is found.
+type download struct {
+	name  string                      // as messages name it
+	url   string                      // the official address
+	cache func() (string, error)      // the folder it goes into
+	fetch func(url, dir string) error // data.FetchMNIST or data.FetchFashionMNIST
 }
 
-// findFashionMNIST returns the folder holding Fashion-MNIST's four IDX
-// files (named as MNIST's, gzipped or not).
-func findFashionMNIST(dataDir string) (string, error) {
-	dirs := fashionMNISTDirs()
-	if dataDir != "" {
-		dirs = []string{dataDir}
-	}
-	for _, d := range dirs {
-		if _, err := data.FindMNIST(d); err == nil {
-			return d, nil
-		}
-	}
-	return "", fmt.Errorf("Fashion-MNIST not found in %s: install Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist), or put its four IDX files (train-images-idx3-ubyte.gz, …) in a folder named by --data-dir or $NABLA_DATA/fashion-mnist", strings.Join(dirs, ", "))
-}
+var (
+	mnistDownload        = download{"MNIST", data.MNISTURL, data.MNISTCacheDir, data.FetchMNIST}
+	fashionMNISTDownload = download{"Fashion-MNIST", data.FashionMNISTURL, data.FashionMNISTCacheDir, data.FetchFashionMNIST}
+)
 
-// fetchMNIST downloads MNIST into the user cache, with its SHA-256 checks,
-// when no local copy was found; notFound is FindMNIST's error, returned
+// fetchData downloads d into its user cache folder when no local copy was
+// found and returns that folder; notFound is the search's error, returned
 // with the download's when that fails too (as it does with no internet).
-func fetchMNIST(notFound error, log io.Writer) (string, error) {
-	dir, err := data.MNISTCacheDir()
+func fetchData(d download, notFound error, log io.Writer) (string, error) {
+	dir, err := d.cache()
 	if err != nil {
 		return "", notFound
 	}
-	fmt.Fprintf(log, "MNIST not found locally; downloading it from %s into %s\n", data.MNISTURL, dir)
-	if err := data.FetchMNIST(data.MNISTURL, dir); err != nil {
+	fmt.Fprintf(log, "%s not found locally; downloading it from %s into %s\n", d.name, d.url, dir)
+	if err := d.fetch(d.url, dir); err != nil {
 		return "", fmt.Errorf("%v; the download failed too: %v", notFound, err)
 	}
 	return dir, nil
