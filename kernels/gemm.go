@@ -130,7 +130,11 @@ type gemmImpl[T float32 | float64] struct {
 	// packing; and a tile of exactly nr/2 or nr columns is written to C
 	// directly.
 	edge [][2]stridedKernel[T]
-	bufs sync.Pool // *packBuf[T], one per goroutine in a call
+	// gemv, if not nil, is the matrix–vector path (gemv.go), taken for a
+	// transposed B and at most gemvMaxM rows of A: no packing.
+	gemv     gemvFunc[T]
+	gemvMaxM int
+	bufs     sync.Pool // *packBuf[T], one per goroutine in a call
 }
 
 // packBuf holds one goroutine's packed panels, kept between calls so a
@@ -167,6 +171,13 @@ func (g *gemmImpl[T]) gemmEp(transA, transB bool, m, n, k int, alpha T, a []T, l
 				}
 			}
 		}
+		return
+	}
+	// A transposed B with few rows of A, whose rows are contiguous (A
+	// row-major, or a single row given with stride 1): a linear layer at
+	// batch 1 or a few. Packing B would cost more than the product.
+	if g.gemv != nil && transB && m <= g.gemvMaxM && (!transA || lda == 1) {
+		g.gemvT(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
 		return
 	}
 	par := Threads()

@@ -26,7 +26,8 @@ var (
 func newSgemmAVX512() *gemmImpl[float32] {
 	return &gemmImpl[float32]{name: "avx512", mr: 12, nr: 32, mc: 240, kc: 400, nc: 4096,
 		kernel: sgemmKernelAVX512, strided: sgemmStridedAVX512, directMax: directMax,
-		packT: spackT32AVX512, packTA: spackT12AVX512, edge: edgeKernels(sgemmEdgeAVX512[:], 16)}
+		packT: spackT32AVX512, packTA: spackT12AVX512, edge: edgeKernels(sgemmEdgeAVX512[:], 16),
+		gemv: asmGemv(gemvTable(sgemvTAVX512[:])), gemvMaxM: gemvMaxMAVX512}
 }
 
 // edgeKernels wraps a generated table of edge kernels (edge[r-1][v-1]
@@ -48,19 +49,22 @@ func edgeKernels[T float32 | float64](table [][2]func(k int, a *T, rsa, csa int,
 func newSgemmAVX2() *gemmImpl[float32] {
 	return &gemmImpl[float32]{name: "avx2", mr: 6, nr: 16, mc: 240, kc: 400, nc: 4096,
 		kernel: sgemmKernelAVX2, strided: sgemmStridedAVX2, directMax: directMax,
-		packT: spackT16AVX2, packTA: spackT6AVX2, edge: edgeKernels(sgemmEdgeAVX2[:], 8)}
+		packT: spackT16AVX2, packTA: spackT6AVX2, edge: edgeKernels(sgemmEdgeAVX2[:], 8),
+		gemv: asmGemv(gemvTable(sgemvTAVX2[:])), gemvMaxM: gemvMaxMAVX2}
 }
 
 func newDgemmAVX512() *gemmImpl[float64] {
 	return &gemmImpl[float64]{name: "avx512", mr: 12, nr: 16, mc: 240, kc: 256, nc: 2048,
 		kernel: dgemmKernelAVX512, strided: dgemmStridedAVX512, directMax: directMax,
-		packT: dpackT16AVX512, edge: edgeKernels(dgemmEdgeAVX512[:], 8)}
+		packT: dpackT16AVX512, edge: edgeKernels(dgemmEdgeAVX512[:], 8),
+		gemv: asmGemv(gemvTable(dgemvTAVX512[:])), gemvMaxM: gemvMaxMAVX512}
 }
 
 func newDgemmAVX2() *gemmImpl[float64] {
 	return &gemmImpl[float64]{name: "avx2", mr: 6, nr: 8, mc: 120, kc: 256, nc: 2048,
 		kernel: dgemmKernelAVX2, strided: dgemmStridedAVX2, directMax: directMax,
-		packT: dpackT8AVX2, edge: edgeKernels(dgemmEdgeAVX2[:], 4)}
+		packT: dpackT8AVX2, edge: edgeKernels(dgemmEdgeAVX2[:], 4),
+		gemv: asmGemv(gemvTable(dgemvTAVX2[:])), gemvMaxM: gemvMaxMAVX2}
 }
 
 // candidateImpls returns a fresh copy of every configuration this CPU can
@@ -75,6 +79,19 @@ func candidateImpls() ([]*gemmImpl[float32], []*gemmImpl[float64]) {
 	}
 	return s, d
 }
+
+// gemvMaxMAVX512 and gemvMaxMAVX2 are the most rows of A that take the
+// matrix–vector path (gemv.go) rather than the blocked GEMM, from
+// BenchmarkLinearFewRows (float32, one thread, layers 512×784, 256×512,
+// 100×784, Zen 5): the AVX-512 kernels (4 rows of A per pass over B) were
+// 1.1–1.7× faster than the blocked path up to m = 24 and 1.3–2× at 16;
+// the AVX2 ones (2 rows per pass, so twice the passes) 1.4–2× at m = 8,
+// 1.1–1.5× at 12 and slower at 16 on 256×512. float64 uses the same
+// limits (not measured apart).
+const (
+	gemvMaxMAVX512 = 16
+	gemvMaxMAVX2   = 8
+)
 
 // directMax is the largest m·n·k (per goroutine) run on unpacked operands:
 // up to 256³ skipping the packing gains 15–50% on this CPU; at 1024³

@@ -1,0 +1,44 @@
+//go:build !purego
+
+package kernels
+
+//go:generate go run gen_gemv.go
+
+// gemvKernel is the signature of the generated kernels (gen_gemv.go): mx
+// rows of A (stride lda) against blocks·r rows of B (stride ldb), r = 4
+// or 1 rows per pass, into C (stride ldc); bias nil for none.
+type gemvKernel[T float32 | float64] func(k int, a *T, lda int, b *T, ldb int, c *T, ldc int, blocks int, alpha, beta T, bias *T, relu bool)
+
+// asmGemv wraps a table of generated kernels (table[mx-1] = {four rows
+// of B per pass, one row}) as a gemvFunc: the rows of A go in groups of
+// up to len(table), the columns in groups of four and then one by one.
+// Its bounds checks keep the kernels' pointer arithmetic inside the
+// slices.
+func asmGemv[T float32 | float64](table [][2]gemvKernel[T]) gemvFunc[T] {
+	return func(m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, ep epilogue[T]) {
+		n4 := n &^ 3
+		_ = b[(n-1)*ldb+k-1]
+		for i := 0; i < m; {
+			mx := min(len(table), m-i)
+			ai, ci := a[i*lda:], c[i*ldc:]
+			_, _ = ai[(mx-1)*lda+k-1], ci[(mx-1)*ldc+n-1]
+			kern := table[mx-1]
+			if n4 > 0 {
+				kern[0](k, &ai[0], lda, &b[0], ldb, &ci[0], ldc, n4/4, alpha, beta, ep.biasPtr(n4), ep.relu)
+			}
+			if n4 < n {
+				kern[1](k, &ai[0], lda, &b[n4*ldb], ldb, &ci[n4], ldc, n-n4, alpha, beta, ep.from(n4).biasPtr(n-n4), ep.relu)
+			}
+			i += mx
+		}
+	}
+}
+
+// gemvTable converts a generated table to gemvKernel values.
+func gemvTable[T float32 | float64](t [][2]func(k int, a *T, lda int, b *T, ldb int, c *T, ldc int, blocks int, alpha, beta T, bias *T, relu bool)) [][2]gemvKernel[T] {
+	out := make([][2]gemvKernel[T], len(t))
+	for i := range t {
+		out[i] = [2]gemvKernel[T]{t[i][0], t[i][1]}
+	}
+	return out
+}
