@@ -94,16 +94,24 @@ func matmul2(a, b *Tensor) *Tensor {
 // gemmOperand returns how to pass a matrix view to GEMM: as it is, or
 // transposed, with its leading dimension; a view that is neither is copied.
 func gemmOperand(x *Tensor) (t *Tensor, trans bool, ld int) {
-	r, c := x.shape[0], x.shape[1]
-	sr, sc := x.strides[0], x.strides[1]
-	if (sc == 1 || c == 1) && sr >= max(c, 1) {
-		return x, false, sr
-	}
-	if (sr == 1 || r == 1) && sc >= max(r, 1) {
-		return x, true, sc
+	if trans, ld, ok := operandLayout(x.shape[0], x.shape[1], x.strides[0], x.strides[1]); ok {
+		return x, trans, ld
 	}
 	x = x.Clone()
-	return x, false, max(c, 1)
+	return x, false, max(x.shape[1], 1)
+}
+
+// operandLayout says how GEMM reads an r×c matrix with strides sr, sc in
+// place: row-major (trans false) or as the transpose of a row-major
+// matrix, with its leading dimension; ok is false when it is neither.
+func operandLayout(r, c, sr, sc int) (trans bool, ld int, ok bool) {
+	if (sc == 1 || c == 1) && sr >= max(c, 1) {
+		return false, sr, true
+	}
+	if (sr == 1 || r == 1) && sc >= max(r, 1) {
+		return true, sc, true
+	}
+	return false, 0, false
 }
 
 // Linear returns x·wᵀ + b for x [..., in], w [out, in] and b [out] (nil
@@ -118,12 +126,13 @@ func Linear(x, w, b *Tensor) *Tensor { return linear(x, w, b, false) }
 func LinearReLU(x, w, b *Tensor) *Tensor { return linear(x, w, b, true) }
 
 func linear(x, w, b *Tensor, relu bool) *Tensor {
-	ops := []*Tensor{x, w}
 	if b != nil {
-		ops = append(ops, b)
+		sameDType("Linear", x, w, b)
+	} else {
+		sameDType("Linear", x, w)
 	}
-	sameDType("Linear", ops...)
-	if len(x.shape) < 1 || len(w.shape) != 2 || x.shape[len(x.shape)-1] != w.shape[1] {
+	nd := len(x.shape)
+	if nd < 1 || len(w.shape) != 2 || x.shape[nd-1] != w.shape[1] {
 		shapePanic("Linear", "want x [..., in] and w [out, in]", x.shape, w.shape)
 	}
 	in, outDim := w.shape[1], w.shape[0]
@@ -131,15 +140,38 @@ func linear(x, w, b *Tensor, relu bool) *Tensor {
 		shapePanic("Linear", "want bias [out]", x.shape, w.shape, b.shape)
 	}
 	rows := 1
-	for _, s := range x.shape[:len(x.shape)-1] {
+	for _, s := range x.shape[:nd-1] {
 		rows *= s
 	}
-	out := newUninit(x.dtype, append(append([]int{}, x.shape[:len(x.shape)-1]...), outDim)...)
+	// The output's shape and strides share one allocation: at batch 1 the
+	// product takes a few microseconds, and every allocation around it
+	// counts (BenchmarkMLPLatency).
+	dims := make([]int, 2*nd)
+	shape, strides := dims[:nd:nd], dims[nd:]
+	copy(shape, x.shape[:nd-1])
+	shape[nd-1] = outDim
+	st := 1
+	for i := nd - 1; i >= 0; i-- {
+		strides[i] = st
+		st *= shape[i]
+	}
+	out := &Tensor{dtype: x.dtype, shape: shape, strides: strides, data: buffer(x.dtype, rows*outDim, false)}
 	if rows == 0 || outDim == 0 {
 		return out
 	}
-	xa, ta, lda := gemmOperand(Reshape(x, rows, in))
-	wa, tw, ldw := gemmOperand(w.T())
+	// x is read in place when contiguous (its rows are [rows, in]), and w
+	// as its transpose when it is row-major or a transposed view, without
+	// building the views (Reshape, T) that gemmOperand would take.
+	xa, ta, lda := x, false, in
+	if !x.IsContiguous() {
+		xa, ta, lda = gemmOperand(Reshape(x, rows, in))
+	}
+	wa, tw, ldw := w, false, 0
+	if t, ld, ok := operandLayout(in, outDim, w.strides[1], w.strides[0]); ok {
+		tw, ldw = t, ld
+	} else {
+		wa, tw, ldw = gemmOperand(w.T())
+	}
 	switch d := out.data.(type) {
 	case []float32:
 		var bias []float32
