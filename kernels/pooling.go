@@ -110,37 +110,19 @@ func maxPoolPlane[T float32 | float64](g *PoolGeom, xp, y []T, idx []int, base i
 
 // maxPoolInside is MaxPool2D for one plane whose windows all lie inside
 // it (no padding, none running off the edge): no bounds tests, and the
-// common 2×2 window unrolled. The same comparisons in the same order, so
-// the same ties and NaN rule (the last NaN in window order is taken, as
-// each NaN replaces the best so far).
+// common 2×2 window unrolled, vectorised for float32 with column stride
+// 2. The same comparisons in the same order, so the same ties and NaN
+// rule (the last NaN in window order is taken, as each NaN replaces the
+// best so far), and the value is always the element at the index.
 func maxPoolInside[T float32 | float64](g *PoolGeom, xp, y []T, idx []int, base int) {
-	o := 0
 	if g.KH == 2 && g.KW == 2 && g.DH == 1 && g.DW == 1 {
-		for oh := range g.OH {
-			r0 := oh * g.SH * g.W
-			row0, row1 := xp[r0:r0+g.W], xp[r0+g.W:r0+2*g.W]
-			for ow := range g.OW {
-				c := ow * g.SW
-				// Branch-free: with random data the winner of each
-				// comparison is a coin toss, and mispredicted branches cost
-				// more than the comparisons. Ties keep the earlier element
-				// (strict >), as the sequential rule does.
-				a, b, d, e := row0[c], row0[c+1], row1[c], row1[c+1]
-				v0, v1 := max(a, b), max(d, e)
-				i0, i1 := r0+c+b2i(b > a), r0+g.W+c+b2i(e > d)
-				v, at := max(v0, v1), i0
-				if v1 > v0 {
-					at = i1
-				}
-				if v != v { // a NaN: the sequential rule picks the last one
-					at = lastNaN(xp, r0+c, g.W)
-				}
-				y[o], idx[o] = v, base+at
-				o++
-			}
+		if x32, ok := any(xp).([]float32); ok && g.SW == 2 && maxPool2x2Vec(vecLevel, g, x32, any(y).([]float32), idx, base) {
+			return
 		}
+		maxPool2x2Rows(g, xp, y, idx, base, 0, g.OH)
 		return
 	}
+	o := 0
 	for oh := range g.OH {
 		for ow := range g.OW {
 			h0, w0 := oh*g.SH, ow*g.SW
@@ -154,6 +136,37 @@ func maxPoolInside[T float32 | float64](g *PoolGeom, xp, y []T, idx []int, base 
 				}
 			}
 			y[o], idx[o] = best, base+at
+			o++
+		}
+	}
+}
+
+// maxPool2x2Rows is maxPoolInside's 2×2 window (KH = KW = 2, DH = DW = 1)
+// for output rows [oh0, oh1).
+func maxPool2x2Rows[T float32 | float64](g *PoolGeom, xp, y []T, idx []int, base, oh0, oh1 int) {
+	o := oh0 * g.OW
+	for oh := oh0; oh < oh1; oh++ {
+		r0 := oh * g.SH * g.W
+		row0, row1 := xp[r0:r0+g.W], xp[r0+g.W:r0+2*g.W]
+		for ow := range g.OW {
+			c := ow * g.SW
+			// Branch-free: with random data the winner of each
+			// comparison is a coin toss, and mispredicted branches cost
+			// more than the comparisons. Ties keep the earlier element
+			// (strict >), as the sequential rule does.
+			a, b, d, e := row0[c], row0[c+1], row1[c], row1[c+1]
+			v0, v1 := max(a, b), max(d, e)
+			i0, i1 := r0+c+b2i(b > a), r0+g.W+c+b2i(e > d)
+			at := i0
+			if v1 > v0 {
+				at = i1
+			}
+			if v := max(v0, v1); v != v { // a NaN: the sequential rule picks the last one
+				at = lastNaN(xp, r0+c, g.W)
+			}
+			// The element itself, not max's value: max(−0, +0) is +0
+			// where the sequential rule keeps the first, −0.
+			y[o], idx[o] = xp[at], base+at
 			o++
 		}
 	}
