@@ -80,8 +80,8 @@ func FashionMNISTCacheDir() (string, error) { return cacheDir("fashion-mnist") }
 // When none has them the error, which wraps ErrFashionMNISTNotFound, lists
 // the places searched and says how to get the files.
 func FindFashionMNIST(override string) (string, error) {
-	const how = "install Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist), or pass --data-dir DIR or set NABLA_DATA so that $NABLA_DATA/fashion-mnist is DIR, DIR holding " +
-		MNISTTrainImages + " and the other three IDX files, .gz or raw"
+	const how = "install Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist), or put the four IDX files (" +
+		MNISTTrainImages + ".gz and the other three, .gz or raw) in a folder and pass it with --data-dir, or in $NABLA_DATA/fashion-mnist"
 	if override != "" {
 		if hasMNIST(override) {
 			return override, nil
