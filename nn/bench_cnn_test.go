@@ -100,6 +100,7 @@ func benchTrainStep(b *testing.B, arch string) {
 				opt.ZeroGrad()
 				ag.Backward(l)
 				opt.Step()
+				ag.Release(l) // as Trainer.Step does
 			}
 			step()
 			b.ReportAllocs()

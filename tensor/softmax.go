@@ -15,24 +15,42 @@ import (
 // −log softmax(row)[labels[i]], as a scalar of logits' dtype.
 func SoftmaxCrossEntropy(logits *Tensor, labels []int) *Tensor {
 	n, c := checkLabels("SoftmaxCrossEntropy", logits, labels)
-	vals := logits.Contiguous().Values()
 	var total float64
-	for i := 0; i < n; i++ {
-		row := vals[i*c : (i+1)*c]
+	eachRow(logits, n, c, func(i int, row []float64) {
 		total += logSumExp(row) - row[labels[i]]
-	}
+	})
 	return Scalar(logits.dtype, total/float64(max(n, 1)))
+}
+
+// eachRow calls f with each row of the [n, c] tensor t, as float64 (a
+// float32 row converted into one buffer reused from row to row, rather
+// than a float64 copy of the whole tensor). f must not change row.
+func eachRow(t *Tensor, n, c int, f func(i int, row []float64)) {
+	switch t.dtype {
+	case Float32:
+		d := Data[float32](t)
+		row := make([]float64, c)
+		for i := range n {
+			for j, v := range d[i*c : (i+1)*c] {
+				row[j] = float64(v)
+			}
+			f(i, row)
+		}
+	default:
+		d := Data[float64](t)
+		for i := range n {
+			f(i, d[i*c:(i+1)*c])
+		}
+	}
 }
 
 // SoftmaxMinusOneHot returns scale·(softmax(row) − onehot(label)) for each
 // row of logits [N, C]: the derivative of SoftmaxCrossEntropy times N·scale.
 func SoftmaxMinusOneHot(logits *Tensor, labels []int, scale float64) *Tensor {
 	n, c := checkLabels("SoftmaxMinusOneHot", logits, labels)
-	vals := logits.Contiguous().Values()
 	out := newUninit(logits.dtype, n, c)
 	res := make([]float64, c)
-	for i := 0; i < n; i++ {
-		row := vals[i*c : (i+1)*c]
+	eachRow(logits, n, c, func(i int, row []float64) {
 		m := rowMax(row)
 		var sum float64
 		for j, v := range row { // one exp per element: e^(v−m), then normalise
@@ -52,7 +70,7 @@ func SoftmaxMinusOneHot(logits *Tensor, labels []int, scale float64) *Tensor {
 		case []float64:
 			copy(d[i*c:], res)
 		}
-	}
+	})
 	return out
 }
 

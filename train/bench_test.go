@@ -52,7 +52,8 @@ func withThreads(b *testing.B, n int) {
 }
 
 // BenchmarkMLPTrainStep is one SGD-with-momentum step: forward, softmax
-// cross-entropy, backward, update. The learning rate is 0 (the update is
+// cross-entropy, backward, update, and the release of the step's graph
+// (its activations recycled for the next step, as Trainer.Step does). The learning rate is 0 (the update is
 // still computed in full): trained on one repeated batch, the network
 // would memorise it within a thousand steps, its softmax saturate and
 // subnormal gradients slow every later step down twofold, so a long run
@@ -71,6 +72,7 @@ func BenchmarkMLPTrainStep(b *testing.B) {
 					opt.ZeroGrad()
 					ag.Backward(l)
 					opt.Step()
+					ag.Release(l) // as Trainer.Step does
 				}
 				b.ReportMetric(float64(c.batch)*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
 			})

@@ -287,7 +287,9 @@ func (t *Trainer) Finish() error {
 }
 
 // Step runs one optimiser step on the batch x, y: forward, loss (plus the
-// penalties), backward, the Record hook, clipping, the step, and OnStep.
+// penalties), backward, the Record hook, clipping, the step, the release
+// of the step's graph (ag.Release: its activations are recycled for the
+// next step, so a Record hook copies what it keeps), and OnStep.
 // x is converted to the model's dtype. A loss that is NaN or infinite is
 // a *NonFiniteError, and nothing is updated then. Start must have been
 // called. Step keeps nothing of x and y once it returns, so the caller may
@@ -334,6 +336,9 @@ func (t *Trainer) Step(x *tensor.Tensor, y []int) (StepResult, error) {
 		optim.ClipGradNorm(t.nodes, t.Config.ClipNorm)
 	}
 	t.Opt.Step()
+	// The step's activations go back to the pool for the next step's
+	// ops (its metrics are in res; hooks have copied what they keep).
+	ag.Release(l)
 	t.step++
 	if t.Config.OnStep != nil {
 		t.Config.OnStep(res)
