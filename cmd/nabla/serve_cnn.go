@@ -51,7 +51,7 @@ const (
 // cnnClassNames are the class names of the two data sets.
 var cnnClassNames = map[string][]string{
 	"mnist":         {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"},
-	"fashion-mnist": {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"},
+	"fashion-mnist": data.FashionMNISTClasses[:],
 }
 
 // cnnDataSets lists the image data sets this machine has, and why each
