@@ -18,7 +18,9 @@ import "github.com/nabla-go/nabla/tensor"
 // step's numbers. So call Release only once nothing reads those values any
 // more: after the optimiser's step, with metrics taken from the outputs
 // first and anything kept copied (gradients stored in parameters are
-// their own buffers and are not touched).
+// their own buffers and are not touched). A graph of the gradients built
+// by Backward with CreateGraph reads these values too: release the step
+// only once that graph is done with (using it afterwards panics).
 func Release(root *Node) {
 	if root == nil {
 		return
