@@ -20,7 +20,7 @@ import "github.com/nabla-go/nabla/tensor"
 // first and anything kept copied (gradients stored in parameters are
 // their own buffers and are not touched). A graph of the gradients built
 // by Backward with CreateGraph reads these values too: release the step
-// only once that graph is done with (using it afterwards panics).
+// only once that graph is done with.
 func Release(root *Node) {
 	if root == nil {
 		return
