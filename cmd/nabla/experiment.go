@@ -81,7 +81,12 @@ func runVanishing(args []string, stdout, stderr io.Writer) error {
 	avg := fs.Int("avg-steps", 20, "average the gradient norms over the first this many steps")
 	dataName := fs.String("data", "spiral", "data set: spiral, moons, circles, xor, blobs, mnist or a CSV file")
 	optName := fs.String("optimizer", "momentum", "optimiser: "+strings.Join(optim.Names(), ", "))
-	lr := fs.Float64("lr", 0.05, "learning rate")
+	// 0.01: at 0.05 the ten tanh layers trained chaotically (final
+	// accuracy anywhere from 33% to 92% with the seed, or with the
+	// rounding of another kernel), hiding the slow learning the
+	// experiment is about; at 0.01 every build gives the same figures
+	// within a point.
+	lr := fs.Float64("lr", 0.01, "learning rate")
 	batch := fs.Int("batch", 32, "mini-batch size")
 	seed := fs.Uint64("seed", 1, "seed for data, initialisation and shuffling")
 	out := fs.String("out", "", "folder for the figure (default: runs/<time>-vanishing)")
