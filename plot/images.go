@@ -8,6 +8,7 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 )
 
@@ -89,6 +90,15 @@ func SaveImageRows(rows [][]Tile, o GridOptions, path string) error {
 				p.Title.Text = o.Title + "\n" + t.Label
 			}
 			p.HideAxes()
+			// A caption wider than its tile ("2 MaxPool2d: 0", the
+			// title) starts at the tile's left edge and runs on over the
+			// next tile's caption space, instead of spilling out of the
+			// figure on the left; tiles draw no background of their own,
+			// so the next one does not paint over it.
+			p.BackgroundColor = color.Transparent
+			if w := p.Title.TextStyle.Width(p.Title.Text); w > size {
+				p.Title.TextStyle.XAlign = text.XAlignment(-0.5 * float64(size) / float64(w))
+			}
 			var img image.Image
 			if o.Diverging {
 				img = divergingImage(t, shared)
