@@ -13,10 +13,12 @@ import "github.com/nabla-go/nabla/tensor"
 // results of ops that recorded nothing (NoGrad, no input requiring a
 // gradient), as do intermediate values that share a buffer with a leaf (a
 // Reshape of an input, a transpose of a weight). Every other released
-// node is cut from the graph and emptied: reading its value or
-// backpropagating through it afterwards panics rather than reading a later
-// step's numbers. So call Release only once nothing reads those values any
-// more: after the optimiser's step, with metrics taken from the outputs
+// node is cut from the graph and loses its value: reading it through the
+// node or backpropagating through it afterwards panics rather than reading
+// a later step's numbers. A *tensor.Tensor taken from such a node before
+// Release must not be used after it either (its buffer may already hold
+// another op's values). So call Release only once nothing reads those
+// values any more: after the optimiser's step, with metrics taken from the outputs
 // first and anything kept copied (gradients stored in parameters are
 // their own buffers and are not touched). A graph of the gradients built
 // by Backward with CreateGraph reads these values too: release the step

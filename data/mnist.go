@@ -153,14 +153,20 @@ func readIDXFile(dir, name string) (shape []int, data []byte, path string, err e
 	return shape, data, path, nil
 }
 
+// maxGzipRatio is the most uncompressed bytes per compressed byte that
+// idxLength believes a gzip trailer for (deflate allows 1032).
+const maxGzipRatio = 64
+
 // idxLength is the length of the IDX data in f as the file itself gives
 // it, for readIDX to read the elements straight into a buffer of their
 // size (-1 where it cannot tell): a raw file's size, or a gzip file's
 // ISIZE trailer (its last four bytes, the uncompressed length mod 2³²),
-// believed only up to 1032 times the compressed size, deflate's largest
-// ratio, so that a forged trailer cannot make a small file ask for much
-// more memory than it could hold. readIDX checks the length against the
-// header and the data against both.
+// believed only up to maxGzipRatio times the compressed size, so that a
+// forged trailer cannot make a small file ask for much more memory than
+// its data (MNIST's images compress about 4.7×, Fashion-MNIST's 1.8×, the
+// label files 2×). A file that compresses better is read as a stream of
+// unknown length is, into a growing buffer. readIDX checks the length
+// against the header.
 func idxLength(f *os.File, zipped bool) int64 {
 	fi, err := f.Stat()
 	if err != nil || !fi.Mode().IsRegular() {
@@ -178,7 +184,7 @@ func idxLength(f *os.File, zipped bool) int64 {
 		return -1
 	}
 	n := int64(binary.LittleEndian.Uint32(tail[:]))
-	if n > 1032*size {
+	if n > maxGzipRatio*size {
 		return -1
 	}
 	return n

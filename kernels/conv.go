@@ -129,6 +129,12 @@ func gemmOn[T float32 | float64](g *gemmImpl[T], serial, relu bool, tA, tB bool,
 		return
 	}
 	checkGEMM(tA, tB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
+	if g.takesGemv(tA, tB, m, lda) {
+		// As gemmEp would: the same kernel, so the same bits, whether
+		// the caller runs the product serially or not.
+		g.gemv(m, n, k, 1, a, lda, b, ldb, beta, c, ldc, ep)
+		return
+	}
 	g.serial(tA, tB, m, n, k, 1, a, lda, b, ldb, beta, c, ldc, ep)
 }
 

@@ -218,19 +218,24 @@ func TestConv2DMaxPool(t *testing.T) {
 // thread and on two.
 func TestConvWeightGradThreadsSameBits(t *testing.T) {
 	defer SetThreads(0)
-	g := geom(13, 6, 9, 9, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1)
-	rng := rand.New(rand.NewPCG(3, 4))
-	x := randSliceConv[float32](rng, g.N*g.C*g.H*g.W)
-	dy := randSliceConv[float32](rng, g.N*g.K*g.OH*g.OW)
-	var out [2][]float32
-	for i, threads := range []int{1, 2} {
-		SetThreads(threads)
-		out[i] = make([]float32, g.K*g.cols())
-		Conv2DBackwardWeight(g, x, dy, out[i])
-	}
-	for i := range out[0] {
-		if math.Float32bits(out[0][i]) != math.Float32bits(out[1][i]) {
-			t.Fatalf("element %d: %v on one thread, %v on two", i, out[0][i], out[1][i])
+	// 13 images: parts of the batch on both threads. 1 image with 6
+	// output channels: one part, whose products run in parallel on two
+	// threads and serially on one (a product of few rows goes to the
+	// matrix–vector kernel either way).
+	for _, g := range []ConvGeom{geom(13, 6, 9, 9, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), geom(1, 3, 28, 28, 6, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1)} {
+		rng := rand.New(rand.NewPCG(3, 4))
+		x := randSliceConv[float32](rng, g.N*g.C*g.H*g.W)
+		dy := randSliceConv[float32](rng, g.N*g.K*g.OH*g.OW)
+		var out [2][]float32
+		for i, threads := range []int{1, 2} {
+			SetThreads(threads)
+			out[i] = make([]float32, g.K*g.cols())
+			Conv2DBackwardWeight(g, x, dy, out[i])
+		}
+		for i := range out[0] {
+			if math.Float32bits(out[0][i]) != math.Float32bits(out[1][i]) {
+				t.Fatalf("N=%d K=%d: element %d: %v on one thread, %v on two", g.N, g.K, i, out[0][i], out[1][i])
+			}
 		}
 	}
 }

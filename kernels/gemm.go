@@ -173,10 +173,7 @@ func (g *gemmImpl[T]) gemmEp(transA, transB bool, m, n, k int, alpha T, a []T, l
 		}
 		return
 	}
-	// A transposed B with few rows of A, whose rows are contiguous (A
-	// row-major, or a single row given with stride 1): a linear layer at
-	// batch 1 or a few. Packing B would cost more than the product.
-	if g.gemv != nil && transB && m <= g.gemvMaxM && (!transA || lda == 1) {
+	if g.takesGemv(transA, transB, m, lda) {
 		g.gemvT(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
 		return
 	}
@@ -221,6 +218,16 @@ func (g *gemmImpl[T]) gemmEp(transA, transB bool, m, n, k int, alpha T, a []T, l
 		return
 	}
 	g.serial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
+}
+
+// takesGemv reports whether a product goes to the matrix–vector path: a
+// transposed B with few rows of A, whose rows are contiguous (A
+// row-major, or a single row given with stride 1), a linear layer at
+// batch 1 or a few, where packing B would cost more than the product.
+// Every entry point asks it, so that a product's bits do not depend on
+// whether it was run in parallel or serially.
+func (g *gemmImpl[T]) takesGemv(transA, transB bool, m, lda int) bool {
+	return g.gemv != nil && transB && m <= g.gemvMaxM && (!transA || lda == 1)
 }
 
 // serial runs the blocked loops on the calling goroutine; m, n, k ≥ 1.

@@ -62,7 +62,9 @@ type BufferHolder interface{ Buffers() []Buffer }
 // ReLU and MaxPool2d as one ag.Conv2DReLUMaxPool. Fuse is given the layers
 // that follow and returns the fused forward function and how many of them
 // it took in (0: none; forward is then not used). Sequential's Forward and
-// Trace both use it, so the traced graph is the trained one.
+// Trace both use it, Trace with each run cut where a layer's output must
+// exist to be recorded (after an activation, before a pooling), so the
+// traced graph gives the trained one's values and gradients.
 type Fuser interface {
 	Fuse(next []Module) (forward func(x *ag.Node) *ag.Node, n int)
 }
@@ -192,8 +194,8 @@ func (s *Sequential) Forward(x *ag.Node) *ag.Node {
 
 // fused returns the fused forward of layer i and the n layers after it,
 // when layer i is a Fuser that takes them in (n > 0). With visible set
-// (Trace), a fused run ends at its first activation, so that the
-// activation's output exists to be recorded.
+// (Trace), a fused run ends at its first activation, or before a pooling
+// that comes before any, so that those outputs exist to be recorded.
 func (s *Sequential) fused(i int, visible bool) (func(*ag.Node) *ag.Node, int) {
 	f, ok := s.Layers[i].(Fuser)
 	if !ok {
@@ -201,9 +203,15 @@ func (s *Sequential) fused(i int, visible bool) (func(*ag.Node) *ag.Node, int) {
 	}
 	next := s.Layers[i+1:]
 	if visible {
+		// End the run at its first activation, or before a pooling that
+		// comes first (so that a convolution's own output shows).
 		for j, m := range next {
 			if _, ok := m.(*Activation); ok {
 				next = next[:j+1]
+				break
+			}
+			if _, ok := m.(*Pool2d); ok {
+				next = next[:j]
 				break
 			}
 		}

@@ -20,9 +20,11 @@ type Traced struct {
 
 // Trace applies m to x as Forward does, recording the same graph (fused
 // layers stay fused, except that a fused run ends at its first
-// activation, whose output is recorded: a Conv2d, ReLU and MaxPool2d run
-// as ag.Conv2DReLU then ag.MaxPool2D, with the same values and gradients
-// as the one Conv2DReLUMaxPool of Forward), and returns the output and every leaf layer's
+// activation, whose output is recorded, or before a pooling that comes
+// before any: a Conv2d, ReLU and MaxPool2d run as ag.Conv2DReLU then
+// ag.MaxPool2D, a Conv2d and MaxPool2d as ag.Conv2D then ag.MaxPool2D,
+// with the same values and gradients as the one fused op of Forward), and
+// returns the output and every leaf layer's
 // output, in order, with its path. Sequentials are traced through, at any
 // depth; any other module is one leaf. A caller can mark the outputs with
 // RetainGrad before calling ag.Backward on a loss of the result, and read

@@ -71,4 +71,13 @@ func TestTraceShowsActivationsOfFusedRuns(t *testing.T) {
 			t.Fatalf("element %d: traced %v, forward %v", i, a[i], b[i])
 		}
 	}
+	// A pooling before any activation: the convolution's own output is
+	// traced (Forward runs one Conv2DMaxPool).
+	m2 := buildText(t, "conv(4, 3, pad=1)-maxpool(2)-relu-flatten-linear(3)", 2, 6, 6)
+	if f2 := m2.Forward(ag.Const(x)); f2.Inputs()[0].Inputs()[0].Inputs()[0].Op() != "Conv2DMaxPool" {
+		t.Fatal("conv-maxpool did not fuse in Forward")
+	}
+	if _, tr := nn.Trace(m2, ag.Const(x)); len(tr) != 5 || tr[0].Out == nil || tr[0].Out.Op() != "Conv2D" || tr[1].Out.Op() != "MaxPool2D" {
+		t.Fatalf("conv-maxpool is not traced as Conv2D then MaxPool2D: %+v", tr)
+	}
 }

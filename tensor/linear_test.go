@@ -1,6 +1,9 @@
 package tensor
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 // Linear equals MatMul(x, wᵀ) + b, for both dtypes, with and without a
 // bias, on batched inputs and on a transposed (non-contiguous) x.
@@ -31,5 +34,21 @@ func TestLinearMatchesMatMulPlusBias(t *testing.T) {
 	err = Try(func() { Linear(New(Float32, 4, 5), New(Float32, 7, 5), New(Float32, 6)) })
 	if err == nil {
 		t.Fatal("Linear with a wrong bias did not fail")
+	}
+}
+
+// A linear layer with no input features gives its bias on every row
+// (and zeros without one), as x·wᵀ + b does for an empty product.
+func TestLinearWithoutInputs(t *testing.T) {
+	for _, dt := range []DType{Float32, Float64} {
+		b := FromFloat64([]float64{1, -2, 3}, 3).AsType(dt)
+		y := Linear(New(dt, 2, 0), New(dt, 3, 0), b)
+		if got := y.Values(); !slices.Equal(got, []float64{1, -2, 3, 1, -2, 3}) {
+			t.Errorf("%v: with a bias %v", dt, got)
+		}
+		y = LinearReLU(New(dt, 2, 0), New(dt, 3, 0), nil)
+		if got := y.Values(); !slices.Equal(got, []float64{0, 0, 0, 0, 0, 0}) {
+			t.Errorf("%v: without %v", dt, got)
+		}
 	}
 }

@@ -162,7 +162,7 @@ func linear(x, w, b *Tensor, relu bool) *Tensor {
 	// x is read in place when contiguous (its rows are [rows, in]), and w
 	// as its transpose when it is row-major or a transposed view, without
 	// building the views (Reshape, T) that gemmOperand would take.
-	xa, ta, lda := x, false, in
+	xa, ta, lda := x, false, max(in, 1) // in = 0: no columns, but a leading dimension of 1
 	if !x.IsContiguous() {
 		xa, ta, lda = gemmOperand(Reshape(x, rows, in))
 	}

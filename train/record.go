@@ -153,8 +153,10 @@ func HistRange(kind string) (lo, hi float64) {
 // of the layer's outputs. It records at step 1 and every Every steps.
 //
 // A Recorder is an nn.Module that wraps the model: in training mode its
-// Forward runs the layers through nn.Trace (the same graph as the model's
-// Forward, fused layers included) and marks each output with RetainGrad when the coming step is one to record;
+// Forward runs the layers through nn.Trace (the values and gradients of
+// the model's Forward, its fused runs cut after each activation so that
+// the activation's output exists) and marks each output with RetainGrad
+// when the coming step is one to record;
 // its Record method, the trainer's Config.Record hook, reads the gradients
 // after the backward pass. Params and SetTraining pass through, so
 // checkpoints and model files are those of the bare model. Attach sets all
