@@ -9,7 +9,7 @@ import (
 // One dimension may be −1, to be inferred. The result is a view when x is
 // contiguous and a copy otherwise.
 func Reshape(x *Tensor, shape ...int) *Tensor {
-	shape = append([]int{}, shape...)
+	shape, strides := header(shape) // strides filled below, once shape is known
 	infer, n := -1, 1
 	for i, s := range shape {
 		switch {
@@ -32,7 +32,8 @@ func Reshape(x *Tensor, shape ...int) *Tensor {
 		shapePanic("Reshape", fmt.Sprintf("%d elements cannot take a shape of %d", x.Len(), n), x.shape, shape)
 	}
 	c := x.Contiguous()
-	return &Tensor{dtype: c.dtype, shape: shape, strides: contiguousStrides(shape), offset: c.offset, data: c.data}
+	fillStrides(strides, shape)
+	return &Tensor{dtype: c.dtype, shape: shape, strides: strides, offset: c.offset, data: c.data}
 }
 
 // Flatten reshapes x to a vector.

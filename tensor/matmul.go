@@ -143,18 +143,9 @@ func linear(x, w, b *Tensor, relu bool) *Tensor {
 	for _, s := range x.shape[:nd-1] {
 		rows *= s
 	}
-	// The output's shape and strides share one allocation: at batch 1 the
-	// product takes a few microseconds, and every allocation around it
-	// counts (BenchmarkMLPLatency).
-	dims := make([]int, 2*nd)
-	shape, strides := dims[:nd:nd], dims[nd:]
-	copy(shape, x.shape[:nd-1])
+	shape, strides := header(x.shape) // x's leading dimensions, then outDim
 	shape[nd-1] = outDim
-	st := 1
-	for i := nd - 1; i >= 0; i-- {
-		strides[i] = st
-		st *= shape[i]
-	}
+	fillStrides(strides, shape)
 	out := &Tensor{dtype: x.dtype, shape: shape, strides: strides, data: buffer(x.dtype, rows*outDim, false)}
 	if rows == 0 || outDim == 0 {
 		return out

@@ -61,7 +61,8 @@ func buffer(dt DType, n int, zero bool) any {
 // recycled buffer is not cleared first.
 func newUninit(dt DType, shape ...int) *Tensor {
 	n := checkShape("New", shape)
-	return &Tensor{dtype: dt, shape: append([]int{}, shape...), strides: contiguousStrides(shape), data: buffer(dt, n, false)}
+	sh, st := header(shape)
+	return &Tensor{dtype: dt, shape: sh, strides: st, data: buffer(dt, n, false)}
 }
 
 // Recycle hands t's buffer back for reuse by a later tensor of the same

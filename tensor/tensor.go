@@ -57,7 +57,8 @@ func New(dt DType, shape ...int) *Tensor {
 	if dt != Float32 && dt != Float64 {
 		panic(fmt.Sprintf("tensor.New: unknown dtype %v", dt))
 	}
-	return &Tensor{dtype: dt, shape: append([]int{}, shape...), strides: contiguousStrides(shape), data: buffer(dt, n, true)}
+	sh, st := header(shape)
+	return &Tensor{dtype: dt, shape: sh, strides: st, data: buffer(dt, n, true)}
 }
 
 // Zeros is New: a zero-filled tensor.
@@ -126,7 +127,8 @@ func fromSlice[T Float](data []T, shape []int) *Tensor {
 	if _, ok := any(z).(float64); ok {
 		dt = Float64
 	}
-	return &Tensor{dtype: dt, shape: append([]int{}, shape...), strides: contiguousStrides(shape), data: []T(data)}
+	sh, st := header(shape)
+	return &Tensor{dtype: dt, shape: sh, strides: st, data: []T(data)}
 }
 
 // Arange returns the vector [start, start+step, …) with n elements.
@@ -158,12 +160,29 @@ func checkShape(op string, shape []int) int {
 
 func contiguousStrides(shape []int) []int {
 	st := make([]int, len(shape))
+	fillStrides(st, shape)
+	return st
+}
+
+// fillStrides writes shape's contiguous (row-major) strides into st.
+func fillStrides(st, shape []int) {
 	s := 1
 	for i := len(shape) - 1; i >= 0; i-- {
 		st[i] = s
 		s *= shape[i]
 	}
-	return st
+}
+
+// header returns a copy of shape and its contiguous strides in one
+// allocation, for a new tensor's header: tensors are made by the dozen in
+// every training step, and each allocation counts.
+func header(shape []int) (sh, st []int) {
+	nd := len(shape)
+	d := make([]int, 2*nd)
+	sh, st = d[:nd:nd], d[nd:]
+	copy(sh, shape)
+	fillStrides(st, sh)
+	return sh, st
 }
 
 // DType is the element type.
