@@ -250,9 +250,9 @@ func (c *Conv2d) Forward(x *ag.Node) *ag.Node { return c.forward(x, ag.Conv2D) }
 
 // Fuse runs the convolution as one op with what follows it, among: a
 // BatchNorm2d in evaluation mode, folded into the convolution's weight and
-// bias as PyTorch's fuse_conv_bn_eval does (w·s and (b − running_mean)·s
-// + β with s = γ/√(running_var + eps): one convolution instead of a
-// convolution and two passes, equal to the two layers up to rounding, and
+// bias as PyTorch's fuse_conv_bn_eval does (w·s and b·s + β −
+// running_mean·s with s = γ/√(running_var + eps): one convolution instead
+// of a convolution and a pass, equal to the two layers up to rounding, and
 // written with ag ops, so gradients still reach w, b, γ and β); then a
 // ReLU (ag.Conv2DReLU); then a MaxPool2d (ag.Conv2DMaxPool and
 // Conv2DReLUMaxPool, which pool each image's output while it is in cache
@@ -300,21 +300,14 @@ func (c *Conv2d) Fuse(next []Module) (func(*ag.Node) *ag.Node, int) {
 }
 
 // foldBatchNorm returns the weight and bias of this convolution followed
-// by the evaluation-mode BatchNorm bn.
+// by the evaluation-mode BatchNorm bn: w·scale and b·scale + shift, with
+// bn's scale and shift (BatchNorm.evalAffine).
 func (c *Conv2d) foldBatchNorm(bn *BatchNorm) (w, b *ag.Node) {
-	inv := ag.Const(tensor.PowScalar(tensor.AddScalar(bn.RunningVar, bn.Eps), -0.5))
-	scale := inv
-	if bn.Weight != nil {
-		scale = ag.Mul(bn.Weight, inv)
-	}
+	scale, shift := bn.evalAffine()
 	w = ag.Mul(c.Weight, ag.Reshape(scale, c.Out, 1, 1, 1))
-	shift := ag.Neg(ag.Const(bn.RunningMean))
+	b = shift
 	if c.Bias != nil {
-		shift = ag.Add(c.Bias, shift)
-	}
-	b = ag.Mul(shift, scale)
-	if bn.Bias != nil {
-		b = ag.Add(b, bn.Bias)
+		b = ag.Add(ag.Mul(c.Bias, scale), shift)
 	}
 	return w, b
 }

@@ -218,6 +218,23 @@ func (b *BatchNorm) Fuse(next []Module) (func(*ag.Node) *ag.Node, int) {
 	return nil, 0
 }
 
+// evalAffine returns the per-channel map y = x·scale + shift that this
+// BatchNorm applies in evaluation mode: scale = γ/√(running_var + eps),
+// shift = β − running_mean·scale, computed on the [C] vectors with ag ops,
+// so that gradients reach γ and β (and, folded into a convolution, the
+// convolution's weight and bias).
+func (b *BatchNorm) evalAffine() (scale, shift *ag.Node) {
+	scale = ag.Const(tensor.PowScalar(tensor.AddScalar(b.RunningVar, b.Eps), -0.5))
+	if b.Weight != nil {
+		scale = ag.Mul(b.Weight, scale)
+	}
+	shift = ag.Neg(ag.Mul(ag.Const(b.RunningMean), scale))
+	if b.Bias != nil {
+		shift = ag.Add(b.Bias, shift)
+	}
+	return scale, shift
+}
+
 func (b *BatchNorm) forward(x *ag.Node, relu bool) *ag.Node {
 	sh := x.Shape()
 	ok := len(sh) == 4
@@ -228,17 +245,8 @@ func (b *BatchNorm) forward(x *ag.Node, relu bool) *ag.Node {
 		panic(&tensor.ShapeError{Op: b.Kind, Shapes: [][]int{sh}, Msg: fmt.Sprintf("want input [N, %d, …] (%s)", b.Features, b.Kind)})
 	}
 	if !b.training && b.RunningMean != nil {
-		// One pass over x: y = x·s + t with s = γ/√(running_var + eps)
-		// and t = β − running_mean·s, computed on the [C] vectors (with
-		// ag ops, so gradients reach γ and β).
-		scale := ag.Const(tensor.PowScalar(tensor.AddScalar(b.RunningVar, b.Eps), -0.5))
-		if b.Weight != nil {
-			scale = ag.Mul(b.Weight, scale)
-		}
-		shift := ag.Neg(ag.Mul(ag.Const(b.RunningMean), scale))
-		if b.Bias != nil {
-			shift = ag.Add(b.Bias, shift)
-		}
+		// One pass over x: y = x·s + t.
+		scale, shift := b.evalAffine()
 		if relu {
 			return ag.ChannelAffineReLU(x, scale, shift)
 		}
