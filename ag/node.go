@@ -171,24 +171,12 @@ func Recording() bool { return noGrad.Load() == 0 }
 // input requires a gradient, no input is Untracked, and recording is on;
 // otherwise it is a constant.
 func Apply(op string, value *tensor.Tensor, vjp VJPFunc, inputs ...*Node) *Node {
-	// willRecord below must give the same answer.
 	n := &Node{value: value, op: op}
-	for _, in := range inputs {
-		if in.untracked {
-			n.untracked = true
-			return n
-		}
-	}
-	if !Recording() {
-		return n
-	}
-	for _, in := range inputs {
-		if in.requiresGrad {
-			n.requiresGrad = true
-			n.inputs = inputs
-			n.vjp = vjp
-			break
-		}
+	untracked, record := recordingOf(inputs)
+	if untracked {
+		n.untracked = true
+	} else if record {
+		n.requiresGrad, n.inputs, n.vjp = true, inputs, vjp
 	}
 	return n
 }
@@ -197,15 +185,20 @@ func Apply(op string, value *tensor.Tensor, vjp VJPFunc, inputs ...*Node) *Node 
 // primitives that keep something for their VJP (max pooling's indices)
 // only when it will be used.
 func willRecord(inputs []*Node) bool {
-	if !Recording() {
-		return false
-	}
+	_, record := recordingOf(inputs)
+	return record
+}
+
+// recordingOf says what Apply makes of an op on inputs: untracked when an
+// input is Untracked; else recorded when recording is on and an input
+// requires a gradient.
+func recordingOf(inputs []*Node) (untracked, record bool) {
 	grad := false
 	for _, in := range inputs {
 		if in.untracked {
-			return false
+			return true, false
 		}
 		grad = grad || in.requiresGrad
 	}
-	return grad
+	return false, grad && Recording()
 }

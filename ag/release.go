@@ -27,14 +27,19 @@ func Release(root *Node) {
 	if root == nil {
 		return
 	}
-	// Every node of the graph, leaves apart.
+	// The inner nodes of the graph, and the buffers of its leaves.
 	seen := map[*Node]bool{root: true}
-	var inner, leaves []*Node
+	protected := map[any]bool{}
+	var inner []*Node
 	for stack := []*Node{root}; len(stack) > 0; {
 		n := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		if n.inputs == nil {
-			leaves = append(leaves, n)
+			if n.value != nil {
+				if k := tensor.BufferKey(n.value); k != nil {
+					protected[k] = true
+				}
+			}
 			continue
 		}
 		inner = append(inner, n)
@@ -42,14 +47,6 @@ func Release(root *Node) {
 			if !seen[in] {
 				seen[in] = true
 				stack = append(stack, in)
-			}
-		}
-	}
-	protected := make(map[any]bool, len(leaves))
-	for _, l := range leaves {
-		if l.value != nil {
-			if k := tensor.BufferKey(l.value); k != nil {
-				protected[k] = true
 			}
 		}
 	}

@@ -15,7 +15,7 @@ import (
 // keep their values; released nodes are emptied and cut from the graph.
 func TestReleaseKeepsStepsExact(t *testing.T) {
 	rng := tensor.NewRand(5)
-	// Large enough (≥ 16384 elements) for the buffers to be pooled.
+	// Large enough (≥ 1024 elements, tensor's poolMin) for the buffers to be pooled.
 	x := tensor.Normal(rng, tensor.Float32, 0, 1, 128, 200)
 	w1 := tensor.Normal(rng, tensor.Float32, 0, 0.1, 256, 200)
 	w2 := tensor.Normal(rng, tensor.Float32, 0, 0.1, 10, 256)

@@ -63,7 +63,7 @@ func cnnDataSets() (have []string, missing map[string]string) {
 	} else {
 		missing["mnist"] = err.Error()
 	}
-	if _, err := findFashionMNIST(""); err == nil {
+	if _, err := data.FindFashionMNIST(""); err == nil {
 		have = append(have, "fashion-mnist")
 	} else {
 		missing["fashion-mnist"] = err.Error()
@@ -90,7 +90,7 @@ func cnnData(name string) (tr, te *data.InMemory, err error) {
 	case "mnist":
 		dir, err = data.FindMNIST("")
 	case "fashion-mnist":
-		dir, err = findFashionMNIST("")
+		dir, err = data.FindFashionMNIST("")
 	default:
 		err = fmt.Errorf("no image data set %q", name)
 	}

@@ -376,7 +376,7 @@ func TestServeCNNImages(t *testing.T) {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if _, ferr := findFashionMNIST(""); ferr != nil {
+	if _, ferr := data.FindFashionMNIST(""); ferr != nil {
 		if resp.StatusCode != 400 || !strings.Contains(string(b), "fashion-mnist is not on this server") || !strings.Contains(string(b), "dataset-fashion-mnist") {
 			t.Errorf("Fashion-MNIST absent: %s %q", resp.Status, b)
 		}

@@ -198,11 +198,6 @@ func loadData(name, dataDir string, labelCol int, header, raw bool, seed uint64)
 	return nil, nil, fmt.Errorf("unknown data set %q: use %s or a .csv file", name, strings.Join(dataSetNames(), ", "))
 }
 
-// findFashionMNIST is data.FindFashionMNIST (--data-dir, then
-// $NABLA_DATA/fashion-mnist, Debian's dataset-fashion-mnist and the user
-// cache); it never downloads.
-func findFashionMNIST(dataDir string) (string, error) { return data.FindFashionMNIST(dataDir) }
-
 // A download names a data set that nabla fetches, with its SHA-256
 // checks, when no local copy is found.
 type download struct {
