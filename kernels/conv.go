@@ -394,13 +394,7 @@ func Conv2DMaxPool[T float32 | float64](g ConvGeom, pool PoolGeom, x, w, bias, y
 			convImage(&g, ser, x[n*g.C*g.H*g.W:(n+1)*g.C*g.H*g.W], w, bias, *out, buf, false)
 			for k := range g.K {
 				o := (n*g.K + k) * PP
-				var ip []int
-				if idx != nil {
-					ip = idx[o : o+PP]
-				} else {
-					ip = *scratch
-				}
-				maxPoolPlane(&pool, (*out)[k*P:(k+1)*P], y[o:o+PP], ip, (n*g.K+k)*P)
+				maxPoolPlane(&pool, (*out)[k*P:(k+1)*P], y[o:o+PP], planeIdx(idx, scratch, o, PP), (n*g.K+k)*P)
 			}
 			if relu {
 				reluInPlace(y[n*g.K*PP : (n+1)*g.K*PP])

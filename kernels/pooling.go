@@ -41,13 +41,7 @@ func MaxPool2D[T float32 | float64](g PoolGeom, planes int, x, y []T, idx []int)
 			defer idxPool.Put(scratch)
 		}
 		for pl := lo; pl < hi; pl++ {
-			var ip []int
-			if idx != nil {
-				ip = idx[pl*P : (pl+1)*P]
-			} else {
-				ip = *scratch
-			}
-			maxPoolPlane(&g, x[pl*g.H*g.W:(pl+1)*g.H*g.W], y[pl*P:(pl+1)*P], ip, pl*g.H*g.W)
+			maxPoolPlane(&g, x[pl*g.H*g.W:(pl+1)*g.H*g.W], y[pl*P:(pl+1)*P], planeIdx(idx, scratch, pl*P, P), pl*g.H*g.W)
 		}
 	})
 }
@@ -62,6 +56,15 @@ func getIdx(n int) *[]int {
 	}
 	*b = (*b)[:n]
 	return b
+}
+
+// planeIdx returns where the indices of the P outputs from o go: idx's,
+// or the scratch buffer when the caller keeps none (idx nil).
+func planeIdx(idx []int, scratch *[]int, o, P int) []int {
+	if idx != nil {
+		return idx[o : o+P]
+	}
+	return *scratch
 }
 
 // maxPoolPlane pools one plane xp ([H, W]) into y ([OH, OW]), writing into
