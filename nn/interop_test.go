@@ -1,7 +1,6 @@
 package nn_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"flag"
 	"math"
@@ -180,27 +179,19 @@ func TestTorchLoadsNablaCNN(t *testing.T) {
 		t.Fatal(err)
 	}
 	written, _ := os.ReadFile(path)
-	golden := "../testdata/cnn/nabla_cnn.safetensors"
 	if *updateCNN {
-		if err := os.WriteFile(golden, written, 0o644); err != nil {
-			t.Fatal(err)
-		}
 		if err := os.WriteFile("../testdata/cnn/nabla_cnn.json", js, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(written, want) {
+	if !reftest.Golden(t, "../testdata/cnn/nabla_cnn.safetensors", written, *updateCNN) {
 		t.Fatal("nabla no longer writes the CNN file that PyTorch was checked to load; rerun with -update-cnn and the Python check")
 	}
-	if _, err := exec.LookPath("/usr/bin/python3"); err != nil || exec.Command("/usr/bin/python3", "-c", "import torch").Run() != nil {
+	if !reftest.HasTorch() {
 		t.Log("PyTorch is not installed here: checked against the committed, PyTorch-verified file only")
 		return
 	}
-	out, err := exec.Command("/usr/bin/python3", "../testdata/cnn/gen_torch_cnn.py", "check", path, jsPath).CombinedOutput()
+	out, err := exec.Command(reftest.Python, "../testdata/cnn/gen_torch_cnn.py", "check", path, jsPath).CombinedOutput()
 	if err != nil {
 		t.Fatalf("PyTorch could not load nabla's file: %v\n%s", err, out)
 	}

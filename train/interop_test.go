@@ -1,7 +1,6 @@
 package train_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"flag"
 	"math"
@@ -11,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/nabla-go/nabla/ag"
+	"github.com/nabla-go/nabla/internal/reftest"
 	"github.com/nabla-go/nabla/nn"
 	"github.com/nabla-go/nabla/tensor"
 	"github.com/nabla-go/nabla/train"
@@ -87,27 +87,19 @@ func TestTorchLoadsNablaMLP(t *testing.T) {
 		t.Fatal(err)
 	}
 	written, _ := os.ReadFile(path)
-	golden := "../testdata/train/nabla_mlp.safetensors"
 	if *update {
-		if err := os.WriteFile(golden, written, 0o644); err != nil {
-			t.Fatal(err)
-		}
 		if err := os.WriteFile("../testdata/train/nabla_mlp.json", spec, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(written, want) {
+	if !reftest.Golden(t, "../testdata/train/nabla_mlp.safetensors", written, *update) {
 		t.Fatal("nabla no longer writes the model file that PyTorch was checked to load; rerun with -update and the Python check")
 	}
-	if _, err := exec.LookPath("/usr/bin/python3"); err != nil || exec.Command("/usr/bin/python3", "-c", "import torch").Run() != nil {
+	if !reftest.HasTorch() {
 		t.Log("PyTorch is not installed here: checked against the committed, PyTorch-verified file only")
 		return
 	}
-	out, err := exec.Command("/usr/bin/python3", "../testdata/train/check_torch_load.py", path, specPath).CombinedOutput()
+	out, err := exec.Command(reftest.Python, "../testdata/train/check_torch_load.py", path, specPath).CombinedOutput()
 	if err != nil {
 		t.Fatalf("PyTorch could not load nabla's file: %v\n%s", err, out)
 	}

@@ -8,10 +8,12 @@
 package reftest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"testing"
 
 	"github.com/nabla-go/nabla/ag"
@@ -146,4 +148,32 @@ type NNCase struct {
 	State      map[string]Tensor `json:"state"`
 	Output     Tensor            `json:"output"`
 	ParamGrads map[string]Tensor `json:"param_grads"`
+}
+
+// Python is the interpreter that the committed PyTorch scripts run with
+// (Debian's python3-torch installs torch for it).
+const Python = "/usr/bin/python3"
+
+// HasTorch reports whether Python is installed and can import torch.
+func HasTorch() bool {
+	if _, err := exec.LookPath(Python); err != nil {
+		return false
+	}
+	return exec.Command(Python, "-c", "import torch").Run() == nil
+}
+
+// Golden reports whether got equals the committed file golden, after
+// writing got there first when update is set (the tests' -update flags).
+func Golden(t testing.TB, golden string, got []byte, update bool) bool {
+	t.Helper()
+	if update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.Equal(got, want)
 }
