@@ -158,12 +158,6 @@ func checkShape(op string, shape []int) int {
 	return n
 }
 
-func contiguousStrides(shape []int) []int {
-	st := make([]int, len(shape))
-	fillStrides(st, shape)
-	return st
-}
-
 // fillStrides writes shape's contiguous (row-major) strides into st.
 func fillStrides(st, shape []int) {
 	s := 1
