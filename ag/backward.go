@@ -3,6 +3,7 @@ package ag
 import (
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/nabla-go/nabla/tensor"
 )
@@ -46,14 +47,16 @@ func Backward(y *Node, opts ...Option) {
 	if !y.requiresGrad {
 		panic(&tensor.OpError{Op: "Backward", Msg: "the value does not depend on anything requiring a gradient (was it computed under NoGrad, or from constants only?)"})
 	}
-	order := topoOrder(y)
+	p := getPass()
+	defer p.put()
+	order := p.topoOrder(y)
 	keep := func(n *Node) bool { return n.retainGrad || (n.inputs == nil && n.requiresGrad) }
-	grads := run(order, y, o, keep)
+	grads := p.run(order, y, o, keep)
 	// Stored gradients are recycled by ReleaseGrad, so none may share a
 	// buffer with a value of the graph (a rule that returned an input's
 	// value, against the VJPFunc contract, would otherwise hand that value
 	// over for reuse).
-	var stored []*tensor.Tensor
+	stored := p.stored[:0]
 	if !o.createGraph {
 		for _, n := range order {
 			stored = append(stored, n.value)
@@ -62,6 +65,7 @@ func Backward(y *Node, opts ...Option) {
 			}
 		}
 	}
+	p.stored = stored
 	for _, n := range order {
 		g := grads[n]
 		if g == nil || !keep(n) {
@@ -70,6 +74,7 @@ func Backward(y *Node, opts ...Option) {
 		if !o.createGraph {
 			g = owned(g, o.upstream.value, stored)
 			stored = append(stored, g.value)
+			p.stored = stored
 		}
 		if n.grad == nil {
 			n.grad = g
@@ -112,7 +117,9 @@ func Grad(y *Node, xs []*Node, opts ...Option) []*Node {
 	for _, x := range xs {
 		want[x] = true
 	}
-	grads := run(topoOrder(y), y, o, func(n *Node) bool { return want[n] })
+	p := getPass()
+	defer p.put()
+	grads := p.run(p.topoOrder(y), y, o, func(n *Node) bool { return want[n] })
 	out := make([]*Node, len(xs))
 	for i, x := range xs {
 		if g := grads[x]; g != nil {
@@ -145,19 +152,28 @@ func parseOptions(op string, y *Node, opts []Option) options {
 // topoOrder lists the nodes that y depends on through recorded ops, inputs
 // before the nodes computed from them. The walk follows inputs in argument
 // order, so the order (and every floating-point sum in backward) is the
-// same on every run.
-func topoOrder(y *Node) []*Node { return walk(y, func(in *Node) bool { return in.requiresGrad }) }
+// same on every run. The list is p's: valid until p.put.
+func (p *pass) topoOrder(y *Node) []*Node {
+	return p.walk(y, func(in *Node) bool { return in.requiresGrad })
+}
 
 // walk lists root and the inputs (transitively) for which follow is true,
 // each node after all of its inputs, depth first in argument order.
 func walk(root *Node, follow func(*Node) bool) []*Node {
-	var order []*Node
-	seen := map[*Node]bool{root: true}
-	type frame struct {
-		n    *Node
-		next int
-	}
-	stack := []frame{{n: root}}
+	return (&pass{seen: map[*Node]bool{}}).walk(root, follow)
+}
+
+type frame struct {
+	n    *Node
+	next int
+}
+
+// walk is walk in p's memory: the list is valid until p.put.
+func (p *pass) walk(root *Node, follow func(*Node) bool) []*Node {
+	order := p.order[:0]
+	seen := p.seen
+	seen[root] = true
+	stack := append(p.stack[:0], frame{n: root})
 	for len(stack) > 0 {
 		f := &stack[len(stack)-1]
 		if f.next < len(f.n.inputs) {
@@ -172,6 +188,7 @@ func walk(root *Node, follow func(*Node) bool) []*Node {
 		order = append(order, f.n)
 		stack = stack[:len(stack)-1]
 	}
+	p.order, p.stack = order, stack
 	return order
 }
 
@@ -188,18 +205,23 @@ func walk(root *Node, follow func(*Node) bool) []*Node {
 // without copying, so the engine counts, per buffer, the gradients it
 // holds in it. With CreateGraph nothing is recycled: the gradients are
 // values of the new graph.
-func run(order []*Node, y *Node, o options, keep func(*Node) bool) map[*Node]*Node {
-	grads := map[*Node]*Node{y: o.upstream}
+func (p *pass) run(order []*Node, y *Node, o options, keep func(*Node) bool) map[*Node]*Node {
+	grads := p.grads
+	grads[y] = o.upstream
 	if !o.createGraph {
 		grads[y] = Detach(o.upstream)
 	}
 	var rc *recycler
 	if !o.createGraph {
-		rc = newRecycler(order, o.upstream.value)
+		rc = &p.rc
+		rc.init(order, o.upstream.value)
 		rc.hold(grads[y])
 	}
 	// Without CreateGraph the rules see detached inputs and a constant
 	// upstream gradient, so the ops they call record nothing: plain kernels.
+	// The detached copies live in p.det, reused from node to node (nothing
+	// records them); a rule that hands one back as a gradient, against its
+	// contract, gets a node of its own instead (see own).
 	for i := len(order) - 1; i >= 0; i-- {
 		n := order[i]
 		g := grads[n]
@@ -212,16 +234,13 @@ func run(order []*Node, y *Node, o options, keep func(*Node) bool) map[*Node]*No
 		}
 		in, out := n.inputs, n
 		if !o.createGraph {
-			in = make([]*Node, len(n.inputs))
-			for j, x := range n.inputs {
-				in[j] = Detach(x)
-			}
-			out = Detach(n)
+			in, out = p.detach(n)
 		}
-		need := make([]bool, len(in))
-		for j, x := range n.inputs {
-			need[j] = x.requiresGrad
+		need := p.need[:0]
+		for _, x := range n.inputs {
+			need = append(need, x.requiresGrad)
 		}
+		p.need = need
 		gs := n.vjp(g, in, out, need)
 		if len(gs) != len(in) {
 			panic(&tensor.OpError{Op: n.op + " (VJP)", Msg: fmt.Sprintf("returned %d gradients for %d inputs", len(gs), len(in))})
@@ -230,6 +249,9 @@ func run(order []*Node, y *Node, o options, keep func(*Node) bool) map[*Node]*No
 			gx := gs[j]
 			if gx == nil || !x.requiresGrad {
 				continue
+			}
+			if !o.createGraph {
+				gx = p.own(gx)
 			}
 			if !tensor.EqualShape(gx.Shape(), x.Shape()) {
 				panic(&tensor.ShapeError{Op: n.op + " (VJP)", Shapes: [][]int{x.Shape(), gx.Shape()},
@@ -258,6 +280,35 @@ func run(order []*Node, y *Node, o options, keep func(*Node) bool) map[*Node]*No
 	return grads
 }
 
+// detach returns constant copies of n's inputs and of n, in p's memory
+// (valid until the next call).
+func (p *pass) detach(n *Node) (in []*Node, out *Node) {
+	k := len(n.inputs)
+	if cap(p.det) < k+1 {
+		p.det = make([]Node, k+1)
+	}
+	det := p.det[:k+1]
+	in = p.in[:0]
+	for j, x := range n.inputs {
+		det[j] = Node{value: x.value, name: x.name}
+		in = append(in, &det[j])
+	}
+	det[k] = Node{value: n.value, name: n.name}
+	p.in = in
+	return in, &det[k]
+}
+
+// own returns g, or a node of its own for it when g is one of the
+// detached copies in p.det (which the next node overwrites).
+func (p *pass) own(g *Node) *Node {
+	for i := range p.det {
+		if g == &p.det[i] {
+			return &Node{value: g.value, name: g.name}
+		}
+	}
+	return g
+}
+
 // recycler tracks, during one backward pass without CreateGraph, how many
 // held gradients use each buffer, and recycles the buffers that no held
 // gradient and no value of the graph uses.
@@ -267,8 +318,8 @@ type recycler struct {
 	dead      []*tensor.Tensor // candidates, checked by recycle
 }
 
-func newRecycler(order []*Node, upstream *tensor.Tensor) *recycler {
-	r := &recycler{held: make(map[any]int), protected: make(map[any]struct{}, 2*len(order)+1)}
+// init starts tracking a pass over order from upstream (with empty maps).
+func (r *recycler) init(order []*Node, upstream *tensor.Tensor) {
 	r.protect(upstream)
 	for _, n := range order {
 		r.protect(n.value)
@@ -276,9 +327,7 @@ func newRecycler(order []*Node, upstream *tensor.Tensor) *recycler {
 			r.protect(in.value)
 		}
 	}
-	return r
 }
-
 func (r *recycler) protect(t *tensor.Tensor) {
 	if k := tensor.BufferKey(t); k != nil {
 		r.protected[k] = struct{}{}
@@ -327,4 +376,55 @@ func (r *recycler) recycle() {
 		}
 	}
 	r.dead = r.dead[:0]
+}
+
+// pass is the scratch memory of one Backward, Grad or Release call: maps
+// and slices that keep their capacity from call to call (in passes), so
+// that the bookkeeping of a training step allocates nothing once warm.
+// Nested calls (a rule that differentiates) each take their own.
+type pass struct {
+	seen   map[*Node]bool
+	stack  []frame
+	order  []*Node
+	grads  map[*Node]*Node
+	rc     recycler
+	in     []*Node
+	need   []bool
+	det    []Node // detached copies of one node and its inputs
+	stored []*tensor.Tensor
+	inner  []*Node      // Release
+	done   map[any]bool // Release
+}
+
+var passes = sync.Pool{New: func() any {
+	return &pass{
+		seen: map[*Node]bool{}, grads: map[*Node]*Node{}, done: map[any]bool{},
+		rc: recycler{held: map[any]int{}, protected: map[any]struct{}{}},
+	}
+}}
+
+func getPass() *pass { return passes.Get().(*pass) }
+
+// put empties p, so that the pool pins no graph, and hands it back.
+func (p *pass) put() {
+	clear(p.seen)
+	clear(p.grads)
+	clear(p.done)
+	clear(p.rc.held)
+	clear(p.rc.protected)
+	p.rc.dead = clearSlice(p.rc.dead)
+	p.stack = clearSlice(p.stack)
+	p.order = clearSlice(p.order)
+	p.in = clearSlice(p.in)
+	p.inner = clearSlice(p.inner)
+	p.stored = clearSlice(p.stored)
+	clear(p.det[:cap(p.det)])
+	passes.Put(p)
+}
+
+// clearSlice zeroes s up to its capacity (dropping what it points to) and
+// returns it empty.
+func clearSlice[S ~[]E, E any](s S) S {
+	clear(s[:cap(s)])
+	return s[:0]
 }

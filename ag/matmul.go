@@ -88,6 +88,18 @@ func linearInputs(x, w, b *Node) ([]*Node, *tensor.Tensor) {
 
 func linearVJP(g *Node, in []*Node, _ *Node, need []bool) []*Node {
 	x, w := in[0], in[1]
+	hasB := len(in) == 3
+	if !g.requiresGrad && !x.requiresGrad && !w.requiresGrad && (!hasB || !in[2].requiresGrad) {
+		// No graph of the gradient: the kernels directly (same bits).
+		gx, gw, gb := tensor.LinearGrads(g.value, x.value, w.value, need[0], need[1], hasB && need[2])
+		gs := make([]*Node, len(in))
+		for i, t := range []*tensor.Tensor{gx, gw, gb}[:len(in)] {
+			if t != nil {
+				gs[i] = Const(t)
+			}
+		}
+		return gs
+	}
 	out, k := w.value.Dim(0), w.value.Dim(1)
 	g2 := Reshape(g, -1, out)
 	gs := make([]*Node, len(in))

@@ -27,17 +27,20 @@ func Release(root *Node) {
 	if root == nil {
 		return
 	}
+	p := getPass()
+	defer p.put()
 	// The inner nodes of the graph, and the buffers of its leaves.
-	seen := map[*Node]bool{root: true}
-	protected := map[any]bool{}
-	var inner []*Node
-	for stack := []*Node{root}; len(stack) > 0; {
+	seen, protected, inner := p.seen, p.rc.protected, p.inner[:0]
+	seen[root] = true
+	stack := append(p.order[:0], root)
+	defer func() { p.order, p.inner = stack, inner }()
+	for len(stack) > 0 {
 		n := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		if n.inputs == nil {
 			if n.value != nil {
 				if k := tensor.BufferKey(n.value); k != nil {
-					protected[k] = true
+					protected[k] = struct{}{}
 				}
 			}
 			continue
@@ -50,7 +53,7 @@ func Release(root *Node) {
 			}
 		}
 	}
-	done := make(map[any]bool, len(inner))
+	done := p.done
 	for _, n := range inner {
 		n.inputs, n.vjp = nil, nil
 		v := n.value
@@ -58,7 +61,7 @@ func Release(root *Node) {
 			continue
 		}
 		k := tensor.BufferKey(v)
-		if k != nil && protected[k] {
+		if _, ok := protected[k]; k != nil && ok {
 			continue // a view of a leaf: still valid
 		}
 		n.value = nil

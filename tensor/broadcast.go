@@ -50,7 +50,7 @@ func BroadcastTo(x *Tensor, shape ...int) *Tensor {
 	if !equalShape(got, shape) {
 		shapePanic("BroadcastTo", "shape does not broadcast to the target", x.shape, shape)
 	}
-	return &Tensor{dtype: x.dtype, shape: append([]int{}, shape...), strides: broadcastStrides(x, shape), offset: x.offset, data: x.data}
+	return viewOf(x, shape, broadcastStrides(x, shape), x.offset)
 }
 
 // SumTo sums x over the dimensions that broadcasting stretched, so that

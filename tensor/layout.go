@@ -9,7 +9,9 @@ import (
 // One dimension may be −1, to be inferred. The result is a view when x is
 // contiguous and a copy otherwise.
 func Reshape(x *Tensor, shape ...int) *Tensor {
-	shape, strides := header(shape) // strides filled below, once shape is known
+	c := x.Contiguous()
+	t := newTensor(c.dtype, shape) // strides filled again below, once shape is known
+	shape = t.shape
 	infer, n := -1, 1
 	for i, s := range shape {
 		switch {
@@ -31,9 +33,18 @@ func Reshape(x *Tensor, shape ...int) *Tensor {
 	if n != x.Len() {
 		shapePanic("Reshape", fmt.Sprintf("%d elements cannot take a shape of %d", x.Len(), n), x.shape, shape)
 	}
-	c := x.Contiguous()
-	fillStrides(strides, shape)
-	return &Tensor{dtype: c.dtype, shape: shape, strides: strides, offset: c.offset, data: c.data}
+	fillStrides(t.strides, shape)
+	t.offset, t.data = c.offset, c.data
+	return t
+}
+
+// viewOf returns a tensor sharing x's buffer, with copies of shape and
+// strides, in one allocation (see newTensor).
+func viewOf(x *Tensor, shape, strides []int, offset int) *Tensor {
+	t := newTensor(x.dtype, shape)
+	copy(t.strides, strides)
+	t.offset, t.data = offset, x.data
+	return t
 }
 
 // Flatten reshapes x to a vector.
@@ -49,7 +60,7 @@ func Unsqueeze(x *Tensor, axis int) *Tensor {
 	}
 	shape := slices.Insert(append([]int{}, x.shape...), axis, 1)
 	strides := slices.Insert(append([]int{}, x.strides...), axis, 0)
-	return &Tensor{dtype: x.dtype, shape: shape, strides: strides, offset: x.offset, data: x.data}
+	return viewOf(x, shape, strides, x.offset)
 }
 
 // Squeeze removes the given axes, which must have size 1; with none it
@@ -75,7 +86,7 @@ func Squeeze(x *Tensor, axes ...int) *Tensor {
 			strides = append(strides, x.strides[i])
 		}
 	}
-	return &Tensor{dtype: x.dtype, shape: shape, strides: strides, offset: x.offset, data: x.data}
+	return viewOf(x, shape, strides, x.offset)
 }
 
 // Permute returns a view of x with its axes reordered: axis i of the result
@@ -84,30 +95,26 @@ func Permute(x *Tensor, perm ...int) *Tensor {
 	if len(perm) != len(x.shape) {
 		shapePanic("Permute", fmt.Sprintf("permutation %v has the wrong length", perm), x.shape)
 	}
-	seen := make([]bool, len(perm))
-	shape, strides := make([]int, len(perm)), make([]int, len(perm))
+	t := viewOf(x, x.shape, x.strides, x.offset)
 	for i, p := range perm {
 		if p < 0 {
 			p += len(perm)
 		}
-		if p < 0 || p >= len(perm) || seen[p] {
+		if p < 0 || p >= len(perm) || slices.Contains(perm[:i], p) || slices.Contains(perm[:i], p-len(perm)) {
 			shapePanic("Permute", fmt.Sprintf("%v is not a permutation", perm), x.shape)
 		}
-		seen[p] = true
-		shape[i], strides[i] = x.shape[p], x.strides[p]
+		t.shape[i], t.strides[i] = x.shape[p], x.strides[p]
 	}
-	return &Tensor{dtype: x.dtype, shape: shape, strides: strides, offset: x.offset, data: x.data}
+	return t
 }
 
 // Transpose returns a view of x with axes a and b swapped.
 func Transpose(x *Tensor, a, b int) *Tensor {
 	a, b = x.axis("Transpose", a), x.axis("Transpose", b)
-	perm := make([]int, len(x.shape))
-	for i := range perm {
-		perm[i] = i
-	}
-	perm[a], perm[b] = b, a
-	return Permute(x, perm...)
+	t := viewOf(x, x.shape, x.strides, x.offset)
+	t.shape[a], t.shape[b] = t.shape[b], t.shape[a]
+	t.strides[a], t.strides[b] = t.strides[b], t.strides[a]
+	return t
 }
 
 // T returns the transpose of a matrix, or of the last two axes of a batch
@@ -125,9 +132,9 @@ func Slice(x *Tensor, axis, start, end int) *Tensor {
 	if start < 0 || end > x.shape[a] || start > end {
 		shapePanic("Slice", fmt.Sprintf("range [%d, %d) out of bounds on axis %d", start, end, a), x.shape)
 	}
-	shape := append([]int{}, x.shape...)
-	shape[a] = end - start
-	return &Tensor{dtype: x.dtype, shape: shape, strides: append([]int{}, x.strides...), offset: x.offset + start*x.strides[a], data: x.data}
+	t := viewOf(x, x.shape, x.strides, x.offset+start*x.strides[a])
+	t.shape[a] = end - start
+	return t
 }
 
 // PadSlice returns a zero tensor of shape with x placed at [start,

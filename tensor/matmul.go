@@ -81,7 +81,7 @@ func MatMul(a, b *Tensor) *Tensor {
 // size 1 as a matrix, keeping its strides (so a transposed view stays one).
 func Reshape2(x *Tensor, r, c int) *Tensor {
 	nd := len(x.shape)
-	return &Tensor{dtype: x.dtype, shape: []int{r, c}, strides: []int{x.strides[nd-2], x.strides[nd-1]}, offset: x.offset, data: x.data}
+	return viewOf(x, []int{r, c}, []int{x.strides[nd-2], x.strides[nd-1]}, x.offset)
 }
 
 func matmul2(a, b *Tensor) *Tensor {
@@ -143,10 +143,10 @@ func linear(x, w, b *Tensor, relu bool) *Tensor {
 	for _, s := range x.shape[:nd-1] {
 		rows *= s
 	}
-	shape, strides := header(x.shape) // x's leading dimensions, then outDim
-	shape[nd-1] = outDim
-	fillStrides(strides, shape)
-	out := &Tensor{dtype: x.dtype, shape: shape, strides: strides, data: buffer(x.dtype, rows*outDim, false)}
+	out := newTensor(x.dtype, x.shape) // x's leading dimensions, then outDim
+	out.shape[nd-1] = outDim
+	fillStrides(out.strides, out.shape)
+	out.data = buffer(x.dtype, rows*outDim, false)
 	if rows == 0 || outDim == 0 {
 		return out
 	}
@@ -197,4 +197,53 @@ func gemmIntoBeta(out *Tensor, off int, a, b *Tensor, beta float64) {
 	case []float64:
 		kernels.Dgemm(ta, tb, m, n, k, 1, a.data.([]float64)[a.offset:], lda, b.data.([]float64)[b.offset:], ldb, beta, d[off:], n)
 	}
+}
+
+// LinearGrads returns the gradients of Linear's y = x·wᵀ + b for the
+// upstream gradient g (shaped like y): gx = g·w, shaped like x; gw = gᵀ·x,
+// [out, in]; gb, the sum of g over every row, [out]. Only those asked for
+// are computed (nil for the others). It is the backward pass of a linear
+// layer as kernels on the buffers, without the views (Reshape, T) and
+// products an expression of it would build, and gives the same bits as
+// MatMul(Reshape(g, -1, out), w), MatMul(Reshape(g, -1, out).T(),
+// Reshape(x, -1, in)) and Sum(Reshape(g, -1, out), 0).
+func LinearGrads(g, x, w *Tensor, wantX, wantW, wantB bool) (gx, gw, gb *Tensor) {
+	sameDType("LinearGrads", g, x, w)
+	nd := len(x.shape)
+	if nd < 1 || len(w.shape) != 2 || x.shape[nd-1] != w.shape[1] || !equalShape(g.shape[:len(g.shape)-1], x.shape[:nd-1]) || g.shape[len(g.shape)-1] != w.shape[0] {
+		shapePanic("LinearGrads", "want g [..., out], x [..., in] and w [out, in]", g.shape, x.shape, w.shape)
+	}
+	in, out := w.shape[1], w.shape[0]
+	rows := 1
+	for _, s := range x.shape[:nd-1] {
+		rows *= s
+	}
+	g = g.Contiguous()
+	var sh, st [2]int
+	g2 := Tensor{dtype: g.dtype, shape: sh[:], strides: st[:], offset: g.offset, data: g.data}
+	g2.shape[0], g2.shape[1], g2.strides[0], g2.strides[1] = rows, out, out, 1
+	if wantX {
+		gx = newUninit(x.dtype, x.shape...)
+		gemmInto(gx, 0, &g2, w)
+	}
+	if wantW {
+		x = x.Contiguous()
+		var xsh, xst, tsh, tst [2]int
+		x2 := Tensor{dtype: x.dtype, shape: xsh[:], strides: xst[:], offset: x.offset, data: x.data}
+		x2.shape[0], x2.shape[1], x2.strides[0], x2.strides[1] = rows, in, in, 1
+		gt := Tensor{dtype: g.dtype, shape: tsh[:], strides: tst[:], offset: g.offset, data: g.data}
+		gt.shape[0], gt.shape[1], gt.strides[0], gt.strides[1] = out, rows, 1, out
+		gw = newUninit(w.dtype, out, in)
+		gemmInto(gw, 0, &gt, &x2)
+	}
+	if wantB {
+		gb = New(g.dtype, out)
+		switch d := gb.data.(type) {
+		case []float32:
+			reduceORI(redSum, d, g.data.([]float32)[g.offset:g.offset+rows*out], 1, rows, out)
+		case []float64:
+			reduceORI(redSum, d, g.data.([]float64)[g.offset:g.offset+rows*out], 1, rows, out)
+		}
+	}
+	return gx, gw, gb
 }

@@ -1,6 +1,9 @@
 package tensor
 
-import "sync"
+import (
+	"runtime"
+	"sync"
+)
 
 // Large buffers are recycled. In a training step every large tensor has
 // the size of one from the step before, and taking a fresh one from the Go
@@ -16,35 +19,99 @@ import "sync"
 // ones are cheap to allocate. (With 16 Ki, a training step of the MNIST
 // MLP still allocated 45 kB of logits and small gradients a step; with
 // 1 Ki, 20–26 kB, BenchmarkMLPTrainStep.)
-const poolMin = 1 << 10
+const poolMin = 1 << 8
 
 type poolKey struct {
 	dt DType
 	n  int
 }
 
-// pooled wraps a buffer (a []float32 or []float64 in an interface, boxed
-// once) so that sync.Pool holds a pointer.
-type pooled struct{ data any }
+// freeList holds the recycled buffers of one size. It is a stack kept in
+// two generations, as sync.Pool keeps its victim cache: a garbage
+// collection drops the older generation and ages the newer one, so a
+// buffer not reused within two collections goes back to the Go heap. Unlike
+// sync.Pool it stores a buffer without allocating (sync.Pool holds
+// pointers, and a slice in an interface had to be boxed again on every
+// Put: about 33 allocations a training step of the MNIST MLP).
+type freeList struct {
+	mu       sync.Mutex
+	cur, old []any // each a []float32 or []float64 of the list's length
+}
 
-var bufPools sync.Map // poolKey → *sync.Pool of *pooled
+var (
+	bufPools sync.Map // poolKey → *freeList
+	gcOnce   sync.Once
+)
+
+func (l *freeList) get() any {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return pop(&l.cur, &l.old)
+}
+
+// pop takes the last buffer of the first non-empty stack.
+func pop(stacks ...*[]any) any {
+	for _, s := range stacks {
+		if n := len(*s); n > 0 {
+			b := (*s)[n-1]
+			(*s)[n-1] = nil
+			*s = (*s)[:n-1]
+			return b
+		}
+	}
+	return nil
+}
+
+func (l *freeList) put(b any) {
+	l.mu.Lock()
+	l.cur = append(l.cur, b)
+	l.mu.Unlock()
+}
+
+// age drops the older generation and makes the newer one old, keeping
+// both slices' capacity.
+func (l *freeList) age() {
+	l.mu.Lock()
+	clear(l.old)
+	l.cur, l.old = l.old[:0], l.cur
+	l.mu.Unlock()
+}
+
+// gcSentinel is an object whose only use is to become garbage: its cleanup
+// runs after a garbage collection, ages every free list and arms a new
+// sentinel. (It has a pointer field so that it is not a tiny allocation,
+// whose cleanups may never run.)
+type gcSentinel struct {
+	_ *int
+	_ [2]int
+}
+
+func armGCHook() {
+	runtime.AddCleanup(new(gcSentinel), func(struct{}) {
+		bufPools.Range(func(_, l any) bool {
+			l.(*freeList).age()
+			return true
+		})
+		armGCHook()
+	}, struct{}{})
+}
 
 // buffer returns n elements of dtype dt, from the pool when one of that
 // size is there. zero asks for a cleared buffer; operations that write
 // every element skip the clearing.
 func buffer(dt DType, n int, zero bool) any {
 	if n >= poolMin {
-		if p, ok := bufPools.Load(poolKey{dt, n}); ok {
-			if b, _ := p.(*sync.Pool).Get().(*pooled); b != nil {
+		if l, ok := bufPools.Load(poolKey{dt, n}); ok {
+			if b := l.(*freeList).get(); b != nil {
 				if zero {
-					switch d := b.data.(type) {
+					switch d := b.(type) {
 					case []float32:
 						clear(d)
 					case []float64:
 						clear(d)
 					}
 				}
-				return b.data
+				return b
 			}
 		}
 	}
@@ -61,8 +128,9 @@ func buffer(dt DType, n int, zero bool) any {
 // recycled buffer is not cleared first.
 func newUninit(dt DType, shape ...int) *Tensor {
 	n := checkShape("New", shape)
-	sh, st := header(shape)
-	return &Tensor{dtype: dt, shape: sh, strides: st, data: buffer(dt, n, false)}
+	t := newTensor(dt, shape)
+	t.data = buffer(dt, n, false)
+	return t
 }
 
 // Recycle hands t's buffer back for reuse by a later tensor of the same
@@ -96,8 +164,12 @@ func Recycle(t *Tensor) {
 	default:
 		return
 	}
-	p, _ := bufPools.LoadOrStore(poolKey{t.dtype, n}, new(sync.Pool))
-	p.(*sync.Pool).Put(&pooled{data: data})
+	gcOnce.Do(armGCHook)
+	l, ok := bufPools.Load(poolKey{t.dtype, n})
+	if !ok {
+		l, _ = bufPools.LoadOrStore(poolKey{t.dtype, n}, new(freeList))
+	}
+	l.(*freeList).put(data)
 }
 
 // BufferKey identifies t's buffer, for code that tracks which tensors

@@ -2,7 +2,9 @@ package tensor
 
 import (
 	"math"
+	"runtime"
 	"testing"
+	"time"
 )
 
 // poison recycles a tensor of the given size filled with NaN, so that the
@@ -73,4 +75,45 @@ func TestRecycleLeavesSmallAndViewsAlone(t *testing.T) {
 		t.Fatal("recycling a view took the buffer")
 	}
 	Recycle(nil)
+}
+
+// Recycling a buffer and taking it back allocates nothing (the pool of
+// sync.Pool it replaced boxed every buffer it stored).
+func TestRecycleDoesNotAllocate(t *testing.T) {
+	x := New(Float32, 64, 64)
+	allocs := testing.AllocsPerRun(100, func() {
+		Recycle(x)
+		x.data = buffer(Float32, 64*64, false)
+	})
+	if allocs != 0 {
+		t.Fatalf("Recycle and reuse: %v allocations, want 0", allocs)
+	}
+}
+
+// A recycled buffer that is not reused goes back to the Go heap after
+// garbage collections, as with sync.Pool: the pool does not pin memory.
+func TestRecycledBuffersAgeOut(t *testing.T) {
+	const n = 3 * 1024 * 7 // a size no other test uses
+	Recycle(New(Float64, n))
+	l, ok := bufPools.Load(poolKey{Float64, n})
+	if !ok {
+		t.Fatal("Recycle kept no free list for the size")
+	}
+	held := func() int {
+		fl := l.(*freeList)
+		fl.mu.Lock()
+		defer fl.mu.Unlock()
+		return len(fl.cur) + len(fl.old)
+	}
+	if held() != 1 {
+		t.Fatalf("free list holds %d buffers after one Recycle, want 1", held())
+	}
+	// Cleanups run on their own goroutine after a collection: give them time.
+	for i := 0; i < 200 && held() > 0; i++ {
+		runtime.GC()
+		time.Sleep(5 * time.Millisecond)
+	}
+	if held() > 0 {
+		t.Fatal("a recycled buffer survived 200 garbage collections")
+	}
 }

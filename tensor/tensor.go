@@ -57,8 +57,9 @@ func New(dt DType, shape ...int) *Tensor {
 	if dt != Float32 && dt != Float64 {
 		panic(fmt.Sprintf("tensor.New: unknown dtype %v", dt))
 	}
-	sh, st := header(shape)
-	return &Tensor{dtype: dt, shape: sh, strides: st, data: buffer(dt, n, true)}
+	t := newTensor(dt, shape)
+	t.data = buffer(dt, n, true)
+	return t
 }
 
 // Zeros is New: a zero-filled tensor.
@@ -127,8 +128,9 @@ func fromSlice[T Float](data []T, shape []int) *Tensor {
 	if _, ok := any(z).(float64); ok {
 		dt = Float64
 	}
-	sh, st := header(shape)
-	return &Tensor{dtype: dt, shape: sh, strides: st, data: []T(data)}
+	t := newTensor(dt, shape)
+	t.data = []T(data)
+	return t
 }
 
 // Arange returns the vector [start, start+step, …) with n elements.
@@ -167,16 +169,35 @@ func fillStrides(st, shape []int) {
 	}
 }
 
-// header returns a copy of shape and its contiguous strides in one
-// allocation, for a new tensor's header: tensors are made by the dozen in
-// every training step, and each allocation counts.
-func header(shape []int) (sh, st []int) {
+// newTensor returns a tensor of dtype dt with a copy of shape, contiguous
+// strides and no data. Tensors are made by the dozen in every training
+// step, and each allocation counts: up to four dimensions, the shape and
+// strides live in the same allocation as the tensor.
+func newTensor(dt DType, shape []int) *Tensor {
 	nd := len(shape)
-	d := make([]int, 2*nd)
-	sh, st = d[:nd:nd], d[nd:]
-	copy(sh, shape)
-	fillStrides(st, sh)
-	return sh, st
+	var t *Tensor
+	var d []int
+	switch {
+	case nd <= 2:
+		b := new(struct {
+			t Tensor
+			d [4]int
+		})
+		t, d = &b.t, b.d[:]
+	case nd <= 4:
+		b := new(struct {
+			t Tensor
+			d [8]int
+		})
+		t, d = &b.t, b.d[:]
+	default:
+		t, d = new(Tensor), make([]int, 2*nd)
+	}
+	t.dtype = dt
+	t.shape, t.strides = d[:nd:nd], d[nd:2*nd:2*nd]
+	copy(t.shape, shape)
+	fillStrides(t.strides, t.shape)
+	return t
 }
 
 // DType is the element type.

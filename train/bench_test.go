@@ -45,7 +45,7 @@ func benchBatch(n int) (*tensor.Tensor, []int) {
 	return x, y
 }
 
-func withThreads(b *testing.B, n int) {
+func withThreads(b testing.TB, n int) {
 	old := kernels.Threads()
 	kernels.SetThreads(n)
 	b.Cleanup(func() { kernels.SetThreads(old) })

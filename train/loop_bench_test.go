@@ -3,6 +3,7 @@ package train_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/nabla-go/nabla/ag"
@@ -30,7 +31,7 @@ func mnistLike(n int) *data.InMemory {
 
 // mnistMLP is the network of `nabla train --data mnist`: Flatten, then
 // 784-512-256-10 with ReLU.
-func mnistMLP(b *testing.B) *nn.Sequential {
+func mnistMLP(b testing.TB) *nn.Sequential {
 	mlp, err := nn.NewMLP(nn.MLPConfig{In: 784, Hidden: []int{512, 256}, Out: 10, Activation: "relu"}, rand.New(rand.NewPCG(1, 1)))
 	if err != nil {
 		b.Fatal(err)
@@ -48,31 +49,8 @@ func BenchmarkTrainerStep(b *testing.B) {
 	for _, threads := range []int{1, 2} {
 		b.Run(fmt.Sprintf("784-512-256-10/batch=128/threads=%d", threads), func(b *testing.B) {
 			withThreads(b, threads)
-			m := mnistMLP(b)
-			var params []*ag.Node
-			for _, p := range m.Params() {
-				params = append(params, p.Node)
-			}
-			tr := &train.Trainer{
-				Model: m, Loss: func(l *ag.Node, y []int) *ag.Node { return loss.CrossEntropy(l, y, 0) },
-				Opt:   optim.NewSGD(params, optim.SGDConfig{LR: 0, Momentum: 0.9}),
-				Train: ds, RNG: map[string]*rand.PCG{"shuffle": rand.NewPCG(2, 2)},
-				Config: train.Config{Epochs: 1, Batch: 128},
-			}
-			if err := tr.Start(); err != nil {
-				b.Fatal(err)
-			}
-			loader := data.NewLoader(ds, 128, true, true, rand.New(rand.NewPCG(3, 3))).ReuseBuffers()
-			next := func() {
-				x, y, ok := loader.Next()
-				if !ok {
-					x, y, _ = loader.Next()
-				}
-				if _, err := tr.Step(x, y); err != nil {
-					b.Fatal(err)
-				}
-			}
-			for range 5 {
+			next := trainerSteps(b, ds)
+			for range 30 {
 				next()
 			}
 			b.ReportAllocs()
@@ -81,6 +59,36 @@ func BenchmarkTrainerStep(b *testing.B) {
 			}
 			b.ReportMetric(128*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
 		})
+	}
+}
+
+// trainerSteps returns a function that runs one step of the MNIST MLP at
+// batch 128 as the training loop does (loader with reused buffers, then
+// Trainer.Step with SGD and momentum, learning rate 0).
+func trainerSteps(tb testing.TB, ds *data.InMemory) func() {
+	m := mnistMLP(tb)
+	var params []*ag.Node
+	for _, p := range m.Params() {
+		params = append(params, p.Node)
+	}
+	tr := &train.Trainer{
+		Model: m, Loss: func(l *ag.Node, y []int) *ag.Node { return loss.CrossEntropy(l, y, 0) },
+		Opt:   optim.NewSGD(params, optim.SGDConfig{LR: 0, Momentum: 0.9}),
+		Train: ds, RNG: map[string]*rand.PCG{"shuffle": rand.NewPCG(2, 2)},
+		Config: train.Config{Epochs: 1, Batch: 128},
+	}
+	if err := tr.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	loader := data.NewLoader(ds, 128, true, true, rand.New(rand.NewPCG(3, 3))).ReuseBuffers()
+	return func() {
+		x, y, ok := loader.Next()
+		if !ok {
+			x, y, _ = loader.Next()
+		}
+		if _, err := tr.Step(x, y); err != nil {
+			tb.Fatal(err)
+		}
 	}
 }
 
@@ -123,5 +131,50 @@ func BenchmarkMLPLatency(b *testing.B) {
 				b.ReportMetric(b.Elapsed().Seconds()*1e6/float64(b.N), "µs/op")
 			})
 		}
+	}
+}
+
+// Once warm, a training step of the MNIST MLP allocates a few hundred
+// bytes of graph per op and nothing in proportion to the batch: every
+// activation, gradient and scratch buffer is recycled. (It was ~500 kB a
+// step before buffers were recycled, 22 kB and 263 allocations before the
+// backward pass's bookkeeping, the pool and Linear's gradient stopped
+// allocating.) Counts, not times: the same on every machine, give or take
+// a garbage collection emptying the pools.
+// The bounds of TestTrainerStepAllocations.
+const stepBytesMax, stepAllocsMax = 8 << 10, 100
+
+func TestTrainerStepAllocations(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains 50 steps of an MNIST-sized MLP")
+	}
+	for _, threads := range []int{1, 2} {
+		t.Run(fmt.Sprintf("threads=%d", threads), func(t *testing.T) {
+			withThreads(t, threads)
+			next := trainerSteps(t, mnistLike(1280))
+			for range 30 {
+				next()
+			}
+			// Collect the set-up's garbage now, so that no collection
+			// empties the pools during the steps measured (one would, in a
+			// long run, every thousand steps or so).
+			runtime.GC()
+			for range 5 {
+				next()
+			}
+			const steps = 20
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			for range steps {
+				next()
+			}
+			runtime.ReadMemStats(&after)
+			bytes := (after.TotalAlloc - before.TotalAlloc) / steps
+			allocs := (after.Mallocs - before.Mallocs) / steps
+			t.Logf("a step allocates %d bytes in %d allocations", bytes, allocs)
+			if bytes > stepBytesMax || allocs > stepAllocsMax {
+				t.Errorf("a step allocates %d bytes in %d allocations; want at most %d bytes in %d", bytes, allocs, stepBytesMax, stepAllocsMax)
+			}
+		})
 	}
 }
