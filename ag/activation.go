@@ -40,6 +40,9 @@ func afterReLU(g *Node, out *tensor.Tensor, vjp func(m *Node) []*Node) []*Node {
 // for speed: it is ReLU's whole backward pass). It is linear in g, so its
 // own VJP is itself; x is a constant mask.
 func maskPositive(g *Node, x *tensor.Tensor) *Node {
+	if !g.requiresGrad && !g.untracked {
+		return Const(tensor.MaskPositive(g.value, x)) // what Apply would make, without its rule
+	}
 	return Apply("MaskPositive", tensor.MaskPositive(g.value, x), func(gg *Node, _ []*Node, _ *Node, _ []bool) []*Node {
 		return []*Node{maskPositive(gg, x)}
 	}, g)

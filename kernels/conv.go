@@ -2,7 +2,8 @@ package kernels
 
 import (
 	"fmt"
-	"sync"
+
+	"github.com/nabla-go/nabla/internal/freelist"
 )
 
 // ConvGeom describes a 2-D convolution over contiguous NCHW data, in
@@ -84,12 +85,11 @@ const (
 	scratchKinds
 )
 
-var bufPools [scratchKinds][2]sync.Pool
+var bufPools [scratchKinds][2]freelist.List[any] // *[]float32, *[]float64
 
 func getBuf[T float32 | float64](kind scratch, n int) *[]T {
-	p := poolOf[T](kind)
-	if b, _ := p.Get().(*[]T); b != nil {
-		if cap(*b) >= n {
+	if x, ok := poolOf[T](kind).Get(); ok {
+		if b := x.(*[]T); cap(*b) >= n {
 			*b = (*b)[:n]
 			return b
 		}
@@ -100,7 +100,7 @@ func getBuf[T float32 | float64](kind scratch, n int) *[]T {
 
 func putBuf[T float32 | float64](kind scratch, b *[]T) { poolOf[T](kind).Put(b) }
 
-func poolOf[T float32 | float64](kind scratch) *sync.Pool {
+func poolOf[T float32 | float64](kind scratch) *freelist.List[any] {
 	var z T
 	if _, ok := any(z).(float32); ok {
 		return &bufPools[kind][0]

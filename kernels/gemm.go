@@ -2,7 +2,8 @@ package kernels
 
 import (
 	"fmt"
-	"sync"
+
+	"github.com/nabla-go/nabla/internal/freelist"
 )
 
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major float32
@@ -134,7 +135,7 @@ type gemmImpl[T float32 | float64] struct {
 	// transposed B and at most gemvMaxM rows of A: no packing.
 	gemv     gemvFunc[T]
 	gemvMaxM int
-	bufs     sync.Pool // *packBuf[T], one per goroutine in a call
+	bufs     freelist.List[*packBuf[T]] // one per goroutine in a call
 }
 
 // packBuf holds one goroutine's packed panels, kept between calls so a
@@ -252,7 +253,7 @@ func (g *gemmImpl[T]) serial(transA, transB bool, m, n, k int, alpha T, a []T, l
 	op := operands[T]{a: a, lda: lda, transA: transA, b: b, ldb: ldb, transB: transB,
 		directA: direct || (g.strided != nil && !transA && n <= 16*nr), directB: direct && !transB}
 
-	buf, _ := g.bufs.Get().(*packBuf[T])
+	buf, _ := g.bufs.Get()
 	if buf == nil {
 		buf = &packBuf[T]{tmp: make([]T, mr*nr)}
 	}

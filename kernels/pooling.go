@@ -2,11 +2,12 @@ package kernels
 
 import (
 	"math"
-	"sync"
+
+	"github.com/nabla-go/nabla/internal/freelist"
 )
 
 // idxPool holds scratch index slices for MaxPool2D without indices.
-var idxPool sync.Pool
+var idxPool freelist.List[*[]int]
 
 // PoolGeom describes a max pooling window over planes of H×W: output
 // (oh, ow) looks at rows oh·SH − PH + i·DH (i < KH) and columns
@@ -49,7 +50,7 @@ func MaxPool2D[T float32 | float64](g PoolGeom, planes int, x, y []T, idx []int)
 // getIdx returns a pooled index buffer of n elements, for a max pooling
 // whose indices are not kept.
 func getIdx(n int) *[]int {
-	b, _ := idxPool.Get().(*[]int)
+	b, _ := idxPool.Get()
 	if b == nil || cap(*b) < n {
 		s := make([]int, n)
 		return &s

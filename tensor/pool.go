@@ -1,8 +1,9 @@
 package tensor
 
 import (
-	"runtime"
 	"sync"
+
+	"github.com/nabla-go/nabla/internal/freelist"
 )
 
 // Large buffers are recycled. In a training step every large tensor has
@@ -26,75 +27,10 @@ type poolKey struct {
 	n  int
 }
 
-// freeList holds the recycled buffers of one size. It is a stack kept in
-// two generations, as sync.Pool keeps its victim cache: a garbage
-// collection drops the older generation and ages the newer one, so a
-// buffer not reused within two collections goes back to the Go heap. Unlike
-// sync.Pool it stores a buffer without allocating (sync.Pool holds
-// pointers, and a slice in an interface had to be boxed again on every
-// Put: about 33 allocations a training step of the MNIST MLP).
-type freeList struct {
-	mu       sync.Mutex
-	cur, old []any // each a []float32 or []float64 of the list's length
-}
-
-var (
-	bufPools sync.Map // poolKey → *freeList
-	gcOnce   sync.Once
-)
-
-func (l *freeList) get() any {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return pop(&l.cur, &l.old)
-}
-
-// pop takes the last buffer of the first non-empty stack.
-func pop(stacks ...*[]any) any {
-	for _, s := range stacks {
-		if n := len(*s); n > 0 {
-			b := (*s)[n-1]
-			(*s)[n-1] = nil
-			*s = (*s)[:n-1]
-			return b
-		}
-	}
-	return nil
-}
-
-func (l *freeList) put(b any) {
-	l.mu.Lock()
-	l.cur = append(l.cur, b)
-	l.mu.Unlock()
-}
-
-// age drops the older generation and makes the newer one old, keeping
-// both slices' capacity.
-func (l *freeList) age() {
-	l.mu.Lock()
-	clear(l.old)
-	l.cur, l.old = l.old[:0], l.cur
-	l.mu.Unlock()
-}
-
-// gcSentinel is an object whose only use is to become garbage: its cleanup
-// runs after a garbage collection, ages every free list and arms a new
-// sentinel. (It has a pointer field so that it is not a tiny allocation,
-// whose cleanups may never run.)
-type gcSentinel struct {
-	_ *int
-	_ [2]int
-}
-
-func armGCHook() {
-	runtime.AddCleanup(new(gcSentinel), func(struct{}) {
-		bufPools.Range(func(_, l any) bool {
-			l.(*freeList).age()
-			return true
-		})
-		armGCHook()
-	}, struct{}{})
-}
+// bufPools holds a free list per size and dtype (internal/freelist: a
+// sync.Pool would box each buffer it stores, about 33 allocations a
+// training step of the MNIST MLP, and hide buffers put on another thread).
+var bufPools sync.Map // poolKey → *freelist.List[any], each a []float32 or []float64 of the key's size
 
 // buffer returns n elements of dtype dt, from the pool when one of that
 // size is there. zero asks for a cleared buffer; operations that write
@@ -102,7 +38,7 @@ func armGCHook() {
 func buffer(dt DType, n int, zero bool) any {
 	if n >= poolMin {
 		if l, ok := bufPools.Load(poolKey{dt, n}); ok {
-			if b := l.(*freeList).get(); b != nil {
+			if b, ok := l.(*freelist.List[any]).Get(); ok {
 				if zero {
 					switch d := b.(type) {
 					case []float32:
@@ -164,12 +100,11 @@ func Recycle(t *Tensor) {
 	default:
 		return
 	}
-	gcOnce.Do(armGCHook)
 	l, ok := bufPools.Load(poolKey{t.dtype, n})
 	if !ok {
-		l, _ = bufPools.LoadOrStore(poolKey{t.dtype, n}, new(freeList))
+		l, _ = bufPools.LoadOrStore(poolKey{t.dtype, n}, new(freelist.List[any]))
 	}
-	l.(*freeList).put(data)
+	l.(*freelist.List[any]).Put(data)
 }
 
 // BufferKey identifies t's buffer, for code that tracks which tensors

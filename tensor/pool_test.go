@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/nabla-go/nabla/internal/freelist"
 )
 
 // poison recycles a tensor of the given size filled with NaN, so that the
@@ -99,12 +101,7 @@ func TestRecycledBuffersAgeOut(t *testing.T) {
 	if !ok {
 		t.Fatal("Recycle kept no free list for the size")
 	}
-	held := func() int {
-		fl := l.(*freeList)
-		fl.mu.Lock()
-		defer fl.mu.Unlock()
-		return len(fl.cur) + len(fl.old)
-	}
+	held := l.(*freelist.List[any]).Len
 	if held() != 1 {
 		t.Fatalf("free list holds %d buffers after one Recycle, want 1", held())
 	}

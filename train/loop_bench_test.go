@@ -141,16 +141,20 @@ func BenchmarkMLPLatency(b *testing.B) {
 // backward pass's bookkeeping, the pool and Linear's gradient stopped
 // allocating.) Counts, not times: the same on every machine, give or take
 // a garbage collection emptying the pools.
-// The bounds of TestTrainerStepAllocations.
-const stepBytesMax, stepAllocsMax = 8 << 10, 100
 
 func TestTrainerStepAllocations(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains 50 steps of an MNIST-sized MLP")
 	}
-	for _, threads := range []int{1, 2} {
-		t.Run(fmt.Sprintf("threads=%d", threads), func(t *testing.T) {
-			withThreads(t, threads)
+	if raceEnabled {
+		t.Skip("allocation counts mean nothing under the race detector (sync.Pool drops at random)")
+	}
+	// Bounds a little above what the step allocates (1 thread: 5.6 kB in
+	// 63 allocations; 2 threads: 7.5 kB in 83, the parallel products'
+	// closures and jobs).
+	for _, c := range []struct{ threads, bytes, allocs int }{{1, 6 << 10, 70}, {2, 8 << 10, 90}} {
+		t.Run(fmt.Sprintf("threads=%d", c.threads), func(t *testing.T) {
+			withThreads(t, c.threads)
 			next := trainerSteps(t, mnistLike(1280))
 			for range 30 {
 				next()
@@ -172,8 +176,8 @@ func TestTrainerStepAllocations(t *testing.T) {
 			bytes := (after.TotalAlloc - before.TotalAlloc) / steps
 			allocs := (after.Mallocs - before.Mallocs) / steps
 			t.Logf("a step allocates %d bytes in %d allocations", bytes, allocs)
-			if bytes > stepBytesMax || allocs > stepAllocsMax {
-				t.Errorf("a step allocates %d bytes in %d allocations; want at most %d bytes in %d", bytes, allocs, stepBytesMax, stepAllocsMax)
+			if bytes > uint64(c.bytes) || allocs > uint64(c.allocs) {
+				t.Errorf("a step allocates %d bytes in %d allocations; want at most %d bytes in %d", bytes, allocs, c.bytes, c.allocs)
 			}
 		})
 	}
