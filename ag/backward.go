@@ -3,8 +3,8 @@ package ag
 import (
 	"fmt"
 	"slices"
-	"sync"
 
+	"github.com/nabla-go/nabla/internal/freelist"
 	"github.com/nabla-go/nabla/tensor"
 )
 
@@ -396,14 +396,17 @@ type pass struct {
 	done   map[any]bool // Release
 }
 
-var passes = sync.Pool{New: func() any {
+var passes freelist.List[*pass]
+
+func getPass() *pass {
+	if p, ok := passes.Get(); ok {
+		return p
+	}
 	return &pass{
 		seen: map[*Node]bool{}, grads: map[*Node]*Node{}, done: map[any]bool{},
 		rc: recycler{held: map[any]int{}, protected: map[any]struct{}{}},
 	}
-}}
-
-func getPass() *pass { return passes.Get().(*pass) }
+}
 
 // put empties p, so that the pool pins no graph, and hands it back.
 func (p *pass) put() {

@@ -146,9 +146,6 @@ func TestTrainerStepAllocations(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains 50 steps of an MNIST-sized MLP")
 	}
-	if raceEnabled {
-		t.Skip("allocation counts mean nothing under the race detector (sync.Pool drops at random)")
-	}
 	// Bounds a little above what the step allocates (1 thread: 5.6 kB in
 	// 63 allocations; 2 threads: 7.5 kB in 83, the parallel products'
 	// closures and jobs).
