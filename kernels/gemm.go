@@ -136,6 +136,7 @@ type gemmImpl[T float32 | float64] struct {
 	gemv     gemvFunc[T]
 	gemvMaxM int
 	bufs     freelist.List[*packBuf[T]] // one per goroutine in a call
+	calls    freelist.List[*gemmCall[T]]
 }
 
 // packBuf holds one goroutine's packed panels, kept between calls so a
@@ -193,32 +194,63 @@ func (g *gemmImpl[T]) gemmEp(transA, transB bool, m, n, k int, alpha T, a []T, l
 		if g.strided != nil && m*n*k <= g.directMax*par {
 			per = 4
 		}
-		if m >= n {
-			units := (m + g.mr - 1) / g.mr
-			chunks := min(per*par, units)
-			runChunks(chunks, par, func(i int) {
-				lo, hi := i*units/chunks*g.mr, min((i+1)*units/chunks*g.mr, m)
-				ai := lo * lda
-				if transA {
-					ai = lo
-				}
-				g.serial(transA, transB, hi-lo, n, k, alpha, a[ai:], lda, b, ldb, beta, c[lo*ldc:], ldc, ep)
-			})
-			return
+		call, _ := g.calls.Get()
+		if call == nil {
+			call = new(gemmCall[T])
+			call.rows, call.cols = call.runRows, call.runCols // bound once: no closure a call
 		}
-		units := (n + g.nr - 1) / g.nr
-		chunks := min(per*par, units)
-		runChunks(chunks, par, func(i int) {
-			lo, hi := i*units/chunks*g.nr, min((i+1)*units/chunks*g.nr, n)
-			bi := lo
-			if transB {
-				bi = lo * ldb
-			}
-			g.serial(transA, transB, m, hi-lo, k, alpha, a, lda, b[bi:], ldb, beta, c[lo:], ldc, ep.from(lo))
-		})
+		*call = gemmCall[T]{g: g, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+			b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, ep: ep, rows: call.rows, cols: call.cols}
+		if m >= n {
+			call.units = (m + g.mr - 1) / g.mr
+			call.chunks = min(per*par, call.units)
+			runChunks(call.chunks, par, call.rows)
+		} else {
+			call.units = (n + g.nr - 1) / g.nr
+			call.chunks = min(per*par, call.units)
+			runChunks(call.chunks, par, call.cols)
+		}
+		call.a, call.b, call.c, call.ep = nil, nil, nil, epilogue[T]{} // pin no caller memory
+		g.calls.Put(call)
 		return
 	}
 	g.serial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
+}
+
+// gemmCall is one parallel product, split into chunks of rows (runRows)
+// or of columns (runCols) of whole register tiles. Calls are reused (from
+// gemmImpl.calls), with their two chunk functions bound once, so that a
+// parallel product allocates nothing.
+type gemmCall[T float32 | float64] struct {
+	g              *gemmImpl[T]
+	transA, transB bool
+	m, n, k        int
+	alpha, beta    T
+	a, b, c        []T
+	lda, ldb, ldc  int
+	ep             epilogue[T]
+	units, chunks  int
+	rows, cols     func(chunk int) // runRows and runCols, bound to this call
+}
+
+func (p *gemmCall[T]) runRows(i int) {
+	g := p.g
+	lo, hi := i*p.units/p.chunks*g.mr, min((i+1)*p.units/p.chunks*g.mr, p.m)
+	ai := lo * p.lda
+	if p.transA {
+		ai = lo
+	}
+	g.serial(p.transA, p.transB, hi-lo, p.n, p.k, p.alpha, p.a[ai:], p.lda, p.b, p.ldb, p.beta, p.c[lo*p.ldc:], p.ldc, p.ep)
+}
+
+func (p *gemmCall[T]) runCols(i int) {
+	g := p.g
+	lo, hi := i*p.units/p.chunks*g.nr, min((i+1)*p.units/p.chunks*g.nr, p.n)
+	bi := lo
+	if p.transB {
+		bi = lo * p.ldb
+	}
+	g.serial(p.transA, p.transB, p.m, hi-lo, p.k, p.alpha, p.a, p.lda, p.b[bi:], p.ldb, p.beta, p.c[lo:], p.ldc, p.ep.from(lo))
 }
 
 // takesGemv reports whether a product goes to the matrix–vector path: a

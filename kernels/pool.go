@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/nabla-go/nabla/internal/freelist"
 )
 
 // The pool is work-sharing rather than work-queuing: a parallel call
@@ -36,8 +38,9 @@ var (
 	threads atomic.Int32 // 0 means runtime.GOMAXPROCS(0)
 
 	poolMu  sync.Mutex
-	workers int           // goroutines started so far
-	jobs    chan *poolJob // published jobs; stale entries are harmless
+	workers int         // goroutines started so far
+	jobs    chan jobRef // published jobs; stale entries are harmless
+	idle    freelist.List[*poolJob]
 )
 
 // spinFor bounds each busy-wait; see above. 400 µs rather than 100 µs:
@@ -67,23 +70,43 @@ func Threads() int {
 	return runtime.GOMAXPROCS(0)
 }
 
-// poolJob is one parallel call: chunks [0, n) of fn.
+// poolJob is one parallel call: chunks [0, n) of fn. Jobs are reused
+// (from idle), so a training step's dozens of parallel calls allocate no
+// job each. A reused job gets a new generation, and everything a helper
+// learns about a job comes from one atomic word (state: generation, n,
+// next chunk), claimed by compare-and-swap: a helper holding a stale
+// reference (an old entry of jobs) sees another generation and leaves;
+// one that claims a chunk knows the job cannot be reused until that chunk
+// is done.
 type poolJob struct {
-	fn   func(chunk int)
-	n    int32
-	next atomic.Int32 // next chunk to claim
-	done atomic.Int32 // chunks finished, polled while spinning
-	wg   sync.WaitGroup
+	fn    func(chunk int)
+	state atomic.Uint64 // generation<<32 | n<<16 | next chunk to claim
+	done  atomic.Int32  // chunks finished, polled while spinning
+	wg    sync.WaitGroup
 }
 
-// help runs unclaimed chunks until none are left.
-func (j *poolJob) help() {
+// jobRef is a job as published to the workers: the job and the
+// generation it was published for.
+type jobRef struct {
+	j   *poolJob
+	gen uint32
+}
+
+// maxChunks is the most chunks a job holds (16 bits of state).
+const maxChunks = 1<<16 - 1
+
+// help runs unclaimed chunks of generation gen until none are left.
+func (j *poolJob) help(gen uint32) {
 	for {
-		i := j.next.Add(1) - 1
-		if i >= j.n {
+		s := j.state.Load()
+		n, next := s>>16&maxChunks, s&maxChunks
+		if uint32(s>>32) != gen || next >= n {
 			return
 		}
-		j.fn(int(i))
+		if !j.state.CompareAndSwap(s, s+1) {
+			continue
+		}
+		j.fn(int(next))
 		// wg before done: a caller that sees done == n must find wg at
 		// zero, or it would park in wg.Wait and need a slow wake-up.
 		j.wg.Done()
@@ -91,15 +114,18 @@ func (j *poolJob) help() {
 	}
 }
 
-// wait returns once every chunk has finished.
-func (j *poolJob) wait() {
+// wait returns once every chunk has finished and every helper is done
+// with the job's counters, so that the job can be reused.
+func (j *poolJob) wait(n int32) {
 	// No runtime.Gosched in the spin: yielding lets the scheduler move
 	// both goroutines onto one P and park the other, which is the slow
 	// wake-up this avoids. The spin is short next to the 10 ms after
 	// which the runtime preempts anyway.
-	for start := time.Now(); j.done.Load() < j.n && time.Since(start) < spinFor; {
+	for start := time.Now(); j.done.Load() < n && time.Since(start) < spinFor; {
 	}
 	j.wg.Wait()
+	for j.done.Load() < n { // a helper between its wg.Done and done.Add
+	}
 }
 
 // worker runs published jobs, spinning for spinFor after each before it
@@ -107,8 +133,8 @@ func (j *poolJob) wait() {
 func worker() {
 	for {
 		select {
-		case j := <-jobs:
-			j.help()
+		case r := <-jobs:
+			r.j.help(r.gen)
 			continue
 		default:
 		}
@@ -118,14 +144,14 @@ func worker() {
 				continue          // cheap poll; receive only when there is a job
 			}
 			select {
-			case j := <-jobs:
-				j.help()
+			case r := <-jobs:
+				r.j.help(r.gen)
 				start = time.Now()
 			default:
 			}
 		}
-		j := <-jobs
-		j.help()
+		r := <-jobs
+		r.j.help(r.gen)
 	}
 }
 
@@ -135,7 +161,7 @@ func ensureWorkers(n int) {
 	poolMu.Lock()
 	defer poolMu.Unlock()
 	if jobs == nil {
-		jobs = make(chan *poolJob, jobQueue)
+		jobs = make(chan jobRef, jobQueue)
 	}
 	for ; workers < n; workers++ {
 		go worker()
@@ -151,18 +177,36 @@ func runChunks(chunks, par int, fn func(chunk int)) {
 		}
 		return
 	}
+	if chunks > maxChunks { // more than a job holds: maxChunks chunks of chunks
+		per := (chunks + maxChunks - 1) / maxChunks
+		runChunks((chunks+per-1)/per, par, func(c int) {
+			for i := c * per; i < min((c+1)*per, chunks); i++ {
+				fn(i)
+			}
+		})
+		return
+	}
 	helpers := min(par, chunks) - 1
 	ensureWorkers(helpers)
-	j := &poolJob{fn: fn, n: int32(chunks)}
+	j, ok := idle.Get()
+	if !ok {
+		j = new(poolJob)
+	}
+	gen := uint32(j.state.Load()>>32) + 1
+	j.fn = fn
+	j.done.Store(0)
 	j.wg.Add(chunks)
+	j.state.Store(uint64(gen)<<32 | uint64(chunks)<<16) // publishes fn to the helpers
 	for range helpers {
 		select {
-		case jobs <- j:
+		case jobs <- jobRef{j, gen}:
 		default: // queue full: fewer helpers
 		}
 	}
-	j.help()
-	j.wait()
+	j.help(gen)
+	j.wait(int32(chunks))
+	j.fn = nil
+	idle.Put(j)
 }
 
 // ParallelFor calls fn(lo, hi) over consecutive ranges that together cover
