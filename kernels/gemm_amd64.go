@@ -27,7 +27,7 @@ func newSgemmAVX512() *gemmImpl[float32] {
 	return &gemmImpl[float32]{name: "avx512", mr: 12, nr: 32, mc: 240, kc: 400, nc: 4096,
 		kernel: sgemmKernelAVX512, strided: sgemmStridedAVX512, directMax: directMax,
 		packT: spackT32AVX512, packTA: spackT12AVX512, edge: edgeKernels(sgemmEdgeAVX512[:], 16),
-		gemv: asmGemv(gemvTable(sgemvTAVX512[:])), gemvMaxM: gemvMaxMAVX512}
+		gemv: asmGemv(gemvTable(sgemvTAVX512[:]), sgemvQ4AVX512), gemvMaxM: gemvMaxMAVX512}
 }
 
 // edgeKernels wraps a generated table of edge kernels (edge[r-1][v-1]
@@ -50,21 +50,21 @@ func newSgemmAVX2() *gemmImpl[float32] {
 	return &gemmImpl[float32]{name: "avx2", mr: 6, nr: 16, mc: 240, kc: 400, nc: 4096,
 		kernel: sgemmKernelAVX2, strided: sgemmStridedAVX2, directMax: directMax,
 		packT: spackT16AVX2, packTA: spackT6AVX2, edge: edgeKernels(sgemmEdgeAVX2[:], 8),
-		gemv: asmGemv(gemvTable(sgemvTAVX2[:])), gemvMaxM: gemvMaxMAVX2}
+		gemv: asmGemv(gemvTable(sgemvTAVX2[:]), nil), gemvMaxM: gemvMaxMAVX2}
 }
 
 func newDgemmAVX512() *gemmImpl[float64] {
 	return &gemmImpl[float64]{name: "avx512", mr: 12, nr: 16, mc: 240, kc: 256, nc: 2048,
 		kernel: dgemmKernelAVX512, strided: dgemmStridedAVX512, directMax: directMax,
 		packT: dpackT16AVX512, edge: edgeKernels(dgemmEdgeAVX512[:], 8),
-		gemv: asmGemv(gemvTable(dgemvTAVX512[:])), gemvMaxM: gemvMaxMAVX512}
+		gemv: asmGemv(gemvTable(dgemvTAVX512[:]), nil), gemvMaxM: gemvMaxMAVX512}
 }
 
 func newDgemmAVX2() *gemmImpl[float64] {
 	return &gemmImpl[float64]{name: "avx2", mr: 6, nr: 8, mc: 120, kc: 256, nc: 2048,
 		kernel: dgemmKernelAVX2, strided: dgemmStridedAVX2, directMax: directMax,
 		packT: dpackT8AVX2, edge: edgeKernels(dgemmEdgeAVX2[:], 4),
-		gemv: asmGemv(gemvTable(dgemvTAVX2[:])), gemvMaxM: gemvMaxMAVX2}
+		gemv: asmGemv(gemvTable(dgemvTAVX2[:]), nil), gemvMaxM: gemvMaxMAVX2}
 }
 
 // candidateImpls returns a fresh copy of every configuration this CPU can

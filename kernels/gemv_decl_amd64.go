@@ -28,6 +28,9 @@ func sgemvT4x4AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32
 //go:noescape
 func sgemvT4x1AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, blocks int, alpha, beta float32, bias *float32, relu bool)
 
+//go:noescape
+func sgemvQ4AVX512(k int, a *float32, b *float32, ldb int, c *float32, q int, alpha, beta float32, bias *float32, relu bool)
+
 // sgemvTAVX512[mx-1] holds the kernels for mx rows of A: 4 rows of B per pass, and 1.
 var sgemvTAVX512 = [4][2]func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, blocks int, alpha, beta float32, bias *float32, relu bool){
 	{sgemvT1x4AVX512, sgemvT1x1AVX512},

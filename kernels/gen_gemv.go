@@ -36,6 +36,9 @@ type gemv struct {
 	z      bool   // AVX-512 (ZMM) or AVX2 (YMM)
 	mx, r  int    // rows of A and of B per pass
 	suffix string // AVX512 or AVX2
+	// quarters: the four rows of B of a pass are q rows apart (gemvQ4:
+	// mx = 1, r = 4), so that each is one long stream.
+	quarters bool
 }
 
 func (g gemv) prefix() string {
@@ -46,13 +49,29 @@ func (g gemv) prefix() string {
 }
 
 func (g gemv) fullName() string {
+	if g.quarters {
+		return fmt.Sprintf("%sgemvQ4%s", g.prefix(), g.suffix)
+	}
 	return fmt.Sprintf("%sgemvT%dx%d%s", g.prefix(), g.mx, g.r, g.suffix)
 }
 
-// Frame offsets: k, a, lda, b, ldb, c, ldc, blocks, alpha, beta, bias, relu.
-func (g gemv) alphaOff() int { return 64 }
-func (g gemv) betaOff() int  { return 64 + g.size }
-func (g gemv) biasOff() int  { return (64 + 2*g.size + 7) &^ 7 }
+func (g gemv) sig() string {
+	if g.quarters {
+		return sigQ4(g.typ)
+	}
+	return sig(g.typ)
+}
+
+// Frame offsets: k, a, lda, b, ldb, c, ldc, blocks, alpha, beta, bias,
+// relu (quarters: k, a, b, ldb, c, q, alpha, beta, bias, relu).
+func (g gemv) alphaOff() int {
+	if g.quarters {
+		return 48
+	}
+	return 64
+}
+func (g gemv) betaOff() int  { return g.alphaOff() + g.size }
+func (g gemv) biasOff() int  { return (g.alphaOff() + 2*g.size + 7) &^ 7 }
 func (g gemv) reluOff() int  { return g.biasOff() + 8 }
 func (g gemv) argsSize() int { return g.reluOff() + 1 }
 
@@ -155,6 +174,11 @@ func main() {
 				names = append(names, g.fullName())
 			}
 		}
+		if f.suffix == "AVX512" && f.typ == "float32" {
+			g := gemv{typ: f.typ, size: f.size, z: true, mx: 1, r: 4, suffix: f.suffix, quarters: true}
+			gen(&s, g)
+			fmt.Fprintf(&d, "\n//go:noescape\nfunc %s%s\n", g.fullName(), g.sig())
+		}
 		table := fmt.Sprintf("%sgemvT%s", gemv{size: f.size}.prefix(), f.suffix)
 		fmt.Fprintf(&d, "\n// %s[mx-1] holds the kernels for mx rows of A: 4 rows of B per pass, and 1.\n", table)
 		fmt.Fprintf(&d, "var %s = [%d][2]func%s{\n", table, f.maxMX, sig(f.typ))
@@ -175,6 +199,10 @@ func sig(typ string) string {
 	return fmt.Sprintf("(k int, a *%[1]s, lda int, b *%[1]s, ldb int, c *%[1]s, ldc int, blocks int, alpha, beta %[1]s, bias *%[1]s, relu bool)", typ)
 }
 
+func sigQ4(typ string) string {
+	return fmt.Sprintf("(k int, a *%[1]s, b *%[1]s, ldb int, c *%[1]s, q int, alpha, beta %[1]s, bias *%[1]s, relu bool)", typ)
+}
+
 func gen(w *bytes.Buffer, g gemv) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, "\t"+format+"\n", args...) }
 	label := func(l string) { fmt.Fprintf(w, "\n%s_%s:\n", g.fullName(), l) }
@@ -183,24 +211,45 @@ func gen(w *bytes.Buffer, g gemv) {
 	v, lanes, sfx := g.vecBytes(), g.lanes(), g.sfx()
 	mov := "VMOVUP" + sfx[1:]
 
-	fmt.Fprintf(w, "\n// func %s%s\n", name, sig(g.typ))
+	fmt.Fprintf(w, "\n// func %s%s\n", name, g.sig())
 	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-%d\n", name, g.argsSize())
-	p("MOVQ a+8(FP), SI")
-	p("MOVQ lda+16(FP), R10")
-	p("SHLQ $%d, R10", shift)
-	p("LEAQ (R10)(R10*2), R11")
-	p("MOVQ b+24(FP), R13")
-	p("MOVQ ldb+32(FP), R9")
-	p("SHLQ $%d, R9", shift)
-	p("LEAQ (R9)(R9*2), R12")
-	p("MOVQ c+40(FP), DX")
-	p("MOVQ ldc+48(FP), R8")
-	p("SHLQ $%d, R8", shift)
-	p("MOVQ bias+%d(FP), BX", g.biasOff())
-	if g.z {
+	if g.quarters {
+		// Stream j of B at DI + j·R9 (R12 = 3·R9), of C and the bias at
+		// j·R8 (R10 = 3·R8); R14 steps B between passes, R15 counts them.
+		p("MOVQ a+8(FP), SI")
+		p("MOVQ b+16(FP), R13")
+		p("MOVQ ldb+24(FP), R14")
+		p("SHLQ $%d, R14", shift)
+		p("MOVQ q+40(FP), R8")
+		p("MOVQ R8, R9")
+		p("IMULQ R14, R9")
+		p("LEAQ (R9)(R9*2), R12")
+		p("SHLQ $%d, R8", shift)
+		p("LEAQ (R8)(R8*2), R10")
+		p("MOVQ q+40(FP), R15")
+		p("MOVQ c+32(FP), DX")
+		p("MOVQ bias+%d(FP), BX", g.biasOff())
 		p("VBROADCAST%s alpha+%d(FP), Y8", g.ssfx(), g.alphaOff())
 		p("VBROADCAST%s beta+%d(FP), Y9", g.ssfx(), g.betaOff())
 		p("VXORPS Y10, Y10, Y10")
+	} else {
+		p("MOVQ a+8(FP), SI")
+		p("MOVQ lda+16(FP), R10")
+		p("SHLQ $%d, R10", shift)
+		p("LEAQ (R10)(R10*2), R11")
+		p("MOVQ b+24(FP), R13")
+		p("MOVQ ldb+32(FP), R9")
+		p("SHLQ $%d, R9", shift)
+		p("LEAQ (R9)(R9*2), R12")
+		p("MOVQ c+40(FP), DX")
+		p("MOVQ ldc+48(FP), R8")
+		p("SHLQ $%d, R8", shift)
+		p("MOVQ bias+%d(FP), BX", g.biasOff())
+		if g.z {
+			p("VBROADCAST%s alpha+%d(FP), Y8", g.ssfx(), g.alphaOff())
+			p("VBROADCAST%s beta+%d(FP), Y9", g.ssfx(), g.betaOff())
+			p("VXORPS Y10, Y10, Y10")
+		}
 	}
 
 	label("block")
@@ -353,6 +402,40 @@ func gen(w *bytes.Buffer, g gemv) {
 		} else if g.size == 8 {
 			vr = y
 		}
+		if g.quarters {
+			// Gather and scatter the four columns q apart.
+			gather := func(base string) {
+				p("VMOVSS %s, X%d", base, tmp)
+				p("VINSERTPS $0x10, %s(R8*1), X%d, X%d", base, tmp, tmp)
+				p("VINSERTPS $0x20, %s(R8*2), X%d, X%d", base, tmp, tmp)
+				p("VINSERTPS $0x30, %s(R10*1), X%d, X%d", base, tmp, tmp)
+			}
+			p("VMULPS X%d, X%d, X%d", alpha, res, res)
+			p("TESTQ BX, BX")
+			p("JNZ %s_bias", name)
+			p("VUCOMISS X%d, X%d", zero, beta)
+			p("JNE %s_beta", name)
+			p("JPS %s_beta", name)
+			p("JMP %s_relu", name)
+			label("beta")
+			gather("(DX)")
+			p("VFMADD231PS X%d, X%d, X%d", tmp, beta, res)
+			p("JMP %s_relu", name)
+			label("bias")
+			gather("(BX)")
+			p("VADDPS X%d, X%d, X%d", tmp, res, res)
+			label("relu")
+			p("CMPB relu+%d(FP), $0", g.reluOff())
+			p("JEQ %s_store", name)
+			p("VCMPPS $6, X%d, X%d, X%d", zero, res, tmp)
+			p("VANDPS X%d, X%d, X%d", tmp, res, res)
+			label("store")
+			p("VMOVSS X%d, (DX)", res)
+			p("VEXTRACTPS $1, X%d, (DX)(R8*1)", res)
+			p("VEXTRACTPS $2, X%d, (DX)(R8*2)", res)
+			p("VEXTRACTPS $3, X%d, (DX)(R10*1)", res)
+			continue
+		}
 		var cAddr string
 		switch i {
 		case 0:
@@ -386,6 +469,20 @@ func gen(w *bytes.Buffer, g gemv) {
 		p("VANDP%s %s, %s, %s", sfx[1:], vr(t), vr(res), vr(res))
 		label(row + "store")
 		p("%s %s, %s", movOut, vr(res), cAddr)
+	}
+	if g.quarters {
+		p("ADDQ $%d, DX", g.size)
+		p("TESTQ BX, BX")
+		p("JZ %s_next", name)
+		p("ADDQ $%d, BX", g.size)
+		label("next")
+		p("ADDQ R14, R13")
+		p("MOVQ a+8(FP), SI")
+		p("DECQ R15")
+		p("JNZ %s_block", name)
+		p("VZEROUPPER")
+		p("RET")
+		return
 	}
 	p("ADDQ $%d, DX", g.r*g.size)
 	p("TESTQ BX, BX")
