@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/nabla-go/nabla/ag"
+	"github.com/nabla-go/nabla/tensor"
 )
 
 // Activation is an element-wise non-linearity as a Module, with no
@@ -17,42 +18,59 @@ type Activation struct {
 	param float64 // slope or alpha, for LeakyReLU and ELU
 	hasP  bool
 	f     func(*ag.Node) *ag.Node
+	into  func(dst, x *tensor.Tensor) *tensor.Tensor // f's values without a graph, into dst (Predictor)
 }
 
 // ReLU is max(0, x).
-func ReLU() *Activation { return &Activation{name: "relu", title: "ReLU", f: ag.ReLU} }
+func ReLU() *Activation {
+	return &Activation{name: "relu", title: "ReLU", f: ag.ReLU, into: tensor.ReLUInto}
+}
 
 // LeakyReLU is x for x > 0 and slope·x elsewhere (PyTorch's default slope
 // is ag.DefaultLeakySlope, 0.01).
 func LeakyReLU(slope float64) *Activation {
 	return &Activation{name: "leaky-relu", title: "LeakyReLU", param: slope, hasP: true,
-		f: func(x *ag.Node) *ag.Node { return ag.LeakyReLU(x, slope) }}
+		f:    func(x *ag.Node) *ag.Node { return ag.LeakyReLU(x, slope) },
+		into: func(dst, x *tensor.Tensor) *tensor.Tensor { return tensor.LeakyReLUInto(dst, x, slope) }}
 }
 
 // Sigmoid is 1/(1+e⁻ˣ).
-func Sigmoid() *Activation { return &Activation{name: "sigmoid", title: "Sigmoid", f: ag.Sigmoid} }
+func Sigmoid() *Activation {
+	return &Activation{name: "sigmoid", title: "Sigmoid", f: ag.Sigmoid, into: tensor.SigmoidInto}
+}
 
 // Tanh is the hyperbolic tangent.
-func Tanh() *Activation { return &Activation{name: "tanh", title: "Tanh", f: ag.Tanh} }
+func Tanh() *Activation {
+	return &Activation{name: "tanh", title: "Tanh", f: ag.Tanh, into: tensor.TanhInto}
+}
 
 // ELU is x for x > 0 and alpha·(eˣ−1) elsewhere (PyTorch's default alpha
 // is 1).
 func ELU(alpha float64) *Activation {
 	return &Activation{name: "elu", title: "ELU", param: alpha, hasP: true,
-		f: func(x *ag.Node) *ag.Node { return ag.ELU(x, alpha) }}
+		f:    func(x *ag.Node) *ag.Node { return ag.ELU(x, alpha) },
+		into: func(dst, x *tensor.Tensor) *tensor.Tensor { return tensor.ELUInto(dst, x, alpha) }}
 }
 
 // GELU is the exact x·Φ(x).
-func GELU() *Activation { return &Activation{name: "gelu", title: "GELU", f: ag.GELU} }
+func GELU() *Activation {
+	return &Activation{name: "gelu", title: "GELU", f: ag.GELU, into: tensor.GELUInto}
+}
 
 // GELUTanh is GELU's tanh approximation (PyTorch's approximate="tanh").
-func GELUTanh() *Activation { return &Activation{name: "gelu-tanh", title: "GELUTanh", f: ag.GELUTanh} }
+func GELUTanh() *Activation {
+	return &Activation{name: "gelu-tanh", title: "GELUTanh", f: ag.GELUTanh, into: tensor.GELUTanhInto}
+}
 
 // SiLU is x·σ(x) (swish).
-func SiLU() *Activation { return &Activation{name: "silu", title: "SiLU", f: ag.SiLU} }
+func SiLU() *Activation {
+	return &Activation{name: "silu", title: "SiLU", f: ag.SiLU, into: tensor.SiLUInto}
+}
 
 // Softplus is log(1+eˣ), without PyTorch's switch to x above a threshold.
-func Softplus() *Activation { return &Activation{name: "softplus", title: "Softplus", f: ag.Softplus} }
+func Softplus() *Activation {
+	return &Activation{name: "softplus", title: "Softplus", f: ag.Softplus, into: tensor.SoftplusInto}
+}
 
 // Forward applies the function element-wise; any shape.
 func (a *Activation) Forward(x *ag.Node) *ag.Node { return a.f(x) }

@@ -284,6 +284,12 @@ func TestUserKind(t *testing.T) {
 // float64 model from the seed 1.
 func buildText(t *testing.T, text string, in ...int) nn.Module {
 	t.Helper()
+	return buildTextAs(t, text, in, tensor.Float64)
+}
+
+// buildTextAs is buildText in dtype dt.
+func buildTextAs(t *testing.T, text string, in []int, dt tensor.DType) nn.Module {
+	t.Helper()
 	s, err := nn.ParseText(text)
 	if err != nil {
 		t.Fatal(err)
@@ -292,7 +298,7 @@ func buildText(t *testing.T, text string, in ...int) nn.Module {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := nn.Build(rs, tensor.Float64, tensor.NewRand(1))
+	m, err := nn.Build(rs, dt, tensor.NewRand(1))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,6 +47,27 @@ func viewOf(x *Tensor, shape, strides []int, offset int) *Tensor {
 	return t
 }
 
+// ReshapeInto makes dst a view of x's elements in dst's own shape, and
+// returns it: Reshape without allocating, for code that keeps its own
+// tensors from call to call (nn.Predictor). x must be contiguous, of dst's
+// dtype and with as many elements as dst's shape holds; dst's previous
+// buffer is dropped (not recycled), and dst is a view of x from then on,
+// as a Reshape is.
+func ReshapeInto(dst, x *Tensor) *Tensor {
+	if dst.dtype != x.dtype {
+		panic(&DTypeError{Op: "ReshapeInto", DTypes: []DType{x.dtype, dst.dtype}})
+	}
+	if dst.Len() != x.Len() {
+		shapePanic("ReshapeInto", fmt.Sprintf("%d elements cannot take a shape of %d", x.Len(), dst.Len()), x.shape, dst.shape)
+	}
+	if !x.IsContiguous() {
+		shapePanic("ReshapeInto", "x must be contiguous", x.shape)
+	}
+	fillStrides(dst.strides, dst.shape)
+	dst.offset, dst.data = x.offset, x.data
+	return dst
+}
+
 // Flatten reshapes x to a vector.
 func Flatten(x *Tensor) *Tensor { return Reshape(x, x.Len()) }
 

@@ -125,30 +125,62 @@ func Linear(x, w, b *Tensor) *Tensor { return linear(x, w, b, false) }
 // no separate activation pass.
 func LinearReLU(x, w, b *Tensor) *Tensor { return linear(x, w, b, true) }
 
-func linear(x, w, b *Tensor, relu bool) *Tensor {
+// LinearInto writes Linear(x, w, b) (LinearReLU with relu set) into dst,
+// a contiguous tensor of the result's shape (x's leading dimensions, then
+// w's rows), and returns dst: the same bits, and no allocation when x is
+// contiguous and w is row-major or a transposed view. For inference paths that keep their own buffers (nn.Predictor).
+// dst must not share memory with x, w or b.
+func LinearInto(dst, x, w, b *Tensor, relu bool) *Tensor {
+	rows, in, outDim := checkLinear("LinearInto", x, w, b)
+	nd := len(x.shape)
+	if dst.dtype != x.dtype || len(dst.shape) != nd || !equalShape(dst.shape[:nd-1], x.shape[:nd-1]) || dst.shape[nd-1] != outDim {
+		shapePanic("LinearInto", "dst's shape or dtype differs from the result's", x.shape, w.shape, dst.shape)
+	}
+	if !dst.IsContiguous() {
+		shapePanic("LinearInto", "dst must be contiguous", dst.shape)
+	}
+	linearInto(dst, x, w, b, rows, in, outDim, relu)
+	return dst
+}
+
+// checkLinear checks Linear's operands and returns the number of rows of
+// x (the product of its leading dimensions), in and out.
+func checkLinear(op string, x, w, b *Tensor) (rows, in, outDim int) {
 	if b != nil {
-		sameDType("Linear", x, w, b)
+		sameDType(op, x, w, b)
 	} else {
-		sameDType("Linear", x, w)
+		sameDType(op, x, w)
 	}
 	nd := len(x.shape)
 	if nd < 1 || len(w.shape) != 2 || x.shape[nd-1] != w.shape[1] {
-		shapePanic("Linear", "want x [..., in] and w [out, in]", x.shape, w.shape)
+		shapePanic(op, "want x [..., in] and w [out, in]", x.shape, w.shape)
 	}
-	in, outDim := w.shape[1], w.shape[0]
+	in, outDim = w.shape[1], w.shape[0]
 	if b != nil && (len(b.shape) != 1 || b.shape[0] != outDim) {
-		shapePanic("Linear", "want bias [out]", x.shape, w.shape, b.shape)
+		shapePanic(op, "want bias [out]", x.shape, w.shape, b.shape)
 	}
-	rows := 1
+	rows = 1
 	for _, s := range x.shape[:nd-1] {
 		rows *= s
 	}
+	return rows, in, outDim
+}
+
+func linear(x, w, b *Tensor, relu bool) *Tensor {
+	rows, in, outDim := checkLinear("Linear", x, w, b)
+	nd := len(x.shape)
 	out := newTensor(x.dtype, x.shape) // x's leading dimensions, then outDim
 	out.shape[nd-1] = outDim
 	fillStrides(out.strides, out.shape)
 	out.data = buffer(x.dtype, rows*outDim, false)
+	linearInto(out, x, w, b, rows, in, outDim, relu)
+	return out
+}
+
+// linearInto computes Linear into out, contiguous and of the right shape.
+func linearInto(out, x, w, b *Tensor, rows, in, outDim int, relu bool) {
 	if rows == 0 || outDim == 0 {
-		return out
+		return
 	}
 	// x is read in place when contiguous (its rows are [rows, in]), and w
 	// as its transpose when it is row-major or a transposed view, without
@@ -169,15 +201,14 @@ func linear(x, w, b *Tensor, relu bool) *Tensor {
 		if b != nil {
 			bias = Data[float32](b)
 		}
-		kernels.SgemmBias(ta, tw, rows, outDim, in, xa.data.([]float32)[xa.offset:], lda, wa.data.([]float32)[wa.offset:], ldw, bias, relu, d, outDim)
+		kernels.SgemmBias(ta, tw, rows, outDim, in, xa.data.([]float32)[xa.offset:], lda, wa.data.([]float32)[wa.offset:], ldw, bias, relu, d[out.offset:], outDim)
 	case []float64:
 		var bias []float64
 		if b != nil {
 			bias = Data[float64](b)
 		}
-		kernels.DgemmBias(ta, tw, rows, outDim, in, xa.data.([]float64)[xa.offset:], lda, wa.data.([]float64)[wa.offset:], ldw, bias, relu, d, outDim)
+		kernels.DgemmBias(ta, tw, rows, outDim, in, xa.data.([]float64)[xa.offset:], lda, wa.data.([]float64)[wa.offset:], ldw, bias, relu, d[out.offset:], outDim)
 	}
-	return out
 }
 
 // gemmInto writes a·b into out's buffer at offset off (row-major, m×n).

@@ -10,7 +10,7 @@ const elementGrain = 1 << 14
 // pool when n is large enough. Element-wise results do not depend on the
 // split.
 func chunked(n int, fn func(lo, hi int)) {
-	if n < 2*elementGrain || kernels.Threads() == 1 {
+	if !parallelElements(n) {
 		fn(0, n)
 		return
 	}

@@ -122,18 +122,94 @@ func Clamp(x *Tensor, lo, hi float64) *Tensor {
 }
 
 func unary(op unaryOp, x *Tensor, p float64) *Tensor {
+	return unaryInto(op, newUninit(x.dtype, x.shape...), x, p)
+}
+
+// unaryInto writes op(x) into out, a contiguous tensor of x's shape and
+// dtype, which may be x itself. Small tensors (and one thread) make no
+// closure for the worker pool, so they allocate nothing.
+func unaryInto(op unaryOp, out, x *Tensor, p float64) *Tensor {
 	c := x.Contiguous()
-	out := newUninit(x.dtype, x.shape...)
 	switch d := out.data.(type) {
 	case []float32:
 		s := c.data.([]float32)[c.offset : c.offset+len(d)]
-		chunked(len(d), func(lo, hi int) { unaryRow(op, d[lo:hi], s[lo:hi], p) })
+		if !parallelElements(len(d)) {
+			unaryRow(op, d, s, p)
+		} else {
+			chunked(len(d), func(lo, hi int) { unaryRow(op, d[lo:hi], s[lo:hi], p) })
+		}
 	case []float64:
 		s := c.data.([]float64)[c.offset : c.offset+len(d)]
-		chunked(len(d), func(lo, hi int) { unaryRow(op, d[lo:hi], s[lo:hi], p) })
+		if !parallelElements(len(d)) {
+			unaryRow(op, d, s, p)
+		} else {
+			chunked(len(d), func(lo, hi int) { unaryRow(op, d[lo:hi], s[lo:hi], p) })
+		}
 	}
 	return out
 }
+
+// The activations written into dst, which has x's shape and dtype, is
+// contiguous and may be x itself (in place); they return dst and allocate
+// nothing (except, for tensors large enough to be split over the worker
+// pool, one closure): for inference paths that keep their own buffers,
+// such as nn.Predictor. Each gives the bits of its allocating form.
+
+// ReLUInto writes ReLU(x) into dst.
+func ReLUInto(dst, x *Tensor) *Tensor { return elementwiseInto("ReLUInto", opReLU, dst, x, 0) }
+
+// LeakyReLUInto writes LeakyReLU(x, slope) into dst.
+func LeakyReLUInto(dst, x *Tensor, slope float64) *Tensor {
+	return elementwiseInto("LeakyReLUInto", opLeakyReLU, dst, x, slope)
+}
+
+// ELUInto writes ELU(x, alpha) into dst.
+func ELUInto(dst, x *Tensor, alpha float64) *Tensor {
+	return elementwiseInto("ELUInto", opELU, dst, x, alpha)
+}
+
+// SigmoidInto writes Sigmoid(x) into dst.
+func SigmoidInto(dst, x *Tensor) *Tensor { return elementwiseInto("SigmoidInto", opSigmoid, dst, x, 0) }
+
+// TanhInto writes Tanh(x) into dst.
+func TanhInto(dst, x *Tensor) *Tensor { return elementwiseInto("TanhInto", opTanh, dst, x, 0) }
+
+// GELUInto writes GELU(x) into dst.
+func GELUInto(dst, x *Tensor) *Tensor { return elementwiseInto("GELUInto", opGELU, dst, x, 0) }
+
+// GELUTanhInto writes GELUTanh(x) into dst.
+func GELUTanhInto(dst, x *Tensor) *Tensor {
+	return elementwiseInto("GELUTanhInto", opGELUTanh, dst, x, 0)
+}
+
+// SiLUInto writes SiLU(x) into dst.
+func SiLUInto(dst, x *Tensor) *Tensor { return elementwiseInto("SiLUInto", opSiLU, dst, x, 0) }
+
+// SoftplusInto writes Softplus(x) into dst.
+func SoftplusInto(dst, x *Tensor) *Tensor { return elementwiseInto("SoftplusInto", opSoftplus, dst, x, 0) }
+
+func elementwiseInto(name string, op unaryOp, dst, x *Tensor, p float64) *Tensor {
+	checkInto(name, dst, x.dtype, x.shape)
+	return unaryInto(op, dst, x, p)
+}
+
+// checkInto panics unless dst can take a result of dtype dt and shape:
+// contiguous, from its buffer's start, with that shape and dtype.
+func checkInto(name string, dst *Tensor, dt DType, shape []int) {
+	if dst.dtype != dt {
+		panic(&DTypeError{Op: name, DTypes: []DType{dt, dst.dtype}})
+	}
+	if !equalShape(dst.shape, shape) {
+		shapePanic(name, "dst's shape differs from the result's", shape, dst.shape)
+	}
+	if !dst.IsContiguous() {
+		shapePanic(name, "dst must be contiguous", dst.shape)
+	}
+}
+
+// parallelElements reports whether chunked would split n elements over
+// the worker pool.
+func parallelElements(n int) bool { return n >= 2*elementGrain && kernels.Threads() > 1 }
 
 const (
 	sqrt2        = math.Sqrt2
@@ -227,6 +303,16 @@ func unaryRow[T Float](op unaryOp, dst, src []T, p float64) {
 				v = pt
 			}
 			dst[i] = v
+		}
+	case opELU:
+		// As unaryFunc's, in float64, without its closure over alpha (an
+		// allocation a call, which ELUInto must not make).
+		for i, v := range src {
+			if v > 0 {
+				dst[i] = v
+			} else {
+				dst[i] = T(p * math.Expm1(float64(v)))
+			}
 		}
 	default:
 		f := unaryFunc(op, p)
