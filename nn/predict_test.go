@@ -68,6 +68,7 @@ func TestPredictDoesNotAllocate(t *testing.T) {
 		{"linear(64)-relu-linear(32)-relu-linear(10)", []int{20}, []int{1, 20}},
 		{"linear(64)-relu-linear(32)-relu-linear(10)", []int{20}, []int{256, 20}},
 		{"linear(256)-relu-linear(10)", []int{100}, []int{512, 100}}, // a product split over the threads
+		{"linear(512)-relu-linear(10)", []int{784}, []int{1, 784}},   // a matrix–vector product split over the threads
 		{"flatten-linear(32)-tanh-dropout(0.5)-linear(10)", []int{1, 6, 6}, []int{8, 1, 6, 6}},
 		{"linear(16)-gelu-linear(16)-elu-linear(4)", []int{7}, []int{1, 7}},
 	} {

@@ -80,7 +80,8 @@ func BenchmarkMLPTrainStep(b *testing.B) {
 	}
 }
 
-// BenchmarkMLPInference is a forward pass at batch 1000 with no graph.
+// BenchmarkMLPInference is a prediction at batch 1000 (nn.Predictor: no
+// graph, no allocation).
 func BenchmarkMLPInference(b *testing.B) {
 	for _, c := range mlpBenches {
 		for _, threads := range []int{1, 2} {
@@ -88,11 +89,33 @@ func BenchmarkMLPInference(b *testing.B) {
 				withThreads(b, threads)
 				m, _ := benchMLP(b, c.hidden)
 				x, _ := benchBatch(1000)
+				p := nn.NewPredictor(m)
+				p.Predict(x)
+				b.ReportAllocs()
+				for b.Loop() {
+					p.Predict(x)
+				}
+				b.ReportMetric(1000*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+			})
+		}
+	}
+}
+
+// BenchmarkMLPForward is inference through the model's Forward under
+// ag.NoGrad instead of a Predictor (the same values and products, with a
+// graph's nodes and fresh output tensors), at batch 1000 and 1.
+func BenchmarkMLPForward(b *testing.B) {
+	for _, c := range mlpBenches {
+		for _, batch := range []int{1000, 1} {
+			b.Run(fmt.Sprintf("%s/batch=%d", c.arch, batch), func(b *testing.B) {
+				m, _ := benchMLP(b, c.hidden)
+				x, _ := benchBatch(batch)
+				ag.NoGrad(func() { m.Forward(ag.Const(x)) })
 				b.ReportAllocs()
 				for b.Loop() {
 					ag.NoGrad(func() { m.Forward(ag.Const(x)) })
 				}
-				b.ReportMetric(1000*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+				b.ReportMetric(float64(batch)*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
 			})
 		}
 	}

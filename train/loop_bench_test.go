@@ -112,9 +112,9 @@ func BenchmarkEvaluate(b *testing.B) {
 	}
 }
 
-// BenchmarkMLPLatency is a forward pass of one example with no graph: the
-// serving case, timed per call (µs/op beside ns/op, for
-// bench/mlp_compare.sh).
+// BenchmarkMLPLatency is the prediction of one example, the serving case
+// (nn.Predictor: no graph, no allocation), timed per call (µs/op beside
+// ns/op, for bench/mlp_compare.sh).
 func BenchmarkMLPLatency(b *testing.B) {
 	for _, c := range mlpBenches {
 		for _, threads := range []int{1, 2} {
@@ -122,10 +122,11 @@ func BenchmarkMLPLatency(b *testing.B) {
 				withThreads(b, threads)
 				m, _ := benchMLP(b, c.hidden)
 				x, _ := benchBatch(1)
-				ag.NoGrad(func() { m.Forward(ag.Const(x)) })
+				p := nn.NewPredictor(m)
+				p.Predict(x)
 				b.ReportAllocs()
 				for b.Loop() {
-					ag.NoGrad(func() { m.Forward(ag.Const(x)) })
+					p.Predict(x)
 				}
 				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "samples/s")
 				b.ReportMetric(b.Elapsed().Seconds()*1e6/float64(b.N), "µs/op")
