@@ -64,6 +64,19 @@
 // module of the tree (Walk reaches them through Container) to evaluation,
 // where Dropout is the identity and draws nothing.
 //
+// # Inference
+//
+// A Predictor is the serving path: Predict(x) gives Forward's values bit
+// for bit with no graph, written into buffers it keeps from call to call,
+// so that an MLP's prediction allocates nothing once warm, at batch 1 as
+// at batch 1000 (other layers run through Sequential.Forward and allocate
+// as it does). Its result is overwritten by the next call; one Predictor
+// per goroutine.
+//
+//	nn.SetTraining(net, false)
+//	p := nn.NewPredictor(net)
+//	y := p.Predict(x) // valid until the next Predict
+//
 // # Errors
 //
 // Configuration that comes from outside (activation and init scheme names,

@@ -2,6 +2,7 @@ package nn_test
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/nabla-go/nabla/ag"
 	"github.com/nabla-go/nabla/nn"
@@ -45,4 +46,25 @@ func ExampleActivationByName() {
 	fmt.Println(err)
 	// Output:
 	// nn: unknown activation "swish" (valid: relu, leaky-relu, sigmoid, tanh, elu, gelu, gelu-tanh, silu, softplus)
+}
+
+// Serving predictions: a Predictor gives Forward's values without a graph
+// and, once warm, without allocating; its result is reused by the next
+// call, so copy (Clone) what you keep.
+func ExamplePredictor() {
+	net, err := nn.NewMLP(nn.MLPConfig{In: 4, Hidden: []int{32}, Out: 3, Activation: "relu"}, tensor.NewRand(1))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	nn.SetTraining(net, false)
+	p := nn.NewPredictor(net)
+	x := tensor.Ones(tensor.Float32, 2, 4) // a batch of 2
+	y := p.Predict(x)
+	fmt.Println(y.Shape(), tensor.ArgMax(y, 1))
+	want := net.Forward(ag.Untracked(x)).Value()
+	fmt.Println("same as Forward:", slices.Equal(y.Values(), want.Values()))
+	// Output:
+	// [2 3] [1 1]
+	// same as Forward: true
 }
