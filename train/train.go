@@ -575,10 +575,10 @@ type EvalResult struct {
 
 // Evaluate runs model on ds in evaluation mode (no dropout) in batches and
 // returns the mean loss, the accuracy and the confusion matrix. Batches are
-// gathered into one reused buffer, converted from bytes for image sets. The inputs
-// are ag.Untracked, so no graph is recorded, and evaluating on one
-// goroutine while another trains the same model is safe; the model's
-// training mode is restored afterwards.
+// gathered into one reused buffer, converted from bytes for image sets, and
+// run through an nn.Predictor: Forward's values with no graph recorded,
+// into buffers reused from batch to batch. The model's training mode is
+// restored afterwards.
 func Evaluate(model nn.Module, lossFn LossFunc, ds data.Dataset, batch int) EvalResult {
 	was := nn.IsTraining(model)
 	nn.SetTraining(model, false)
@@ -593,13 +593,14 @@ func Evaluate(model nn.Module, lossFn LossFunc, ds data.Dataset, batch int) Eval
 	var sum float64
 	var pred []int
 	var x64 []float64 // the float64 copy of a batch, reused
+	p := nn.NewPredictor(model) // Forward's values, into buffers reused from batch to batch
 	for {
 		x, y, ok := loader.Next()
 		if !ok {
 			break
 		}
 		x = toDType(x, dt, &x64)
-		logits := model.Forward(ag.Untracked(x))
+		logits := ag.Untracked(p.Predict(x))
 		sum += lossFn(logits, y).Item() * float64(len(y))
 		pred = argMaxRows(pred[:0], logits.Value())
 		for i, p := range pred {
