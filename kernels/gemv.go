@@ -23,15 +23,23 @@ type gemvFunc[T float32 | float64] func(m, n, k int, alpha T, a []T, lda int, b 
 // waiting for it costs a good part of what the second core saves.
 const gemvParallelMin = 128 * 1024
 
-// gemvT runs g.gemv over the columns of C, split into runs of whole
-// four-column groups over up to Threads() goroutines when the product is
-// large enough. Each element of C is computed by the same kernel whatever
-// the split (the groups of four and the last n mod 4 columns are the same
-// for every chunk boundary), so the result does not depend on the thread
-// count.
+// gemvT runs g.gemv over C, split over up to Threads() goroutines when
+// the product is large enough: into runs of whole four-column groups, or,
+// with more rows of A than gemvMaxM, of whole four-row groups. Each
+// element of C is computed by the same kernel whatever the split (the
+// groups of four and the last n mod 4 columns, or the kernels' groups of
+// at most four rows, are the same for every chunk boundary), so the
+// result does not depend on the thread count.
 func (g *gemmImpl[T]) gemvT(m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, ep epilogue[T]) {
 	par := Threads()
+	// Many rows (the last columns of a large product, see gemmEp) are
+	// split into runs of whole groups of four rows, which the kernels
+	// take together whatever the split; few rows, into runs of columns.
+	byRows := m > g.gemvMaxM
 	units := (n + 3) / 4
+	if byRows {
+		units = (m + 3) / 4
+	}
 	if par <= 1 || units < 2 || m*n*k < gemvParallelMin {
 		g.gemv(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
 		return
@@ -42,7 +50,7 @@ func (g *gemmImpl[T]) gemvT(m, n, k int, alpha T, a []T, lda int, b []T, ldb int
 		call.run = call.chunk // bound once: no closure a call
 	}
 	*call = gemvCall[T]{g: g, m: m, n: n, k: k, alpha: alpha, beta: beta, a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc,
-		ep: ep, units: units, chunks: min(par, units), run: call.run}
+		ep: ep, byRows: byRows, units: units, chunks: min(par, units), run: call.run}
 	runChunks(call.chunks, par, call.run)
 	call.a, call.b, call.c, call.ep = nil, nil, nil, epilogue[T]{} // pin no caller memory
 	gemvCalls[T]().Put(call)
@@ -58,11 +66,17 @@ type gemvCall[T float32 | float64] struct {
 	a, b, c       []T
 	lda, ldb, ldc int
 	ep            epilogue[T]
+	byRows        bool // chunks of rows of A, not of rows of B
 	units, chunks int
 	run           func(chunk int) // chunk, bound to this call
 }
 
 func (p *gemvCall[T]) chunk(i int) {
+	if p.byRows {
+		lo, hi := i*p.units/p.chunks*4, min((i+1)*p.units/p.chunks*4, p.m)
+		p.g.gemv(hi-lo, p.n, p.k, p.alpha, p.a[lo*p.lda:], p.lda, p.b, p.ldb, p.beta, p.c[lo*p.ldc:], p.ldc, p.ep)
+		return
+	}
 	lo, hi := i*p.units/p.chunks*4, min((i+1)*p.units/p.chunks*4, p.n)
 	p.g.gemv(p.m, hi-lo, p.k, p.alpha, p.a, p.lda, p.b[lo*p.ldb:], p.ldb, p.beta, p.c[lo:], p.ldc, p.ep.from(lo))
 }
