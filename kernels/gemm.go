@@ -209,13 +209,7 @@ func (g *gemmImpl[T]) gemmEp(transA, transB bool, m, n, k int, alpha T, a []T, l
 		if g.strided != nil && m*n*k <= g.directMax*par {
 			per = 4
 		}
-		call, _ := g.calls.Get()
-		if call == nil {
-			call = new(gemmCall[T])
-			call.rows, call.cols = call.runRows, call.runCols // bound once: no closure a call
-		}
-		*call = gemmCall[T]{g: g, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-			b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, ep: ep, rows: call.rows, cols: call.cols}
+		call := g.newCall(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
 		if m >= n {
 			call.units = (m + g.mr - 1) / g.mr
 			call.chunks = min(per*par, call.units)
@@ -225,27 +219,48 @@ func (g *gemmImpl[T]) gemmEp(transA, transB bool, m, n, k int, alpha T, a []T, l
 			call.chunks = min(per*par, call.units)
 			runChunks(call.chunks, par, call.cols)
 		}
-		call.a, call.b, call.c, call.ep = nil, nil, nil, epilogue[T]{} // pin no caller memory
-		g.calls.Put(call)
+		g.doneCall(call)
 		return
 	}
 	g.serial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
 }
 
 // gemmCall is one parallel product, split into chunks of rows (runRows)
-// or of columns (runCols) of whole register tiles. Calls are reused (from
-// gemmImpl.calls), with their two chunk functions bound once, so that a
-// parallel product allocates nothing.
+// or of columns (runCols) of whole register tiles, or, on the
+// matrix–vector path, of whole groups of four rows of A or B (runGemv).
+// Calls are reused (newCall, doneCall), with their chunk functions bound
+// once, so that a parallel product allocates nothing.
 type gemmCall[T float32 | float64] struct {
-	g              *gemmImpl[T]
-	transA, transB bool
-	m, n, k        int
-	alpha, beta    T
-	a, b, c        []T
-	lda, ldb, ldc  int
-	ep             epilogue[T]
-	units, chunks  int
-	rows, cols     func(chunk int) // runRows and runCols, bound to this call
+	g                 *gemmImpl[T]
+	transA, transB    bool
+	m, n, k           int
+	alpha, beta       T
+	a, b, c           []T
+	lda, ldb, ldc     int
+	ep                epilogue[T]
+	byRows            bool // runGemv: chunks of rows of A, not of B
+	units, chunks     int
+	rows, cols, gemvs func(chunk int) // runRows, runCols and runGemv, bound to this call
+}
+
+// newCall returns a call of g's for these arguments (units, chunks and
+// byRows left for the caller to set).
+func (g *gemmImpl[T]) newCall(transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, ep epilogue[T]) *gemmCall[T] {
+	call, _ := g.calls.Get()
+	if call == nil {
+		call = new(gemmCall[T])
+		call.rows, call.cols, call.gemvs = call.runRows, call.runCols, call.runGemv // bound once: no closure a call
+	}
+	*call = gemmCall[T]{g: g, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+		b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, ep: ep, rows: call.rows, cols: call.cols, gemvs: call.gemvs}
+	return call
+}
+
+// doneCall hands a finished call back for reuse, keeping no reference to
+// the caller's memory.
+func (g *gemmImpl[T]) doneCall(call *gemmCall[T]) {
+	call.a, call.b, call.c, call.ep = nil, nil, nil, epilogue[T]{}
+	g.calls.Put(call)
 }
 
 func (p *gemmCall[T]) runRows(i int) {

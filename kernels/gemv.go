@@ -1,7 +1,5 @@
 package kernels
 
-import "github.com/nabla-go/nabla/internal/freelist"
-
 // The matrix–vector path: C = alpha·A·Bᵀ (+ bias or + beta·C) (ReLU) for
 // an A of a few rows and a B [n, k] read in place. This is a linear layer
 // y = x·Wᵀ + b at batch 1 (or a few rows), W [out, in] in PyTorch's
@@ -44,34 +42,15 @@ func (g *gemmImpl[T]) gemvT(m, n, k int, alpha T, a []T, lda int, b []T, ldb int
 		g.gemv(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
 		return
 	}
-	call, _ := gemvCalls[T]().Get()
-	if call == nil {
-		call = new(gemvCall[T])
-		call.run = call.chunk // bound once: no closure a call
-	}
-	*call = gemvCall[T]{g: g, m: m, n: n, k: k, alpha: alpha, beta: beta, a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc,
-		ep: ep, byRows: byRows, units: units, chunks: min(par, units), run: call.run}
-	runChunks(call.chunks, par, call.run)
-	call.a, call.b, call.c, call.ep = nil, nil, nil, epilogue[T]{} // pin no caller memory
-	gemvCalls[T]().Put(call)
+	call := g.newCall(false, true, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep)
+	call.byRows, call.units, call.chunks = byRows, units, min(par, units)
+	runChunks(call.chunks, par, call.gemvs)
+	g.doneCall(call)
 }
 
-// gemvCall is one parallel matrix–vector product, split into chunks of
-// whole groups of four rows of B; calls are reused with their chunk
-// function bound once, so that the split allocates nothing.
-type gemvCall[T float32 | float64] struct {
-	g             *gemmImpl[T]
-	m, n, k       int
-	alpha, beta   T
-	a, b, c       []T
-	lda, ldb, ldc int
-	ep            epilogue[T]
-	byRows        bool // chunks of rows of A, not of rows of B
-	units, chunks int
-	run           func(chunk int) // chunk, bound to this call
-}
-
-func (p *gemvCall[T]) chunk(i int) {
+// runGemv is chunk i of a parallel matrix–vector product: whole groups
+// of four rows of A (byRows) or of B.
+func (p *gemmCall[T]) runGemv(i int) {
 	if p.byRows {
 		lo, hi := i*p.units/p.chunks*4, min((i+1)*p.units/p.chunks*4, p.m)
 		p.g.gemv(hi-lo, p.n, p.k, p.alpha, p.a[lo*p.lda:], p.lda, p.b, p.ldb, p.beta, p.c[lo*p.ldc:], p.ldc, p.ep)
@@ -79,19 +58,6 @@ func (p *gemvCall[T]) chunk(i int) {
 	}
 	lo, hi := i*p.units/p.chunks*4, min((i+1)*p.units/p.chunks*4, p.n)
 	p.g.gemv(p.m, hi-lo, p.k, p.alpha, p.a, p.lda, p.b[lo*p.ldb:], p.ldb, p.beta, p.c[lo:], p.ldc, p.ep.from(lo))
-}
-
-var (
-	gemvCalls32 freelist.List[*gemvCall[float32]]
-	gemvCalls64 freelist.List[*gemvCall[float64]]
-)
-
-func gemvCalls[T float32 | float64]() *freelist.List[*gemvCall[T]] {
-	var z T
-	if _, ok := any(z).(float32); ok {
-		return any(&gemvCalls32).(*freelist.List[*gemvCall[T]])
-	}
-	return any(&gemvCalls64).(*freelist.List[*gemvCall[T]])
 }
 
 // gemvStore is one element of the epilogue: alpha·s plus the bias or
