@@ -186,7 +186,9 @@ func GELUTanhInto(dst, x *Tensor) *Tensor {
 func SiLUInto(dst, x *Tensor) *Tensor { return elementwiseInto("SiLUInto", opSiLU, dst, x, 0) }
 
 // SoftplusInto writes Softplus(x) into dst.
-func SoftplusInto(dst, x *Tensor) *Tensor { return elementwiseInto("SoftplusInto", opSoftplus, dst, x, 0) }
+func SoftplusInto(dst, x *Tensor) *Tensor {
+	return elementwiseInto("SoftplusInto", opSoftplus, dst, x, 0)
+}
 
 func elementwiseInto(name string, op unaryOp, dst, x *Tensor, p float64) *Tensor {
 	checkInto(name, dst, x.dtype, x.shape)

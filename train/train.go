@@ -592,7 +592,7 @@ func Evaluate(model nn.Module, lossFn LossFunc, ds data.Dataset, batch int) Eval
 	dt := nn.DTypeOf(model)
 	var sum float64
 	var pred []int
-	var x64 []float64 // the float64 copy of a batch, reused
+	var x64 []float64           // the float64 copy of a batch, reused
 	p := nn.NewPredictor(model) // Forward's values, into buffers reused from batch to batch
 	for {
 		x, y, ok := loader.Next()
