@@ -33,27 +33,14 @@ import (
 // during one, and its layers must not be changed once the Predictor is
 // made.
 type Predictor struct {
-	layers []Module // the model's layers in order, Sequentials opened
-	dt     tensor.DType
-	shape  []int // the input shape the steps are set up for
-	steps  []func(x *tensor.Tensor) *tensor.Tensor
+	model Module
+	dt    tensor.DType
+	shape []int // the input shape the steps are set up for
+	steps []func(x *tensor.Tensor) *tensor.Tensor
 }
 
 // NewPredictor returns a Predictor for m.
-func NewPredictor(m Module) *Predictor {
-	return &Predictor{layers: openSequentials(nil, m)}
-}
-
-// openSequentials appends m's layers to ls, with nested Sequentials opened.
-func openSequentials(ls []Module, m Module) []Module {
-	if s, ok := m.(*Sequential); ok {
-		for _, l := range s.Layers {
-			ls = openSequentials(ls, l)
-		}
-		return ls
-	}
-	return append(ls, m)
-}
+func NewPredictor(m Module) *Predictor { return &Predictor{model: m} }
 
 // Predict returns the model's output for x, as Forward computes it with no
 // graph (bit for bit). Bad input panics as Forward does, with a
@@ -73,11 +60,22 @@ func (p *Predictor) Predict(x *tensor.Tensor) *tensor.Tensor {
 // same at every call until the next setup).
 func (p *Predictor) setup(x *tensor.Tensor) {
 	p.dt, p.shape, p.steps = x.DType(), slices.Clone(x.Shape()), nil
-	owned := false // whether the current value is a buffer of the Predictor's (may be written in place)
-	for i := 0; i < len(p.layers); i++ {
-		switch l := p.layers[i].(type) {
+	p.compile([]Module{p.model}, false)
+}
+
+// compile appends the steps of one level of layers (a Sequential's, or
+// the model alone) and reports whether the value they leave is a buffer
+// of the Predictor's (owned: it may be written in place). Layers fuse
+// within their level only, as in Sequential.Forward; a nested Sequential
+// is compiled as a level of its own.
+func (p *Predictor) compile(layers []Module, owned bool) bool {
+	for i := 0; i < len(layers); i++ {
+		switch l := layers[i].(type) {
+		case *Sequential:
+			owned = p.compile(l.Layers, owned)
+			continue
 		case *Linear:
-			relu := isReLU(p.layers, i+1)
+			relu := isReLU(layers, i+1)
 			p.steps = append(p.steps, linearStep(l, relu))
 			if relu {
 				i++
@@ -103,18 +101,20 @@ func (p *Predictor) setup(x *tensor.Tensor) {
 			})
 			continue
 		}
-		// Any other layer: it and the layers after it up to the next one
-		// the Predictor runs itself, through Sequential.Forward (which
-		// fuses them, in the mode they are in at each call).
+		// Any other layer: it and the layers of its level after it up to
+		// the next one the Predictor runs itself, through
+		// Sequential.Forward (which fuses them, in the mode they are in at
+		// each call).
 		j := i + 1
-		for j < len(p.layers) && !predictorRuns(p.layers[j]) {
+		for j < len(layers) && !predictorRuns(layers[j]) {
 			j++
 		}
-		seg := &Sequential{Layers: p.layers[i:j]}
+		seg := &Sequential{Layers: layers[i:j]}
 		p.steps = append(p.steps, func(x *tensor.Tensor) *tensor.Tensor { return seg.Forward(ag.Untracked(x)).Value() })
 		owned = false
 		i = j - 1
 	}
+	return owned
 }
 
 // predictorRuns reports whether the Predictor runs l itself (and so ends a
@@ -122,7 +122,7 @@ func (p *Predictor) setup(x *tensor.Tensor) {
 // one after a convolution or a normalisation stays with it, to be fused.
 func predictorRuns(l Module) bool {
 	switch l.(type) {
-	case *Linear, *Flatten, *Dropout:
+	case *Linear, *Flatten, *Dropout, *Sequential:
 		return true
 	}
 	return false
@@ -134,10 +134,13 @@ func linearStep(l *Linear, relu bool) func(x *tensor.Tensor) *tensor.Tensor {
 	return func(x *tensor.Tensor) *tensor.Tensor {
 		if out == nil {
 			sh := x.Shape()
-			if len(sh) == 0 || sh[len(sh)-1] != l.In {
+			if len(sh) == 0 || sh[len(sh)-1] != l.In || x.DType() != l.Weight.DType() {
 				return l.Forward(ag.Untracked(x)).Value() // panics with Linear's message
 			}
 			out = tensor.New(x.DType(), append(slices.Clone(sh[:len(sh)-1]), l.Out)...)
+		}
+		if tensor.SameBuffer(out, x) { // a prediction fed back in: h = p.Predict(h)
+			x = x.Clone()
 		}
 		var b *tensor.Tensor
 		if l.Bias != nil {

@@ -43,15 +43,64 @@ func TestPredictMatchesForward(t *testing.T) {
 			p := nn.NewPredictor(m)
 			rng := tensor.NewRand(7)
 			for _, sh := range c.shapes {
-				x := tensor.Normal(rng, dt, 0, 1, sh...)
-				want := m.Forward(ag.Untracked(x)).Value()
-				for range 2 { // set up, then warm
+				for range 2 { // set up, then warm, each with a new input tensor
+					x := tensor.Normal(rng, dt, 0, 1, sh...)
+					want := m.Forward(ag.Untracked(x)).Value()
 					got := p.Predict(x)
 					if !tensor.EqualShape(got.Shape(), want.Shape()) || !slices.Equal(got.Values(), want.Values()) {
 						t.Fatalf("%v %s x%v: Predict differs from Forward", dt, c.text, sh)
 					}
 				}
 			}
+		}
+	}
+}
+
+// Layers fuse within their own Sequential only, as in Forward: a
+// convolution in a nested Sequential is not folded with the BatchNorm after
+// it (a fold that is equal only up to rounding), and Dropout in training
+// mode draws as Forward does.
+func TestPredictNestedAndTraining(t *testing.T) {
+	rng := tensor.NewRand(3)
+	conv := nn.NewConv2d(3, 8, 3, 1, 1, tensor.Float32, rng)
+	bn := nn.NewBatchNorm2d(8, tensor.Float32)
+	bn.RunningMean = tensor.Normal(rng, tensor.Float32, 0, 1, 8)
+	bn.RunningVar = tensor.Uniform(rng, tensor.Float32, 0.5, 2, 8)
+	x := tensor.Normal(rng, tensor.Float32, 0, 1, 4, 3, 10, 10)
+	for _, m := range []*nn.Sequential{
+		nn.NewSequential(nn.NewSequential(conv), bn, nn.ReLU()),
+		nn.NewSequential(conv, nn.NewSequential(bn, nn.ReLU()), nn.NewFlatten(1, -1), nn.NewSequential(nn.NewLinear(800, 5, tensor.Float32, rng), nn.ReLU())),
+		nn.NewSequential(conv, bn, nn.ReLU()),
+	} {
+		nn.SetTraining(m, false)
+		want := m.Forward(ag.Untracked(x)).Value()
+		if got := nn.NewPredictor(m).Predict(x); !slices.Equal(got.Values(), want.Values()) {
+			t.Errorf("%v: Predict differs from Forward", m.Layers)
+		}
+	}
+	d1, d2 := nn.NewDropout(0.5, tensor.NewRand(9)), nn.NewDropout(0.5, tensor.NewRand(9))
+	a := nn.NewSequential(nn.NewLinear(6, 6, tensor.Float32, tensor.NewRand(1)), d1)
+	b := nn.NewSequential(nn.NewLinear(6, 6, tensor.Float32, tensor.NewRand(1)), d2)
+	in := tensor.Ones(tensor.Float32, 3, 6)
+	if got, want := nn.NewPredictor(a).Predict(in), b.Forward(ag.Untracked(in)).Value(); !slices.Equal(got.Values(), want.Values()) {
+		t.Error("Dropout in training mode: Predict differs from Forward with the same generator")
+	}
+}
+
+// A prediction fed back in (h = p.Predict(h), an iterated map) gives what
+// Forward gives, although the input is the Predictor's own output buffer.
+func TestPredictFeedBack(t *testing.T) {
+	for _, text := range []string{"linear(8)", "linear(8)-tanh", "tanh-linear(8)-relu"} {
+		m := buildTextAs(t, text, []int{8}, tensor.Float32)
+		p := nn.NewPredictor(m)
+		h := tensor.Normal(tensor.NewRand(2), tensor.Float32, 0, 1, 3, 8)
+		want := h
+		for range 4 {
+			want = m.Forward(ag.Untracked(want)).Value()
+			h = p.Predict(h)
+		}
+		if !slices.Equal(h.Values(), want.Values()) {
+			t.Errorf("%s: fed back four times, Predict differs from Forward", text)
 		}
 	}
 }
@@ -94,9 +143,10 @@ func TestPredictBadInput(t *testing.T) {
 		t.Fatalf("a wrong width: %v, want a *tensor.ShapeError from Linear", err)
 	}
 	err = tensor.Try(func() { p.Predict(tensor.New(tensor.Float64, 3, 5)) })
+	want := tensor.Try(func() { m.Forward(ag.Untracked(tensor.New(tensor.Float64, 3, 5))) })
 	var de *tensor.DTypeError
-	if !errors.As(err, &de) {
-		t.Fatalf("a wrong dtype: %v, want a *tensor.DTypeError", err)
+	if !errors.As(err, &de) || want == nil || err.Error() != want.Error() {
+		t.Fatalf("a wrong dtype: %v, want Forward's %v", err, want)
 	}
 	if got := p.Predict(tensor.New(tensor.Float32, 3, 5)); fmt.Sprint(got.Shape()) != "[3 2]" {
 		t.Fatalf("after the errors: shape %v", got.Shape())

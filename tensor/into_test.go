@@ -63,8 +63,34 @@ func TestIntoFormsMatch(t *testing.T) {
 		if Try(func() { LinearInto(New(dt, 4, 8), New(dt, 4, 13), w, b, false) }) == nil {
 			t.Errorf("%v: LinearInto with a dst of the wrong width did not fail", dt)
 		}
+		sq := New(dt, 4, 13)
+		if Try(func() { LinearInto(sq, sq, New(dt, 13, 13), nil, false) }) == nil {
+			t.Errorf("%v: LinearInto with dst = x did not fail", dt)
+		}
 		if Try(func() { LinearInto(New(dt, 9, 4).T(), New(dt, 4, 13), w, b, false) }) == nil {
 			t.Errorf("%v: LinearInto into a transposed view did not fail", dt)
+		}
+	}
+}
+
+// A dst that is a contiguous window of a larger buffer (a slice of rows)
+// is written there only: not from the buffer's start, not past its end.
+func TestIntoWindow(t *testing.T) {
+	for _, dt := range []DType{Float32, Float64} {
+		buf := Full(dt, 7, 4, 3)
+		ReLUInto(Slice(buf, 0, 2, 4), Full(dt, -1, 2, 3))
+		if got := buf.Values(); !slices.Equal(got, []float64{7, 7, 7, 7, 7, 7, 0, 0, 0, 0, 0, 0}) {
+			t.Errorf("%v: the last two rows: %v", dt, got)
+		}
+		buf = Full(dt, 7, 4, 3)
+		TanhInto(Slice(buf, 0, 0, 2), Slice(Full(dt, 0, 4, 3), 0, 0, 2))
+		if got := buf.Values(); !slices.Equal(got, []float64{0, 0, 0, 0, 0, 0, 7, 7, 7, 7, 7, 7}) {
+			t.Errorf("%v: the first two rows: %v", dt, got)
+		}
+		buf = Full(dt, 7, 4, 3)
+		LinearInto(Slice(buf, 0, 1, 3), Ones(dt, 2, 5), Ones(dt, 3, 5), nil, false)
+		if got := buf.Values(); !slices.Equal(got, []float64{7, 7, 7, 5, 5, 5, 5, 5, 5, 7, 7, 7}) {
+			t.Errorf("%v: LinearInto into the middle rows: %v", dt, got)
 		}
 	}
 }

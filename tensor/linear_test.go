@@ -91,6 +91,9 @@ func TestLinearGradsMatchExpressions(t *testing.T) {
 	if Try(func() { LinearGrads(New(Float32, 4, 3), New(Float32, 4, 5), New(Float32, 2, 5), true, true, true) }) == nil {
 		t.Error("LinearGrads with g wider than w's rows did not fail")
 	}
+	if Try(func() { LinearGrads(Scalar(Float32, 1), New(Float32, 5), New(Float32, 1, 5), true, true, true) }) == nil {
+		t.Error("LinearGrads with a 0-d g did not fail")
+	}
 	if Try(func() { LinearGrads(New(Float32, 3, 2), New(Float32, 4, 5), New(Float32, 2, 5), true, true, true) }) == nil {
 		t.Error("LinearGrads with fewer rows of g than of x did not fail")
 	}

@@ -139,6 +139,9 @@ func LinearInto(dst, x, w, b *Tensor, relu bool) *Tensor {
 	if !dst.IsContiguous() {
 		shapePanic("LinearInto", "dst must be contiguous", dst.shape)
 	}
+	if SameBuffer(dst, x) || SameBuffer(dst, w) || (b != nil && SameBuffer(dst, b)) {
+		panic(&OpError{Op: "LinearInto", Msg: "dst shares its buffer with x, w or b (the product would read what it writes)"})
+	}
 	linearInto(dst, x, w, b, rows, in, outDim, relu)
 	return dst
 }
@@ -241,7 +244,7 @@ func gemmIntoBeta(out *Tensor, off int, a, b *Tensor, beta float64) {
 func LinearGrads(g, x, w *Tensor, wantX, wantW, wantB bool) (gx, gw, gb *Tensor) {
 	sameDType("LinearGrads", g, x, w)
 	nd := len(x.shape)
-	if nd < 1 || len(w.shape) != 2 || x.shape[nd-1] != w.shape[1] || !equalShape(g.shape[:len(g.shape)-1], x.shape[:nd-1]) || g.shape[len(g.shape)-1] != w.shape[0] {
+	if nd < 1 || len(g.shape) < 1 || len(w.shape) != 2 || x.shape[nd-1] != w.shape[1] || !equalShape(g.shape[:len(g.shape)-1], x.shape[:nd-1]) || g.shape[len(g.shape)-1] != w.shape[0] {
 		shapePanic("LinearGrads", "want g [..., out], x [..., in] and w [out, in]", g.shape, x.shape, w.shape)
 	}
 	in, out := w.shape[1], w.shape[0]

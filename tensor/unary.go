@@ -130,20 +130,23 @@ func unary(op unaryOp, x *Tensor, p float64) *Tensor {
 // closure for the worker pool, so they allocate nothing.
 func unaryInto(op unaryOp, out, x *Tensor, p float64) *Tensor {
 	c := x.Contiguous()
+	n := out.Len()
 	switch d := out.data.(type) {
 	case []float32:
-		s := c.data.([]float32)[c.offset : c.offset+len(d)]
-		if !parallelElements(len(d)) {
+		d = d[out.offset : out.offset+n]
+		s := c.data.([]float32)[c.offset : c.offset+n]
+		if !parallelElements(n) {
 			unaryRow(op, d, s, p)
 		} else {
-			chunked(len(d), func(lo, hi int) { unaryRow(op, d[lo:hi], s[lo:hi], p) })
+			chunked(n, func(lo, hi int) { unaryRow(op, d[lo:hi], s[lo:hi], p) })
 		}
 	case []float64:
-		s := c.data.([]float64)[c.offset : c.offset+len(d)]
-		if !parallelElements(len(d)) {
+		d = d[out.offset : out.offset+n]
+		s := c.data.([]float64)[c.offset : c.offset+n]
+		if !parallelElements(n) {
 			unaryRow(op, d, s, p)
 		} else {
-			chunked(len(d), func(lo, hi int) { unaryRow(op, d[lo:hi], s[lo:hi], p) })
+			chunked(n, func(lo, hi int) { unaryRow(op, d[lo:hi], s[lo:hi], p) })
 		}
 	}
 	return out
