@@ -204,6 +204,9 @@ func newTensor(dt DType, shape []int) *Tensor {
 func (t *Tensor) DType() DType { return t.dtype }
 
 // Shape is the size of each dimension. The caller must not modify it.
+// It lives in the tensor's own allocation (see newTensor), so holding it
+// keeps the tensor, and its buffer, alive: clone it (slices.Clone) to
+// keep it longer than the tensor.
 func (t *Tensor) Shape() []int { return t.shape }
 
 // Strides is the distance, in elements, between neighbours along each
