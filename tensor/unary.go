@@ -133,23 +133,21 @@ func unaryInto(op unaryOp, out, x *Tensor, p float64) *Tensor {
 	n := out.Len()
 	switch d := out.data.(type) {
 	case []float32:
-		d = d[out.offset : out.offset+n]
-		s := c.data.([]float32)[c.offset : c.offset+n]
-		if !parallelElements(n) {
-			unaryRow(op, d, s, p)
-		} else {
-			chunked(n, func(lo, hi int) { unaryRow(op, d[lo:hi], s[lo:hi], p) })
-		}
+		unarySpan(op, d[out.offset:out.offset+n], c.data.([]float32)[c.offset:c.offset+n], p)
 	case []float64:
-		d = d[out.offset : out.offset+n]
-		s := c.data.([]float64)[c.offset : c.offset+n]
-		if !parallelElements(n) {
-			unaryRow(op, d, s, p)
-		} else {
-			chunked(n, func(lo, hi int) { unaryRow(op, d[lo:hi], s[lo:hi], p) })
-		}
+		unarySpan(op, d[out.offset:out.offset+n], c.data.([]float64)[c.offset:c.offset+n], p)
 	}
 	return out
+}
+
+// unarySpan writes op(src) into dst, over the worker pool when the span
+// is large enough (the closure is made only then).
+func unarySpan[T Float](op unaryOp, dst, src []T, p float64) {
+	if !parallelElements(len(dst)) {
+		unaryRow(op, dst, src, p)
+		return
+	}
+	chunked(len(dst), func(lo, hi int) { unaryRow(op, dst[lo:hi], src[lo:hi], p) })
 }
 
 // The activations written into dst, which has x's shape and dtype, is
