@@ -109,8 +109,7 @@ func (p *Predictor) compile(layers []Module, owned bool) bool {
 		for j < len(layers) && !predictorRuns(layers[j]) {
 			j++
 		}
-		seg := &Sequential{Layers: layers[i:j]}
-		p.steps = append(p.steps, func(x *tensor.Tensor) *tensor.Tensor { return seg.Forward(ag.Untracked(x)).Value() })
+		p.steps = append(p.steps, segmentStep(&Sequential{Layers: layers[i:j]}))
 		owned = false
 		i = j - 1
 	}
@@ -126,6 +125,24 @@ func predictorRuns(l Module) bool {
 		return true
 	}
 	return false
+}
+
+// segmentStep runs seg through Sequential.Forward on an untracked input.
+// Its output of the call before is dead by the contract of Predict (the
+// next step has read it; if it was Predict's result, that is overwritten
+// by this call), so its buffer is recycled for this call's layers instead
+// of taking fresh memory each time, unless it shares a buffer with this
+// call's input or that call's input (a layer that passed its input on).
+func segmentStep(seg *Sequential) func(x *tensor.Tensor) *tensor.Tensor {
+	var prevOut, prevIn *tensor.Tensor
+	return func(x *tensor.Tensor) *tensor.Tensor {
+		if prevOut != nil && !tensor.SameBuffer(prevOut, x) && !tensor.SameBuffer(prevOut, prevIn) {
+			tensor.Recycle(prevOut)
+		}
+		y := seg.Forward(ag.Untracked(x)).Value()
+		prevOut, prevIn = y, x
+		return y
+	}
 }
 
 // linearStep is l (and a ReLU after it, with relu) into its own buffer.

@@ -90,10 +90,12 @@ func TestPredictNestedAndTraining(t *testing.T) {
 // A prediction fed back in (h = p.Predict(h), an iterated map) gives what
 // Forward gives, although the input is the Predictor's own output buffer.
 func TestPredictFeedBack(t *testing.T) {
-	for _, text := range []string{"linear(8)", "linear(8)-tanh", "tanh-linear(8)-relu"} {
-		m := buildTextAs(t, text, []int{8}, tensor.Float32)
+	// 3×300 values: large enough for their buffers to be recycled.
+	for _, text := range []string{"linear(300)", "linear(300)-tanh", "tanh-linear(300)-relu", "linear(300)-batchnorm1d", "batchnorm1d-tanh"} {
+		m := buildTextAs(t, text, []int{300}, tensor.Float32)
+		nn.SetTraining(m, false)
 		p := nn.NewPredictor(m)
-		h := tensor.Normal(tensor.NewRand(2), tensor.Float32, 0, 1, 3, 8)
+		h := tensor.Normal(tensor.NewRand(2), tensor.Float32, 0, 1, 3, 300)
 		want := h
 		for range 4 {
 			want = m.Forward(ag.Untracked(want)).Value()
