@@ -243,14 +243,10 @@ func gemmIntoBeta(out *Tensor, off int, a, b *Tensor, beta float64) {
 // Reshape(x, -1, in)) and Sum(Reshape(g, -1, out), 0).
 func LinearGrads(g, x, w *Tensor, wantX, wantW, wantB bool) (gx, gw, gb *Tensor) {
 	sameDType("LinearGrads", g, x, w)
-	nd := len(x.shape)
-	if nd < 1 || len(g.shape) < 1 || len(w.shape) != 2 || x.shape[nd-1] != w.shape[1] || !equalShape(g.shape[:len(g.shape)-1], x.shape[:nd-1]) || g.shape[len(g.shape)-1] != w.shape[0] {
-		shapePanic("LinearGrads", "want g [..., out], x [..., in] and w [out, in]", g.shape, x.shape, w.shape)
-	}
-	in, out := w.shape[1], w.shape[0]
-	rows := 1
-	for _, s := range x.shape[:nd-1] {
-		rows *= s
+	rows, in, out := checkLinear("LinearGrads", x, w, nil)
+	nd, ng := len(x.shape), len(g.shape)
+	if ng != nd || !equalShape(g.shape[:ng-1], x.shape[:nd-1]) || g.shape[ng-1] != out {
+		shapePanic("LinearGrads", "want g [..., out] for x [..., in] and w [out, in]", g.shape, x.shape, w.shape)
 	}
 	g = g.Contiguous()
 	var sh, st [2]int

@@ -19,7 +19,9 @@ import (
 // poolMin is the least number of elements of a recycled buffer: smaller
 // ones are cheap to allocate. (With 16 Ki, a training step of the MNIST
 // MLP still allocated 45 kB of logits and small gradients a step; with
-// 1 Ki, 20–26 kB, BenchmarkMLPTrainStep.)
+// 1 Ki, 20–26 kB, BenchmarkMLPTrainStep; with 256, the 512- and 256-wide
+// bias gradients are pooled too: 5.6 kB with the rest of the allocation
+// work, TestTrainerStepAllocations.)
 const poolMin = 1 << 8
 
 type poolKey struct {
